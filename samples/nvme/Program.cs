@@ -1,0 +1,2 @@
+// Placeholder: the NVMe demo program arrives with the controller.
+return 0;
