@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using ShadowIo.Qemu.Native;
+using ShadowIo.Qemu.Protocol;
+using static Tmds.Linux.LibC;
+
+namespace ShadowIo.Qemu.Memory;
+
+/// <summary>
+/// Keeps a <see cref="GuestMemory"/> in step with the SYNC_SYSMEM messages QEMU's proxy sends
+/// (on every change of the guest memory map — over a hundred times per boot, each time with
+/// freshly duplicated fds).
+/// </summary>
+/// <remarks>
+/// <para>Each fd is identified by device and inode; a file already mapped is not mapped again
+/// (the re-sent fd is closed at once), so re-sends of the same memfd cost one fstat per region.
+/// A new file is mapped whole when its size covers the region, so later layouts that cut the
+/// same RAM differently (PAM, SMRAM, ROM shadowing) reuse that mapping.</para>
+/// <para>The region table is replaced atomically (<see cref="GuestMemory.SetRegions"/>); a
+/// mapping that no region uses any more is retired and unmapped only after a grace period,
+/// because a device thread may be inside a copy through a span it obtained just before the
+/// swap. Malformed regions (zero size, overflowing, overlapping, unmappable) are logged and
+/// skipped; the rest of the message still applies.</para>
+/// </remarks>
+public sealed class GuestRamMapper : IDisposable
+{
+    /// <summary>How long a retired mapping stays mapped; far above any single device copy.</summary>
+    public static readonly TimeSpan RetireGracePeriod = TimeSpan.FromSeconds(2);
+
+    private const long PageSize = 4096;
+
+    private readonly List<FileMapping> _active = [];
+    private readonly List<(FileMapping Mapping, long RetiredAt)> _retired = [];
+    private readonly Action<string>? _log;
+    private long _syncs;
+
+    public GuestRamMapper(GuestMemory memory, Action<string>? log = null)
+    {
+        Memory = memory;
+        _log = log;
+    }
+
+    public GuestMemory Memory { get; }
+
+    /// <summary>SYNC_SYSMEM messages applied.</summary>
+    public long Syncs => Interlocked.Read(ref _syncs);
+
+    /// <summary>Distinct mappings currently backing the guest memory map.</summary>
+    public int ActiveMappings => _active.Count;
+
+    /// <summary>
+    /// Applies one memory map: region i is backed by <paramref name="fds"/>[i]. Takes ownership
+    /// of every fd (each is either kept by a mapping or closed).
+    /// </summary>
+    public void Apply(ReadOnlySpan<SysmemRegion> regions, ReadOnlySpan<int> fds)
+    {
+        Debug.Assert(regions.Length == fds.Length);
+        var used = new HashSet<FileMapping>();
+        var table = new List<GuestMemory.Region>(regions.Length);
+        for (int i = 0; i < regions.Length; i++)
+        {
+            var region = regions[i];
+            int fd = fds[i];
+            if (!IsWellFormed(region, out string? problem))
+            {
+                _log?.Invoke($"SYNC_SYSMEM region {i} skipped: {problem}");
+                close(fd);
+                continue;
+            }
+            var mapping = FindOrMap(fd, region, i);
+            if (mapping == null) continue;
+            used.Add(mapping);
+            unsafe
+            {
+                nint host = (nint)(mapping.Mapping.Pointer + (region.FileOffset - mapping.FileOffset));
+                table.Add(new GuestMemory.Region(region.GuestPhysicalAddress, region.Size, host));
+            }
+        }
+        Memory.SetRegions(DropOverlaps(table).ToArray());
+        Interlocked.Increment(ref _syncs);
+
+        long now = Stopwatch.GetTimestamp();
+        for (int i = _active.Count - 1; i >= 0; i--)
+        {
+            if (used.Contains(_active[i])) continue;
+            _retired.Add((_active[i], now));
+            _active.RemoveAt(i);
+        }
+        UnmapExpired(now);
+    }
+
+    public void Dispose()
+    {
+        Memory.SetRegions([]);
+        foreach (var m in _active) m.Mapping.Dispose();
+        foreach (var (m, _) in _retired) m.Mapping.Dispose();
+        _active.Clear();
+        _retired.Clear();
+    }
+
+    private static bool IsWellFormed(SysmemRegion region, out string? problem)
+    {
+        problem = null;
+        if (region.Size == 0) problem = "size 0";
+        else if (region.GuestPhysicalAddress + region.Size < region.GuestPhysicalAddress) problem = $"[0x{region.GuestPhysicalAddress:x}, +0x{region.Size:x}) wraps";
+        else if (region.FileOffset < 0 || region.Size > long.MaxValue || region.FileOffset > long.MaxValue - (long)region.Size)
+            problem = $"file range [0x{region.FileOffset:x}, +0x{region.Size:x}) is invalid";
+        return problem == null;
+    }
+
+    private FileMapping? FindOrMap(int fd, SysmemRegion region, int index)
+    {
+        if (!FileDescriptors.TryGetFileIdentity(fd, out var identity))
+        {
+            _log?.Invoke($"SYNC_SYSMEM region {index}: fstat failed (errno {PosixError.Errno}); skipped");
+            close(fd);
+            return null;
+        }
+        long end = region.FileOffset + (long)region.Size;
+        foreach (var m in _active)
+        {
+            if (m.Device == identity.Device && m.Inode == identity.Inode &&
+                m.FileOffset <= region.FileOffset && end <= m.FileOffset + (long)m.Mapping.Length)
+            {
+                close(fd);
+                return m;
+            }
+        }
+        // Whole file when it covers the region (memfd guest RAM); otherwise just the pages of the region.
+        long mapOffset = identity.Size >= end ? 0 : region.FileOffset & ~(PageSize - 1);
+        long mapLength = identity.Size >= end ? identity.Size : end - mapOffset;
+        try
+        {
+            var mapping = MemoryMapping.MapFd(fd, (ulong)mapLength, $"guest RAM region {index} (gpa 0x{region.GuestPhysicalAddress:x})", mapOffset);
+            var fileMapping = new FileMapping(identity.Device, identity.Inode, mapOffset, mapping);
+            _active.Add(fileMapping);
+            return fileMapping;
+        }
+        catch (IOException e)
+        {
+            // MapFd closed the fd.
+            _log?.Invoke($"SYNC_SYSMEM region {index} skipped: {e.Message}");
+            return null;
+        }
+    }
+
+    private List<GuestMemory.Region> DropOverlaps(List<GuestMemory.Region> table)
+    {
+        table.Sort(static (a, b) => a.GuestPhysicalAddress.CompareTo(b.GuestPhysicalAddress));
+        var kept = new List<GuestMemory.Region>(table.Count);
+        foreach (var r in table)
+        {
+            if (kept.Count > 0 && kept[^1].GuestPhysicalAddress + kept[^1].Size > r.GuestPhysicalAddress)
+            {
+                _log?.Invoke($"SYNC_SYSMEM region at 0x{r.GuestPhysicalAddress:x} overlaps the one at 0x{kept[^1].GuestPhysicalAddress:x}; skipped");
+                continue;
+            }
+            kept.Add(r);
+        }
+        return kept;
+    }
+
+    private void UnmapExpired(long now)
+    {
+        for (int i = _retired.Count - 1; i >= 0; i--)
+        {
+            if (Stopwatch.GetElapsedTime(_retired[i].RetiredAt, now) < RetireGracePeriod) continue;
+            _retired[i].Mapping.Mapping.Dispose();
+            _retired.RemoveAt(i);
+        }
+    }
+
+    private sealed record FileMapping(ulong Device, ulong Inode, long FileOffset, MemoryMapping Mapping);
+}

@@ -1,0 +1,29 @@
+using ShadowIo.Qemu.Doorbells;
+
+namespace ShadowIo.Qemu.Pci;
+
+/// <summary>
+/// One base address register of the served function and what answers accesses inside it.
+/// </summary>
+/// <param name="Index">BAR number 0..5.</param>
+/// <param name="Size">Power of two; at least 16 bytes for memory, 4 for I/O.</param>
+/// <param name="Device">Receives accesses with offsets relative to the BAR base.</param>
+/// <param name="Doorbells">
+/// When set, writes to the doorbells in its table are handled as KVM trap mode would: the value
+/// goes to the shadow page and the doorbell's eventfd fires; the device's dispatch never sees them.
+/// </param>
+public sealed record PciBar(int Index, PciBarKind Kind, ulong Size, IMmioDevice Device, TrapDoorbells? Doorbells = null)
+{
+    public const int Count = 6;
+
+    internal void Validate()
+    {
+        if ((uint)Index >= Count) throw new ArgumentOutOfRangeException(nameof(Index), Index, "BAR index must be 0..5.");
+        ulong minimum = Kind == PciBarKind.Io ? 4UL : 16UL;
+        ulong maximum = Kind == PciBarKind.Io ? 0x10000UL : 0x8000_0000UL;
+        if (Size < minimum || Size > maximum || (Size & (Size - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(Size), Size, $"A {Kind} BAR must be a power of two in [{minimum}, {maximum}].");
+        if (Doorbells != null && Doorbells.Table.BlockSize > Size)
+            throw new ArgumentException($"BAR{Index} ({Size} bytes) is smaller than block '{Doorbells.Table.BlockName}' ({Doorbells.Table.BlockSize} bytes).");
+    }
+}

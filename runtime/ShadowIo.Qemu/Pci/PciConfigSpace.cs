@@ -1,0 +1,168 @@
+using System.Buffers.Binary;
+
+namespace ShadowIo.Qemu.Pci;
+
+/// <summary>
+/// A conventional (256-byte) type-0 PCI configuration space: identity registers read-only,
+/// command/cache line/latency/interrupt line writable, BARs sized by their writable mask.
+/// </summary>
+/// <remarks>
+/// Every byte has a writable mask, so a write merges <c>(old &amp; ~mask) | (value &amp; mask)</c>
+/// byte by byte. That one rule gives BAR sizing for free: writing all ones reads back
+/// <c>~(size - 1)</c> with the type bits, which is how both QEMU's proxy (probe_pci_info) and the
+/// guest's PCI core discover the size. No capability list: the proxy delivers neither MSI nor
+/// MSI-X, so INTx is the only interrupt.
+/// </remarks>
+public sealed class PciConfigSpace
+{
+    public const int Size = 256;
+
+    // Offsets from the PCI Local Bus specification, type-0 header.
+    public const int VendorIdOffset = 0x00;
+    public const int DeviceIdOffset = 0x02;
+    public const int CommandOffset = 0x04;
+    public const int StatusOffset = 0x06;
+    public const int RevisionIdOffset = 0x08;
+    public const int ClassCodeOffset = 0x09;
+    public const int CacheLineSizeOffset = 0x0c;
+    public const int LatencyTimerOffset = 0x0d;
+    public const int HeaderTypeOffset = 0x0e;
+    public const int Bar0Offset = 0x10;
+    public const int SubsystemVendorIdOffset = 0x2c;
+    public const int SubsystemIdOffset = 0x2e;
+    public const int InterruptLineOffset = 0x3c;
+    public const int InterruptPinOffset = 0x3d;
+
+    /// <summary>Command register bits the function implements: I/O space, memory space, bus master, INTx disable.</summary>
+    public const ushort CommandIoSpace = 1 << 0;
+    public const ushort CommandMemorySpace = 1 << 1;
+    public const ushort CommandBusMaster = 1 << 2;
+    public const ushort CommandInterruptDisable = 1 << 10;
+    public const ushort StatusInterrupt = 1 << 3;
+
+    private readonly byte[] _bytes = new byte[Size];
+    private readonly byte[] _writable = new byte[Size];
+    private readonly byte[] _reset = new byte[Size];
+    private readonly PciBar?[] _bars = new PciBar?[PciBar.Count];
+
+    public PciConfigSpace(PciIdentity identity, IReadOnlyList<PciBar> bars)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(bars);
+        if (identity.InterruptPin > 4) throw new ArgumentOutOfRangeException(nameof(identity), "Interrupt pin must be 0..4.");
+        BinaryPrimitives.WriteUInt16LittleEndian(_reset.AsSpan(VendorIdOffset), identity.VendorId);
+        BinaryPrimitives.WriteUInt16LittleEndian(_reset.AsSpan(DeviceIdOffset), identity.DeviceId);
+        _reset[RevisionIdOffset] = identity.RevisionId;
+        _reset[ClassCodeOffset] = (byte)identity.ClassCode;
+        _reset[ClassCodeOffset + 1] = (byte)(identity.ClassCode >> 8);
+        _reset[ClassCodeOffset + 2] = (byte)(identity.ClassCode >> 16);
+        BinaryPrimitives.WriteUInt16LittleEndian(_reset.AsSpan(SubsystemVendorIdOffset), identity.SubsystemVendorId);
+        BinaryPrimitives.WriteUInt16LittleEndian(_reset.AsSpan(SubsystemIdOffset), identity.SubsystemId);
+        _reset[InterruptPinOffset] = identity.InterruptPin;
+
+        BinaryPrimitives.WriteUInt16LittleEndian(_writable.AsSpan(CommandOffset),
+            CommandIoSpace | CommandMemorySpace | CommandBusMaster | CommandInterruptDisable);
+        _writable[CacheLineSizeOffset] = 0xff;
+        _writable[LatencyTimerOffset] = 0xff;
+        _writable[InterruptLineOffset] = 0xff;
+
+        foreach (var bar in bars)
+        {
+            ArgumentNullException.ThrowIfNull(bar);
+            bar.Validate();
+            if (_bars[bar.Index] != null) throw new ArgumentException($"BAR{bar.Index} is declared twice.", nameof(bars));
+            _bars[bar.Index] = bar;
+            int offset = Bar0Offset + 4 * bar.Index;
+            // Memory BAR type bits 0 (32-bit, not prefetchable); I/O BAR bit 0 set.
+            uint typeBits = bar.Kind == PciBarKind.Io ? 1u : 0u;
+            uint lowBits = bar.Kind == PciBarKind.Io ? 0x3u : 0xfu;
+            BinaryPrimitives.WriteUInt32LittleEndian(_reset.AsSpan(offset), typeBits);
+            BinaryPrimitives.WriteUInt32LittleEndian(_writable.AsSpan(offset), ~(uint)(bar.Size - 1) & ~lowBits);
+        }
+        Reset();
+    }
+
+    public ReadOnlySpan<byte> Bytes => _bytes;
+
+    public ushort Command => BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(CommandOffset));
+
+    public bool MemorySpaceEnabled => (Command & CommandMemorySpace) != 0;
+
+    public bool IoSpaceEnabled => (Command & CommandIoSpace) != 0;
+
+    public bool InterruptDisabled => (Command & CommandInterruptDisable) != 0;
+
+    /// <summary>The BAR declared at <paramref name="index"/>, if any.</summary>
+    public PciBar? GetBar(int index) => (uint)index < PciBar.Count ? _bars[index] : null;
+
+    /// <summary>The base the guest (or QEMU's probe) last programmed into a BAR.</summary>
+    public ulong GetBarBase(int index)
+    {
+        var bar = GetBar(index) ?? throw new ArgumentOutOfRangeException(nameof(index), index, "No such BAR.");
+        uint raw = BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(Bar0Offset + 4 * index));
+        uint lowBits = bar.Kind == PciBarKind.Io ? 0x3u : 0xfu;
+        return raw & ~lowBits;
+    }
+
+    /// <summary>
+    /// Finds the BAR that contains [address, address + size) in the given space; the returned
+    /// offset is relative to the BAR base. A BAR still being sized (all ones) or at 0 matches nothing.
+    /// </summary>
+    public bool TryRoute(ulong address, uint size, bool memory, out PciBar bar, out ulong offset)
+    {
+        foreach (var candidate in _bars)
+        {
+            if (candidate == null || (candidate.Kind == PciBarKind.Memory32) != memory) continue;
+            ulong barBase = GetBarBase(candidate.Index);
+            if (barBase == 0) continue;
+            ulong delta = address - barBase;
+            if (address >= barBase && delta < candidate.Size && size <= candidate.Size - delta)
+            {
+                bar = candidate;
+                offset = delta;
+                return true;
+            }
+        }
+        bar = null!;
+        offset = 0;
+        return false;
+    }
+
+    /// <summary>Whether a config access is well formed: 1, 2 or 4 bytes wholly inside the 256-byte space.</summary>
+    public static bool IsValidAccess(uint address, int length) =>
+        length is 1 or 2 or 4 && address < Size && length <= Size - (int)address;
+
+    /// <summary>Reads <paramref name="length"/> bytes little-endian; call <see cref="IsValidAccess"/> first.</summary>
+    public uint Read(uint address, int length)
+    {
+        if (!IsValidAccess(address, length)) return uint.MaxValue;
+        uint value = 0;
+        for (int i = 0; i < length; i++) value |= (uint)_bytes[address + i] << (8 * i);
+        return value;
+    }
+
+    /// <summary>Merges a write through the writable mask; returns false (ignored) for a malformed access.</summary>
+    public bool Write(uint address, uint value, int length)
+    {
+        if (!IsValidAccess(address, length)) return false;
+        for (int i = 0; i < length; i++)
+        {
+            int at = (int)address + i;
+            byte mask = _writable[at];
+            if (mask == 0) continue;
+            _bytes[at] = (byte)((_bytes[at] & ~mask) | ((byte)(value >> (8 * i)) & mask));
+        }
+        return true;
+    }
+
+    /// <summary>Sets or clears the status register's Interrupt Status bit (mirrors the INTx line).</summary>
+    public void SetInterruptStatus(bool asserted)
+    {
+        ushort status = BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(StatusOffset));
+        status = asserted ? (ushort)(status | StatusInterrupt) : (ushort)(status & ~StatusInterrupt);
+        BinaryPrimitives.WriteUInt16LittleEndian(_bytes.AsSpan(StatusOffset), status);
+    }
+
+    /// <summary>Power-on state: command 0, BARs unassigned, interrupt line 0.</summary>
+    public void Reset() => _reset.CopyTo(_bytes, 0);
+}

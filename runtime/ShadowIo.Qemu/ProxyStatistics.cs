@@ -1,0 +1,35 @@
+namespace ShadowIo.Qemu;
+
+/// <summary>
+/// What crossed the proxy link. Written by the server thread only; read from any thread.
+/// </summary>
+public sealed class ProxyStatistics
+{
+    internal long ConfigReadsField;
+    internal long ConfigWritesField;
+    internal long BarReadsField;
+    internal long BarWritesField;
+    internal long DoorbellWritesField;
+    internal long MemorySyncsField;
+    internal long ResetsField;
+    internal long RejectedField;
+
+    public long ConfigReads => Volatile.Read(ref ConfigReadsField);
+    public long ConfigWrites => Volatile.Read(ref ConfigWritesField);
+    public long BarReads => Volatile.Read(ref BarReadsField);
+
+    /// <summary>All BAR writes, doorbells included.</summary>
+    public long BarWrites => Volatile.Read(ref BarWritesField);
+
+    /// <summary>BAR writes that hit a bound doorbell (MMIO doorbell writes that reached the device).</summary>
+    public long DoorbellWrites => Volatile.Read(ref DoorbellWritesField);
+
+    public long MemorySyncs => Volatile.Read(ref MemorySyncsField);
+    public long Resets => Volatile.Read(ref ResetsField);
+
+    /// <summary>Malformed or unroutable messages (logged and answered or dropped).</summary>
+    public long Rejected => Volatile.Read(ref RejectedField);
+
+    public override string ToString() =>
+        $"config r/w {ConfigReads}/{ConfigWrites}, BAR r/w {BarReads}/{BarWrites} (doorbells {DoorbellWrites}), memory syncs {MemorySyncs}, resets {Resets}, rejected {Rejected}";
+}
