@@ -1,0 +1,52 @@
+namespace ShadowIo.Binding;
+
+public sealed partial class DoorbellBinding
+{
+    /// <summary>
+    /// Guest-shadow mode: the guest has named a page of its RAM (NVMe Doorbell Buffer Config PRP1)
+    /// where it stores each doorbell value before ringing, and optionally the EventIdx page (PRP2).
+    /// Registers a wildcard ioeventfd for every bound value doorbell, so rings stop exiting to
+    /// userspace; <see cref="Shadow"/> becomes <paramref name="guestShadow"/>. Attaching again
+    /// replaces the pages.
+    /// </summary>
+    /// <param name="guestShadow">The guest page, from <see cref="GuestMemory.TryGetShadowRegion"/>.</param>
+    /// <param name="eventIdx">The EventIdx page beside it, kept for the device (may be empty).</param>
+    public void AttachGuestShadow(ShadowRegion guestShadow, ShadowRegion eventIdx = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Mode != DoorbellBindingMode.GuestShadow)
+            throw new InvalidOperationException($"AttachGuestShadow needs DoorbellBindingMode.GuestShadow; this binding is {Mode}.");
+        if (guestShadow.Length < Table.ShadowSize)
+            throw new ArgumentException($"The guest shadow region ({guestShadow.Length} bytes) is shorter than block '{Table.BlockName}''s shadow layout ({Table.ShadowSize} bytes).", nameof(guestShadow));
+        // Values first, then ioeventfds: a ring that no longer exits must find its value in the new page.
+        Volatile.Write(ref _state, new ShadowState(guestShadow, eventIdx, Attached: true));
+        for (int row = 0; row < _eventFds.Length; row++)
+        {
+            if (_eventFds[row] < 0 || Table[row].Kind != DoorbellKind.Value || _assigned[row].HasValue) continue;
+            Assign(row, Registration(row));
+            Volatile.Write(ref _trapped[row], false);
+        }
+    }
+
+    /// <summary>
+    /// Back to trapping value doorbells (the controller was disabled or reset): deassigns the
+    /// wildcard ioeventfds, copies the last values into the binding's own shadow page and makes it
+    /// <see cref="Shadow"/> again.
+    /// </summary>
+    public void DetachGuestShadow()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var state = Volatile.Read(ref _state);
+        if (!state.Attached) return;
+        for (int row = 0; row < _eventFds.Length; row++)
+        {
+            if (_eventFds[row] < 0 || Table[row].Kind != DoorbellKind.Value) continue;
+            Volatile.Write(ref _trapped[row], true);
+            Deassign(row);
+            ref readonly var e = ref Table[row];
+            if (e.ShadowOffset <= state.Values.Length - e.Width)
+                _shadowPageRegion.Write(e.ShadowOffset, e.Width, state.Values.Read(e.ShadowOffset, e.Width));
+        }
+        Volatile.Write(ref _state, new ShadowState(_shadowPageRegion, default, Attached: false));
+    }
+}

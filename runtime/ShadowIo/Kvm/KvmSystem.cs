@@ -1,0 +1,148 @@
+using System.Text;
+using ShadowIo.Kvm.Native;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace ShadowIo.Kvm;
+
+/// <summary>
+/// The KVM system fd (<c>/dev/kvm</c>): API version, capabilities, the vCPU mapping size and the
+/// host's supported CPUID, and the factory for VMs.
+/// </summary>
+public sealed unsafe class KvmSystem : IDisposable
+{
+    /// <summary>The only KVM API version there has ever been (KVM_API_VERSION).</summary>
+    public const int StableApiVersion = 12;
+
+    public const string DefaultPath = "/dev/kvm";
+
+    private int _fd;
+    private KvmCpuidEntry2[]? _supportedCpuid;
+
+    private KvmSystem(int fd, string path)
+    {
+        _fd = fd;
+        Path = path;
+        ApiVersion = ioctl(fd, KvmIoctls.GetApiVersion, 0);
+        if (ApiVersion != StableApiVersion)
+        {
+            Dispose();
+            throw new KvmException(KvmError.Unsupported, 0,
+                $"{path} speaks KVM API version {ApiVersion}; ShadowIo needs version {StableApiVersion}.");
+        }
+        int size = ioctl(fd, KvmIoctls.GetVcpuMmapSize, 0);
+        if (size < sizeof(KvmRun))
+        {
+            int e = errno;
+            Dispose();
+            throw KvmException.FromErrno("KVM_GET_VCPU_MMAP_SIZE", e);
+        }
+        VcpuMmapSize = size;
+    }
+
+    /// <summary>Whether a KVM device node exists at <paramref name="path"/> (tests skip without it).</summary>
+    public static bool IsPresent(string path = DefaultPath) => File.Exists(path);
+
+    /// <summary>
+    /// Opens the KVM device. Throws <see cref="KvmException"/> with <see cref="KvmError.DeviceMissing"/>
+    /// or <see cref="KvmError.PermissionDenied"/> and a sentence saying what to do.
+    /// </summary>
+    public static KvmSystem Open(string path = DefaultPath)
+    {
+        byte[] name = Encoding.UTF8.GetBytes(path + "\0");
+        int fd;
+        fixed (byte* p = name) fd = open(p, O_RDWR | O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            int e = errno;
+            throw e switch
+            {
+                Errnos.ENOENT => new KvmException(KvmError.DeviceMissing, e,
+                    $"{path} does not exist: KVM is not available here (load kvm_intel or kvm_amd, or pass the device into the container)."),
+                Errnos.EACCES or Errnos.EPERM => new KvmException(KvmError.PermissionDenied, e,
+                    $"Permission denied opening {path}: run as root or add the user to the group that owns it (usually 'kvm')."),
+                Errnos.ENXIO or Errnos.ENODEV => new KvmException(KvmError.DeviceMissing, e,
+                    $"{path} exists but no KVM driver answers it (is virtualization enabled and the module loaded?)."),
+                _ => KvmException.FromErrno($"open {path}", e),
+            };
+        }
+        return new KvmSystem(fd, path);
+    }
+
+    public string Path { get; }
+
+    /// <summary>The system fd; valid until disposal.</summary>
+    public int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmSystem));
+
+    public int ApiVersion { get; }
+
+    /// <summary>Bytes to map from each vCPU fd (<c>KVM_GET_VCPU_MMAP_SIZE</c>).</summary>
+    public int VcpuMmapSize { get; }
+
+    /// <summary><c>KVM_CHECK_EXTENSION</c>: 0 when absent, otherwise a capability-specific positive value.</summary>
+    public int CheckExtension(KvmCapability capability)
+    {
+        int r = ioctl(Fd, KvmIoctls.CheckExtension, (int)capability);
+        return r < 0 ? 0 : r;
+    }
+
+    public bool HasCapability(KvmCapability capability) => CheckExtension(capability) > 0;
+
+    /// <summary>Throws <see cref="KvmError.Unsupported"/> naming the capability and what needs it.</summary>
+    public void RequireCapability(KvmCapability capability, string neededFor)
+    {
+        if (!HasCapability(capability))
+            throw new KvmException(KvmError.Unsupported, 0,
+                $"This kernel's KVM lacks KVM_CAP_{CapabilityName(capability)} ({(int)capability}), needed for {neededFor}.");
+    }
+
+    /// <summary>The CPUID leaves KVM can expose (<c>KVM_GET_SUPPORTED_CPUID</c>); read once.</summary>
+    public ReadOnlySpan<KvmCpuidEntry2> GetSupportedCpuid()
+    {
+        if (_supportedCpuid != null) return _supportedCpuid;
+        // E2BIG means "more entries than you gave room for": grow and retry.
+        for (int capacity = 64; capacity <= 4096; capacity *= 2)
+        {
+            byte[] buffer = new byte[sizeof(KvmCpuid2) + capacity * sizeof(KvmCpuidEntry2)];
+            fixed (byte* p = buffer)
+            {
+                ((KvmCpuid2*)p)->Nent = (uint)capacity;
+                if (ioctl(Fd, KvmIoctls.GetSupportedCpuid, p) == 0)
+                {
+                    int n = (int)((KvmCpuid2*)p)->Nent;
+                    _supportedCpuid = new ReadOnlySpan<KvmCpuidEntry2>(p + sizeof(KvmCpuid2), n).ToArray();
+                    return _supportedCpuid;
+                }
+                int e = errno;
+                if (e != 7 /* E2BIG */) throw KvmException.FromErrno("KVM_GET_SUPPORTED_CPUID", e);
+            }
+        }
+        throw new KvmException(KvmError.LimitReached, 7, "KVM_GET_SUPPORTED_CPUID reports more than 4096 entries.");
+    }
+
+    /// <summary>Creates a VM (<c>KVM_CREATE_VM</c>, default machine type).</summary>
+    public KvmVm CreateVm()
+    {
+        int vm = ioctl(Fd, KvmIoctls.CreateVm, 0);
+        if (vm < 0) throw KvmException.FromErrno("KVM_CREATE_VM", errno);
+        return new KvmVm(this, vm);
+    }
+
+    public void Dispose()
+    {
+        if (_fd < 0) return;
+        close(_fd);
+        _fd = -1;
+    }
+
+    internal static string CapabilityName(KvmCapability capability) => capability switch
+    {
+        KvmCapability.UserMemory => "USER_MEMORY",
+        KvmCapability.IoEventFd => "IOEVENTFD",
+        KvmCapability.IoEventFdNoLength => "IOEVENTFD_NO_LENGTH",
+        KvmCapability.IoEventFdAnyLength => "IOEVENTFD_ANY_LENGTH",
+        KvmCapability.ImmediateExit => "IMMEDIATE_EXIT",
+        KvmCapability.NrMemslots => "NR_MEMSLOTS",
+        _ => capability.ToString().ToUpperInvariant(),
+    };
+}

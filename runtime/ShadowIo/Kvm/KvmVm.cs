@@ -1,0 +1,166 @@
+using System.Runtime.InteropServices;
+using ShadowIo.Kvm.Native;
+using static Tmds.Linux.LibC;
+
+namespace ShadowIo.Kvm;
+
+/// <summary>
+/// A KVM VM fd: memory slots, ioeventfds and vCPUs. Guest RAM is reachable only through
+/// <see cref="GuestMemory"/> (bounds-checked).
+/// </summary>
+/// <remarks>
+/// The VM does not own the <see cref="MemoryMapping"/>s given to it: dispose them after the VM.
+/// </remarks>
+public sealed unsafe class KvmVm : IDisposable
+{
+    private readonly Dictionary<uint, GuestMemory.Region> _slots = [];
+    private int _fd;
+    private bool? _supportsPostWrite;
+
+    internal KvmVm(KvmSystem system, int fd)
+    {
+        System = system;
+        _fd = fd;
+    }
+
+    public KvmSystem System { get; }
+
+    public int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmVm));
+
+    /// <summary>The VM's RAM as this process sees it, one region per memory slot.</summary>
+    public GuestMemory GuestMemory { get; } = new();
+
+    /// <summary>
+    /// Maps <paramref name="mapping"/> at guest-physical <paramref name="gpa"/> as memory slot
+    /// <paramref name="slot"/> (<c>KVM_SET_USER_MEMORY_REGION</c>); replaces a slot with the same number.
+    /// </summary>
+    public void SetMemoryRegion(uint slot, ulong gpa, MemoryMapping mapping)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        var region = new KvmUserspaceMemoryRegion
+        {
+            Slot = slot,
+            GuestPhysAddr = gpa,
+            MemorySize = mapping.Length,
+            UserspaceAddr = (ulong)mapping.Pointer,
+        };
+        if (ioctl(Fd, KvmIoctls.SetUserMemoryRegion, &region) != 0)
+            throw KvmException.FromErrno($"KVM_SET_USER_MEMORY_REGION slot {slot} at 0x{gpa:x} ({mapping.Length} bytes)", errno);
+        _slots[slot] = new GuestMemory.Region(gpa, mapping.Length, (nint)mapping.Pointer);
+        PublishGuestMemory();
+    }
+
+    /// <summary>Deletes memory slot <paramref name="slot"/> (size 0).</summary>
+    public void RemoveMemoryRegion(uint slot)
+    {
+        if (!_slots.Remove(slot)) return;
+        var region = new KvmUserspaceMemoryRegion { Slot = slot };
+        if (ioctl(Fd, KvmIoctls.SetUserMemoryRegion, &region) != 0)
+            throw KvmException.FromErrno($"KVM_SET_USER_MEMORY_REGION (delete slot {slot})", errno);
+        PublishGuestMemory();
+    }
+
+    /// <summary>Creates vCPU <paramref name="id"/> and maps its <c>kvm_run</c>.</summary>
+    public KvmVcpu CreateVcpu(int id = 0)
+    {
+        int fd = ioctl(Fd, KvmIoctls.CreateVcpu, id);
+        if (fd < 0) throw KvmException.FromErrno($"KVM_CREATE_VCPU {id}", errno);
+        return new KvmVcpu(this, fd, id, System.VcpuMmapSize);
+    }
+
+    /// <summary>Registers an ioeventfd. Throws <see cref="KvmException"/> naming the cause.</summary>
+    public void AssignIoEventFd(in IoEventFdRegistration registration)
+    {
+        int e = IoEventFdIoctl(registration, deassign: false);
+        if (e == 0) return;
+        if (e == Errnos.EINVAL && registration.PostAddress != 0)
+            throw new KvmException(KvmError.Unsupported, e,
+                $"KVM_IOEVENTFD with KVM_IOEVENTFD_FLAG_POST_WRITE ({registration}): this kernel rejects the post-write flag (EINVAL), " +
+                "so the kernel post-write patch is not applied. Use DoorbellBindingMode.BestAvailable, GuestShadow or Trap.");
+        if (e == Errnos.ENOSPC)
+            throw new KvmException(KvmError.LimitReached, e,
+                $"KVM_IOEVENTFD ({registration}): the MMIO bus is full (KVM allows at most 1000 devices per bus, KVM_IO_BUS_MAX_DEVS).");
+        if (e == Errnos.EEXIST)
+            throw new KvmException(KvmError.AlreadyExists, e,
+                $"KVM_IOEVENTFD ({registration}): an ioeventfd with this address, length and datamatch is already registered.");
+        throw KvmException.FromErrno($"KVM_IOEVENTFD ({registration})", e);
+    }
+
+    /// <summary>Removes an ioeventfd registered with the same address, length, fd and datamatch.</summary>
+    public void DeassignIoEventFd(in IoEventFdRegistration registration)
+    {
+        int e = IoEventFdIoctl(registration, deassign: true);
+        if (e != 0) throw KvmException.FromErrno($"KVM_IOEVENTFD deassign ({registration})", e);
+    }
+
+    /// <summary>Removes an ioeventfd; returns false (instead of throwing) when the kernel refuses, for cleanup paths.</summary>
+    public bool TryDeassignIoEventFd(in IoEventFdRegistration registration) =>
+        _fd >= 0 && IoEventFdIoctl(registration, deassign: true) == 0;
+
+    /// <summary>
+    /// Whether this kernel accepts <c>KVM_IOEVENTFD_FLAG_POST_WRITE</c>. Probed once by assigning
+    /// (and at once deassigning) a post-write ioeventfd on a scratch address: a kernel without the
+    /// patch rejects the unknown flag with EINVAL before looking at anything else.
+    /// </summary>
+    public bool SupportsIoEventFdPostWrite => _supportsPostWrite ??= ProbePostWrite();
+
+    private bool ProbePostWrite()
+    {
+        int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (efd < 0) throw KvmException.FromErrno("eventfd (post-write probe)", errno);
+        // A real writable address: the revised patch validates post_addr at assign time.
+        ulong* target = (ulong*)NativeMemory.AllocZeroed(8);
+        try
+        {
+            // The last 8 bytes below 4 GiB are in no slot; any unclaimed MMIO address would do.
+            var probe = new IoEventFdRegistration(0xFFFF_FFF8, 8, efd) { PostAddress = (nint)target };
+            int e = IoEventFdIoctl(probe, deassign: false);
+            if (e == 0)
+            {
+                IoEventFdIoctl(probe, deassign: true);
+                return true;
+            }
+            return false;
+        }
+        finally
+        {
+            NativeMemory.Free(target);
+            close(efd);
+        }
+    }
+
+    /// <summary>Encodes and issues KVM_IOEVENTFD; returns 0 or the errno.</summary>
+    private int IoEventFdIoctl(in IoEventFdRegistration r, bool deassign)
+    {
+        var flags = KvmIoEventFdFlags.None;
+        if (r.DataMatch.HasValue) flags |= KvmIoEventFdFlags.DataMatch;
+        if (r.IsPio) flags |= KvmIoEventFdFlags.Pio;
+        if (deassign) flags |= KvmIoEventFdFlags.Deassign;
+        int rc;
+        if (r.PostAddress != 0)
+        {
+            var native = IoEventFdEncoding.EncodePostWrite(r, flags);
+            rc = ioctl(Fd, KvmIoctls.IoEventFd, &native);
+        }
+        else
+        {
+            var native = IoEventFdEncoding.Encode(r, flags);
+            rc = ioctl(Fd, KvmIoctls.IoEventFd, &native);
+        }
+        return rc == 0 ? 0 : errno;
+    }
+
+    private void PublishGuestMemory()
+    {
+        var regions = new GuestMemory.Region[_slots.Count];
+        _slots.Values.CopyTo(regions, 0);
+        GuestMemory.SetRegions(regions);
+    }
+
+    public void Dispose()
+    {
+        if (_fd < 0) return;
+        close(_fd);
+        _fd = -1;
+    }
+}
