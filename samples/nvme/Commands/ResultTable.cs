@@ -1,0 +1,51 @@
+using System.Globalization;
+using ShadowIo.Samples.Nvme.Guest;
+using Spectre.Console;
+
+namespace ShadowIo.Samples.Nvme.Commands;
+
+/// <summary>The human-readable report: one row per mode.</summary>
+internal static class ResultTable
+{
+    public static void Write(IAnsiConsole console, IReadOnlyList<ModeResult> results, WorkloadOptions options)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title($"NVMe workload: {options.Blocks} blocks x {WorkloadOptions.BlockBytes} B, " +
+            $"namespace in {(options.BackingFile is null ? "memory" : Markup.Escape(options.BackingFile))}");
+        table.AddColumn("mode");
+        table.AddColumn(new TableColumn("I/Os").RightAligned());
+        table.AddColumn("data verified");
+        table.AddColumn(new TableColumn("guest doorbell writes").RightAligned());
+        table.AddColumn(new TableColumn("exits to userspace").RightAligned());
+        table.AddColumn(new TableColumn("ns per doorbell").RightAligned());
+        table.AddColumn(new TableColumn("IOPS QD1").RightAligned());
+        table.AddColumn(new TableColumn($"IOPS QD{options.QueueDepth}").RightAligned());
+
+        foreach (var r in results)
+        {
+            if (!r.Supported)
+            {
+                table.AddRow(r.Mode.Name(), "-", "[yellow]unsupported[/]", "-", "-", "-", "-", "-");
+                continue;
+            }
+            table.AddRow(
+                r.Mode.Name(),
+                Count(r.Ios),
+                r.Verified ? $"[green]yes[/] ({Count(r.VerifiedBlocks)}/{Count(r.Blocks)})" : $"[red]NO[/] ({Count(r.VerifiedBlocks)}/{Count(r.Blocks)})",
+                Count(r.DoorbellWrites),
+                $"{Count(r.UserspaceExits)} (+{Count(r.SetupExits)} setup)",
+                r.DoorbellWrites == 0 ? "-" : r.NsPerDoorbell.ToString("N0", CultureInfo.InvariantCulture),
+                Count((long)r.IopsQd1),
+                Count((long)r.IopsHighDepth));
+        }
+        console.Write(table);
+        foreach (var r in results)
+        {
+            if (!r.Supported) console.MarkupLineInterpolated($"[yellow]{r.Mode.Name()}[/]: {r.UnsupportedReason}");
+        }
+        console.MarkupLine("[grey]Guest doorbell writes: MMIO doorbell stores the guest made during the I/O phases (EventIdx lets it skip most). " +
+            "Exits: KVM exits to userspace during the I/O phases, plus those of enabling the controller and creating the queues. " +
+            "ns per doorbell: the guest's TSC around each MMIO doorbell store.[/]");
+    }
+
+    private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,17 @@
+namespace ShadowIo.Samples.Nvme.Guest;
+
+/// <summary>The size of one mode's run of the workload.</summary>
+internal sealed record WorkloadSettings
+{
+    /// <summary>4 KiB blocks written, read back and verified at each queue depth.</summary>
+    public int Blocks { get; init; } = 4096;
+
+    /// <summary>Depth of the second measured phase (the first runs at depth 1).</summary>
+    public int QueueDepth { get; init; } = 32;
+
+    /// <summary>A file backing the namespace, or null for memory.</summary>
+    public string? BackingFile { get; init; }
+
+    /// <summary>How long the guest waits for one completion before it gives up, in TSC ticks.</summary>
+    public ulong CompletionTimeoutTscTicks { get; init; } = 20_000_000_000;
+}
