@@ -1,0 +1,247 @@
+namespace ShadowIo.Samples.Nvme;
+
+/// <summary>
+/// Doorbells and queue processing: where a doorbell's value is read, validation (section 3.1.24:
+/// a value outside the queue, or a queue that does not exist, is ignored and reported with an
+/// asynchronous event), fetching commands, posting completions, and the shadow doorbell /
+/// EventIdx protocol of Doorbell Buffer Config.
+/// </summary>
+public sealed partial class NvmeController
+{
+    private ShadowRegion _guestShadow;
+    private ShadowRegion _eventIdx;
+    private NvmeRegisters.DoorbellReader _guestReader;
+
+    /// <summary>A doorbell value that came through MMIO dispatch: keep it where readers look.</summary>
+    private void StoreMmioDoorbell(int row, uint value)
+    {
+        if ((uint)row >= 2 * QueueCount) return;
+        var entry = NvmeRegisters.DoorbellTable[row];
+        _doorbellSource.WriteUInt32(entry.ShadowOffset, value);
+        // The admin queue keeps MMIO doorbells even in guest-shadow mode; like QEMU, write its
+        // values back to the shadow page for drivers that read them there.
+        if (IsDoorbellBufferActive && entry.Element == 0) _guestShadow.WriteUInt32(entry.ShadowOffset, value);
+    }
+
+    private void HandleDoorbell(int row)
+    {
+        Counters.DoorbellsProcessed++;
+        if ((uint)row >= 2 * QueueCount || !IsReady) return;
+        bool isTail = row < QueueCount;
+        int qid = isTail ? row : row - QueueCount;
+        if (isTail)
+        {
+            var sq = _submissionQueues[qid];
+            if (sq is null)
+            {
+                ReportInvalidDoorbell(qid, AsyncErrorInfo.InvalidDoorbellRegister);
+                return;
+            }
+            uint tail = ReadSqTail(qid);
+            if (tail >= (uint)sq.Size)
+            {
+                ReportInvalidDoorbell(qid, AsyncErrorInfo.InvalidDoorbellWriteValue);
+                return;
+            }
+            sq.Tail = (int)tail;
+            ProcessSubmissionQueue(sq);
+        }
+        else
+        {
+            var cq = _completionQueues[qid];
+            if (cq is null)
+            {
+                ReportInvalidDoorbell(qid, AsyncErrorInfo.InvalidDoorbellRegister);
+                return;
+            }
+            uint head = ReadCqHead(qid);
+            if (head >= (uint)cq.Size)
+            {
+                ReportInvalidDoorbell(qid, AsyncErrorInfo.InvalidDoorbellWriteValue);
+                return;
+            }
+            cq.Head = (int)head;
+            ResumeAfterCompletionSpace(cq);
+        }
+    }
+
+    private void PollQueues()
+    {
+        if (!IsReady) return;
+        foreach (var cq in _completionQueues)
+        {
+            if (cq is null) continue;
+            uint head = ReadCqHead(cq.Id);
+            if (head < (uint)cq.Size) cq.Head = (int)head;
+        }
+        foreach (var sq in _submissionQueues)
+        {
+            if (sq is null) continue;
+            uint tail = ReadSqTail(sq.Id);
+            if (tail >= (uint)sq.Size) continue; // Polling cannot tell that a bad value was rung: ignore it.
+            sq.Tail = (int)tail;
+            ProcessSubmissionQueue(sq);
+        }
+        DeliverAsyncEvents();
+    }
+
+    private bool UsesGuestShadow(int qid) => IsDoorbellBufferActive && qid != 0;
+
+    private uint ReadSqTail(int qid) => UsesGuestShadow(qid) ? _guestReader.SqTail(qid) : _sourceReader.SqTail(qid);
+
+    private uint ReadCqHead(int qid) => UsesGuestShadow(qid) ? _guestReader.CqHead(qid) : _sourceReader.CqHead(qid);
+
+    /// <summary>
+    /// Fetches and executes commands up to the tail. Every fetched command completes before the
+    /// next is fetched (AERs excepted), and nothing is fetched without room in the CQ, so every
+    /// fetched command completes exactly once.
+    /// </summary>
+    private void ProcessSubmissionQueue(SubmissionQueue sq)
+    {
+        if (!IsReady) return;
+        while (true)
+        {
+            while (!sq.IsEmpty && IsReady && _submissionQueues[sq.Id] == sq)
+            {
+                if (!HasCompletionSpace(sq.CompletionQueue)) return;
+                ExecuteNext(sq);
+            }
+            if (!UsesGuestShadow(sq.Id) || !IsReady || _submissionQueues[sq.Id] != sq) return;
+
+            // Shadow doorbells: publish how far we got, then look again, because the guest may
+            // have added entries after we read the tail and, seeing the old EventIdx, not rung.
+            WriteSqEventIdx(sq);
+            Interlocked.MemoryBarrier();
+            uint tail = _guestReader.SqTail(sq.Id);
+            if (tail >= (uint)sq.Size || (int)tail == sq.Tail) return;
+            sq.Tail = (int)tail;
+            Counters.ShadowRereadHits++;
+        }
+    }
+
+    /// <summary>
+    /// EventIdx for an SQ: QEMU's rule (EventIdx = tail we have seen) makes a Linux guest ring
+    /// once when it adds work after we caught up. A polling controller writes tail − 1 instead,
+    /// which Linux's test <c>(u16)(new − ei − 1) &lt; (u16)(new − old)</c> never passes.
+    /// </summary>
+    private void WriteSqEventIdx(SubmissionQueue sq)
+    {
+        int value = IsPolling ? sq.Tail - 1 : sq.Tail;
+        _eventIdx.WriteUInt32(SqShadowOffset(sq.Id), (ushort)value);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="cq"/> has a free slot, re-reading the host's head when it looks
+    /// full. In guest-shadow mode a full CQ also arms its EventIdx so the guest rings the CQ
+    /// doorbell when it frees entries (otherwise nothing would wake a waiting SQ).
+    /// </summary>
+    private bool HasCompletionSpace(CompletionQueue cq)
+    {
+        if (!cq.IsFull) return true;
+        RefreshHead(cq);
+        if (!cq.IsFull || !UsesGuestShadow(cq.Id)) return !cq.IsFull;
+        _eventIdx.WriteUInt32(CqShadowOffset(cq.Id), (ushort)cq.Head);
+        Interlocked.MemoryBarrier();
+        RefreshHead(cq);
+        return !cq.IsFull;
+    }
+
+    private void RefreshHead(CompletionQueue cq)
+    {
+        uint head = ReadCqHead(cq.Id);
+        if (head < (uint)cq.Size) cq.Head = (int)head;
+    }
+
+    /// <summary>A CQ's head moved: work that waited for room can go on.</summary>
+    private void ResumeAfterCompletionSpace(CompletionQueue cq)
+    {
+        foreach (var sq in _submissionQueues)
+        {
+            if (sq is not null && sq.CompletionQueue == cq) ProcessSubmissionQueue(sq);
+        }
+        if (cq.Id == 0) DeliverAsyncEvents();
+    }
+
+    private void ExecuteNext(SubmissionQueue sq)
+    {
+        ulong address = sq.HeadAddress;
+        sq.Advance();
+        Counters.CommandsFetched++;
+        if (!_memory.TryRead(address, out SubmissionEntry command))
+        {
+            // The ring left guest RAM (the memory map changed): the command cannot be read, but it
+            // was consumed, so it still completes once.
+            PostCompletion(sq, 0, NvmeStatus.DataTransferError, 0);
+            return;
+        }
+        var outcome = sq.Id == 0 ? ExecuteAdmin(in command) : ExecuteIo(in command);
+        if (outcome.Deferred) return;
+        if (outcome.Status != NvmeStatus.Success) _errorLog.Record(sq.Id, command.CommandId, outcome.Status, nsid: command.Nsid);
+        PostCompletion(sq, command.CommandId, outcome.Status, outcome.Result);
+    }
+
+    private void PostCompletion(SubmissionQueue sq, ushort commandId, NvmeStatus status, uint result) =>
+        PostCompletion(sq.CompletionQueue, sq.Id, (ushort)sq.Head, commandId, status, result);
+
+    /// <summary>
+    /// Writes one completion entry. The dword holding the phase tag goes last, after a barrier,
+    /// so a host polling the phase never sees a half-written entry.
+    /// </summary>
+    private void PostCompletion(CompletionQueue cq, ushort sqId, ushort sqHead, ushort commandId, NvmeStatus status, uint result)
+    {
+        ulong address = cq.TailAddress;
+        ushort field = NvmeStatusField.Encode(status, cq.Phase);
+        bool written = _memory.TryWrite(address, (ulong)result)
+            && _memory.TryWrite(address + 8, sqHead | ((uint)sqId << 16));
+        Interlocked.MemoryBarrier();
+        written &= _memory.TryWrite(address + 12, commandId | ((uint)field << 16));
+        cq.Advance();
+        Counters.CompletionsPosted++;
+        if (!written) Counters.CompletionWriteFailures++;
+        if (cq.InterruptsEnabled) InvokeHost(InterruptRequested, cq.Vector);
+    }
+
+    private void ReportInvalidDoorbell(int qid, AsyncErrorInfo info)
+    {
+        Counters.InvalidDoorbellWrites++;
+        _errorLog.Record((ushort)qid, 0xFFFF, NvmeStatus.Success);
+        _asyncEvents.Raise(new AsyncEvent(AsyncEventType.ErrorStatus, (byte)info, (byte)LogPageId.ErrorInformation));
+        DeliverAsyncEvents();
+    }
+
+    /// <summary>Completes outstanding AERs with waiting events while the admin CQ has room.</summary>
+    private void DeliverAsyncEvents()
+    {
+        var sq = _submissionQueues[0];
+        if (sq is null) return;
+        while (_asyncEvents.OutstandingRequests > 0 && _asyncEvents.PendingEvents > 0 && HasCompletionSpace(sq.CompletionQueue))
+        {
+            if (!_asyncEvents.TryTakeMatch(out ushort commandId, out var e)) return;
+            PostCompletion(sq, commandId, NvmeStatus.Success, e.Result);
+            Counters.AsyncEventsPosted++;
+        }
+    }
+
+    /// <summary>Doorbell Buffer Config accepted: switch I/O queues to the guest's pages.</summary>
+    private void ActivateDoorbellBuffer(DoorbellBufferPages pages)
+    {
+        _guestShadow = pages.Shadow;
+        _eventIdx = pages.EventIdx;
+        _guestReader = new NvmeRegisters.DoorbellReader(pages.Shadow);
+        IsDoorbellBufferActive = true;
+        // Start both pages from the controller's view so the switch cannot invent work.
+        foreach (var sq in _submissionQueues)
+        {
+            if (sq is null) continue;
+            _guestShadow.WriteUInt32(SqShadowOffset(sq.Id), (uint)sq.Tail);
+            _eventIdx.WriteUInt32(SqShadowOffset(sq.Id), (uint)sq.Tail);
+        }
+        foreach (var cq in _completionQueues)
+        {
+            if (cq is null) continue;
+            _guestShadow.WriteUInt32(CqShadowOffset(cq.Id), (uint)cq.Head);
+            _eventIdx.WriteUInt32(CqShadowOffset(cq.Id), (uint)cq.Head);
+        }
+        InvokeHost(DoorbellBufferConfigured, pages);
+    }
+}

@@ -1,0 +1,35 @@
+namespace ShadowIo.Samples.Nvme;
+
+/// <summary>
+/// What the controller has done, for the demo's table and for the fuzzer's invariants. Updated
+/// under the controller's lock; reads from other threads may be a moment stale.
+/// </summary>
+public sealed class NvmeControllerCounters
+{
+    /// <summary>Submission entries read from guest memory.</summary>
+    public long CommandsFetched { get; internal set; }
+
+    /// <summary>Completion entries written (successfully or not) to completion queues.</summary>
+    public long CompletionsPosted { get; internal set; }
+
+    /// <summary>Completion entries that could not be written because the CQ left guest RAM.</summary>
+    public long CompletionWriteFailures { get; internal set; }
+
+    /// <summary>Doorbell writes ignored as invalid (no such queue, or value ≥ queue size).</summary>
+    public long InvalidDoorbellWrites { get; internal set; }
+
+    /// <summary>Doorbell notifications handled (MMIO dispatch or <see cref="NvmeController.ProcessDoorbell"/>).</summary>
+    public long DoorbellsProcessed { get; internal set; }
+
+    /// <summary>Shadow tails re-read after writing EventIdx that showed new work (the dbbuf race).</summary>
+    public long ShadowRereadHits { get; internal set; }
+
+    /// <summary>Asynchronous events posted to the host.</summary>
+    public long AsyncEventsPosted { get; internal set; }
+
+    /// <summary>Controller bugs caught at an entry point (must stay 0; each sets CSTS.CFS).</summary>
+    public long InternalErrors { get; internal set; }
+
+    /// <summary>Exceptions thrown by host callbacks (caught so guest processing continues).</summary>
+    public long HostCallbackErrors { get; internal set; }
+}
