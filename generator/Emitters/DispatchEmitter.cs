@@ -1,0 +1,288 @@
+using System.Collections.Generic;
+using System.Linq;
+using ShadowIo.Generator.Checks;
+using ShadowIo.Generator.Helpers;
+using ShadowIo.Generator.Model;
+using static ShadowIo.Generator.RegisterBlockGenerator.Emitter;
+
+namespace ShadowIo.Generator.Emitters;
+
+/// <summary>
+/// Writes <c>ReadMmio</c>/<c>WriteMmio</c>: a switch over register ranges (the compiler turns the
+/// relational patterns into a binary search), access rules and field modes applied per register,
+/// accesses narrower than a register reading or merging just their bytes (Linux writes 64-bit
+/// ASQ/ACQ as two 32-bit halves), doorbell offsets and undefined offsets routed to hooks.
+/// </summary>
+internal static class DispatchEmitter
+{
+    public static void WriteDispatch(SourceWriter writer, BlockModel block)
+    {
+        WriteHooks(writer);
+        WriteRead(writer, block);
+        WriteWrite(writer, block);
+    }
+
+    /// <summary>The helpers the dispatch uses, as a file-local class of the generated file.</summary>
+    public static void WriteAccessMath(SourceWriter writer)
+    {
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>Byte-lane arithmetic of MMIO accesses within one register.</summary>");
+        writer.OpenBlock("file static class RegisterAccessMath");
+        writer.WriteLine("""
+            /// <summary>Whether an access of <paramref name="size"/> bytes at <paramref name="relative"/> lies inside a register of <paramref name="width"/> bytes.</summary>
+            public static bool Fits(ulong relative, int size, int width) => relative + (ulong)size <= (ulong)width;
+
+            /// <summary>The register bits an access touches.</summary>
+            public static ulong Lanes(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
+
+            /// <summary>The bytes an access reads, shifted down to bit 0.</summary>
+            public static ulong Extract(ulong register, ulong relative, int size) => (register >> (int)(relative * 8)) & SizeMask(size);
+
+            /// <summary>The written bytes moved to their position in the register.</summary>
+            public static ulong Place(ulong value, ulong relative, int size) => (value & SizeMask(size)) << (int)(relative * 8);
+
+            /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
+            public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
+                (register & ~Lanes(relative, size)) | Place(value, relative, size);
+
+            /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
+            public static ulong Truncate(ulong value, int size) => value & SizeMask(size);
+
+            /// <summary>Whether a guest access lies inside the block with a size KVM can deliver.</summary>
+            public static bool IsInBlock(ulong offset, int size, ulong blockSize) =>
+                size is 1 or 2 or 4 or 8 && offset < blockSize && (ulong)size <= blockSize - offset;
+
+            private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
+            """);
+        writer.CloseBlock();
+    }
+
+    private static void WriteHooks(SourceWriter writer)
+    {
+        writer.WriteLine();
+        writer.WriteLine("""
+            /// <summary>Called for a read outside every register and doorbell, or with a bad size; the read returns 0.</summary>
+            partial void OnUndefinedRead(ulong offset, int size);
+
+            /// <summary>Called for a write outside every register and doorbell, or with a bad size; the write is ignored.</summary>
+            partial void OnUndefinedWrite(ulong offset, int size, ulong value);
+
+            /// <summary>Called when a write to a doorbell reaches dispatch instead of a binding.</summary>
+            partial void OnDoorbellWritten(int row, ulong value);
+            """);
+    }
+
+    private static void WriteRead(SourceWriter writer, BlockModel block)
+    {
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>A guest read: access rules and field modes applied; never throws.</summary>");
+        writer.WriteLine(GeneratedCodeAttribute);
+        writer.OpenBlock("public ulong ReadMmio(ulong offset, int size)");
+        writer.OpenBlock("if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))");
+        if (!block.Registers.IsEmpty)
+        {
+            writer.OpenBlock("switch (offset)");
+            foreach (RegisterModel register in block.Registers) WriteReadCase(writer, register);
+            writer.CloseBlock();
+        }
+
+        if (!block.Doorbells.IsEmpty)
+        {
+            writer.WriteLine();
+            writer.WriteLine("// Doorbells are write-only: reads return 0.");
+            writer.WriteLine("if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size) return 0;");
+        }
+
+        writer.CloseBlock();
+        writer.WriteLine();
+        writer.WriteLine("OnUndefinedRead(offset, size);");
+        writer.WriteLine("return 0;");
+        writer.CloseBlock();
+    }
+
+    private static void WriteReadCase(SourceWriter writer, RegisterModel register)
+    {
+        string storage = Identifiers.ToStorageField(register.Name);
+        string relative = $"offset - {register.Name}Offset";
+        writer.WriteLine($"case >= {register.Name}Offset and < {register.Name}Offset + {Number(register.Width)} when RegisterAccessMath.Fits({relative}, size, {Number(register.Width)}):");
+        writer.Indent();
+        FieldMasks masks = FieldMasks.Of(register);
+        if (masks.Readable == 0)
+        {
+            writer.WriteLine($"return 0; // {register.Name} is write-only");
+        }
+        else if (masks.ReadToClear == 0)
+        {
+            writer.WriteLine($"return RegisterAccessMath.Extract({Readable(register, masks, storage)}, {relative}, size);");
+        }
+        else
+        {
+            writer.OpenBlock("");
+            writer.WriteLine($"ulong value = RegisterAccessMath.Extract({Readable(register, masks, storage)}, {relative}, size);");
+            writer.WriteLine($"// Read-to-clear: {masks.ReadToClearNames}");
+            writer.WriteLine($"{storage} = {Narrow(register, $"{storage} & ~(RegisterAccessMath.Lanes({relative}, size) & {Hex(masks.ReadToClear, 8)})")};");
+            writer.WriteLine("return value;");
+            writer.CloseBlock();
+        }
+
+        writer.Dedent();
+    }
+
+    private static string Readable(RegisterModel register, FieldMasks masks, string storage) =>
+        masks.Readable == Widths.LowMask(register.Width * 8)
+            ? storage
+            : $"({storage} & {Hex(masks.Readable, 8)} /* write-only bits read as 0: {masks.WriteOnlyNames} */)";
+
+    private static void WriteWrite(SourceWriter writer, BlockModel block)
+    {
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>A guest write: access rules and field modes applied; never throws.</summary>");
+        writer.WriteLine(GeneratedCodeAttribute);
+        writer.OpenBlock("public void WriteMmio(ulong offset, int size, ulong value)");
+        writer.OpenBlock("if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))");
+        if (!block.Registers.IsEmpty)
+        {
+            writer.OpenBlock("switch (offset)");
+            foreach (RegisterModel register in block.Registers) WriteWriteCase(writer, register);
+            writer.CloseBlock();
+        }
+
+        if (!block.Doorbells.IsEmpty)
+        {
+            writer.WriteLine();
+            writer.OpenBlock("if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size)");
+            writer.WriteLine("OnDoorbellWritten(row, RegisterAccessMath.Truncate(value, size));");
+            writer.WriteLine("return;");
+            writer.CloseBlock();
+        }
+
+        writer.CloseBlock();
+        writer.WriteLine();
+        writer.WriteLine("OnUndefinedWrite(offset, size, value);");
+        writer.CloseBlock();
+    }
+
+    private static void WriteWriteCase(SourceWriter writer, RegisterModel register)
+    {
+        string type = Widths.TypeKeyword(register.Width);
+        string storage = Identifiers.ToStorageField(register.Name);
+        string relative = $"offset - {register.Name}Offset";
+        FieldMasks masks = FieldMasks.Of(register);
+        ulong all = Widths.LowMask(register.Width * 8);
+
+        writer.WriteLine($"case >= {register.Name}Offset and < {register.Name}Offset + {Number(register.Width)} when RegisterAccessMath.Fits({relative}, size, {Number(register.Width)}):");
+        writer.OpenBlock("");
+        writer.WriteLine($"{type} previous = {storage};");
+        if (masks.Replace == all)
+        {
+            writer.WriteLine($"{storage} = {Narrow(register, $"RegisterAccessMath.Merge(previous, {relative}, size, value)")};");
+        }
+        else if (masks.WriteOneToClear == all)
+        {
+            writer.WriteLine("// Write-1-to-clear: each bit written as 1 is cleared.");
+            writer.WriteLine($"{storage} = {Narrow(register, $"previous & ~RegisterAccessMath.Place(value, {relative}, size)")};");
+        }
+        else if (masks.Changes)
+        {
+            writer.WriteLine($"ulong written = RegisterAccessMath.Place(value, {relative}, size);");
+            if ((masks.Replace | masks.WriteZeroToClear) != 0) writer.WriteLine($"ulong lanes = RegisterAccessMath.Lanes({relative}, size);");
+            writer.WriteLine("ulong next = previous;");
+            Group(writer, masks.Replace, masks.ReplaceNames, "Written as given", "next = (next & ~(lanes & {0})) | (written & {0});");
+            Group(writer, masks.Set, masks.SetNames, "Write 1 to set", "next |= written & {0};");
+            Group(writer, masks.Toggle, masks.ToggleNames, "Write 1 to toggle", "next ^= written & {0};");
+            Group(writer, masks.WriteOneToClear, masks.WriteOneToClearNames, "Write 1 to clear", "next &= ~(written & {0});");
+            Group(writer, masks.WriteZeroToClear, masks.WriteZeroToClearNames, "Write 0 to clear", "next &= ~(lanes & ~written & {0});");
+            writer.WriteLine($"{storage} = ({type})next;");
+        }
+        else
+        {
+            writer.WriteLine($"// {register.Name} is read-only for the guest: the write is ignored.");
+        }
+
+        writer.WriteLine($"On{register.Name}Written(previous, {storage});");
+        writer.WriteLine("return;");
+        writer.CloseBlock();
+    }
+
+    private static void Group(SourceWriter writer, ulong mask, string names, string label, string template)
+    {
+        if (mask == 0) return;
+        writer.WriteLine($"// {label}: {names}");
+        writer.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, template, Hex(mask, 8)));
+    }
+
+    /// <summary>Casts an expression computed in ulong back to the register's type.</summary>
+    private static string Narrow(RegisterModel register, string expression) =>
+        register.Width == 8 ? expression : $"({Widths.TypeKeyword(register.Width)})({expression})";
+
+    /// <summary>A register's bits grouped by what a guest access does to them.</summary>
+    private sealed class FieldMasks
+    {
+        public ulong Readable { get; private set; }
+        public ulong ReadToClear { get; private set; }
+        public ulong Replace { get; private set; }
+        public ulong Set { get; private set; }
+        public ulong Toggle { get; private set; }
+        public ulong WriteOneToClear { get; private set; }
+        public ulong WriteZeroToClear { get; private set; }
+        public string ReadToClearNames => Join(FieldAccessMode.ReadToClear);
+        public string WriteOnlyNames => Join(FieldAccessMode.WriteOnly);
+        public string ReplaceNames => Join(FieldAccessMode.ReadWrite, FieldAccessMode.WriteOnly);
+        public string SetNames => Join(FieldAccessMode.Set);
+        public string ToggleNames => Join(FieldAccessMode.Toggle);
+        public string WriteOneToClearNames => Join(FieldAccessMode.WriteOneToClear);
+        public string WriteZeroToClearNames => Join(FieldAccessMode.WriteZeroToClear);
+        public bool Changes => (Replace | Set | Toggle | WriteOneToClear | WriteZeroToClear) != 0;
+
+        private readonly List<(string Name, FieldAccessMode Mode)> _groups = [];
+
+        public static FieldMasks Of(RegisterModel register)
+        {
+            var masks = new FieldMasks();
+            ulong all = Widths.LowMask(register.Width * 8);
+            ulong declared = 0;
+            foreach (FieldModel field in register.Fields)
+            {
+                ulong bits = Widths.LowMask(field.Width) << field.Bit;
+                declared |= bits;
+                masks.Add(field.DeclaredName, field.Access, bits);
+            }
+
+            // Bits outside every field follow the register's own access.
+            ulong rest = all & ~declared;
+            if (rest != 0)
+            {
+                FieldAccessMode mode = register.Access switch
+                {
+                    RegisterAccessMode.ReadOnly => FieldAccessMode.ReadOnly,
+                    RegisterAccessMode.WriteOnly => FieldAccessMode.WriteOnly,
+                    RegisterAccessMode.WriteOneToClear => FieldAccessMode.WriteOneToClear,
+                    _ => FieldAccessMode.ReadWrite,
+                };
+                masks.Add(register.Fields.IsEmpty ? register.Name : "undeclared bits", mode, rest);
+            }
+
+            if (register.Access == RegisterAccessMode.WriteOnly) masks.Readable = 0;
+            return masks;
+        }
+
+        private void Add(string name, FieldAccessMode mode, ulong bits)
+        {
+            _groups.Add((name, mode));
+            if (mode != FieldAccessMode.WriteOnly) Readable |= bits;
+            switch (mode)
+            {
+                case FieldAccessMode.ReadWrite:
+                case FieldAccessMode.WriteOnly: Replace |= bits; break;
+                case FieldAccessMode.Set: Set |= bits; break;
+                case FieldAccessMode.Toggle: Toggle |= bits; break;
+                case FieldAccessMode.WriteOneToClear: WriteOneToClear |= bits; break;
+                case FieldAccessMode.WriteZeroToClear: WriteZeroToClear |= bits; break;
+                case FieldAccessMode.ReadToClear: ReadToClear |= bits; break;
+            }
+        }
+
+        private string Join(FieldAccessMode mode, FieldAccessMode? other = null) =>
+            string.Join(", ", _groups.Where(g => g.Mode == mode || g.Mode == other).Select(static g => g.Name));
+    }
+}

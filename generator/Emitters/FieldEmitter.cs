@@ -1,0 +1,71 @@
+using ShadowIo.Generator.Checks;
+using ShadowIo.Generator.Helpers;
+using ShadowIo.Generator.Model;
+using static ShadowIo.Generator.RegisterBlockGenerator.Emitter;
+
+namespace ShadowIo.Generator.Emitters;
+
+/// <summary>
+/// Writes a register's field constants (<c>{Reg}Fields.{Field}Shift/Mask</c>) and the typed
+/// device-side accessors <c>{Reg}{Field}</c> (issue 6).
+/// </summary>
+internal static class FieldEmitter
+{
+    public static void WriteFields(SourceWriter writer, RegisterModel register)
+    {
+        string type = Widths.TypeKeyword(register.Width);
+        writer.WriteLine();
+        writer.WriteLine($"/// <summary>Bit positions and masks of {register.Name}'s fields (masks already shifted).</summary>");
+        writer.WriteLine(GeneratedCodeAttribute);
+        writer.OpenBlock($"public static class {register.Name}Fields");
+        bool first = true;
+        foreach (FieldModel field in register.Fields)
+        {
+            if (!first) writer.WriteLine();
+            first = false;
+            writer.WriteLine($"/// <summary>{Escape(field.DeclaredName)}: {Bits(field)}, {field.Access}.</summary>");
+            writer.WriteLine($"public const int {field.Name}Shift = {Number(field.Bit)};");
+            writer.WriteLine($"public const {type} {field.Name}Mask = {Hex(Widths.LowMask(field.Width) << field.Bit, register.Width)};");
+        }
+
+        writer.CloseBlock();
+        foreach (FieldModel field in register.Fields) WriteAccessor(writer, register, field);
+    }
+
+    private static void WriteAccessor(SourceWriter writer, RegisterModel register, FieldModel field)
+    {
+        string type = Widths.TypeKeyword(register.Width);
+        string storage = Identifiers.ToStorageField(register.Name);
+        string mask = $"{register.Name}Fields.{field.Name}Mask";
+        string shift = $"{register.Name}Fields.{field.Name}Shift";
+        bool narrow = register.Width < 4; // byte and ushort arithmetic widens to int
+        string Narrow(string expression) => narrow ? $"({type})({expression})" : expression;
+
+        writer.WriteLine();
+        writer.WriteLine($"/// <summary>{register.Name}.{Escape(field.DeclaredName)} ({Bits(field)}) in the stored value; no access rules applied.</summary>");
+        writer.WriteLine(GeneratedCodeAttribute);
+        if (field.EnumType is not null)
+        {
+            writer.OpenBlock($"public {field.EnumType} {register.Name}{field.Name}");
+            writer.WriteLine($"get => ({field.EnumType})(({storage} & {mask}) >> {shift});");
+            writer.WriteLine($"set => {storage} = {Narrow($"({storage} & ~{mask}) | ((({type})value << {shift}) & {mask})")};");
+        }
+        else if (field.Width == 1)
+        {
+            writer.OpenBlock($"public bool {register.Name}{field.Name}");
+            writer.WriteLine($"get => ({storage} & {mask}) != 0;");
+            writer.WriteLine($"set => {storage} = {Narrow($"value ? {storage} | {mask} : {storage} & ~{mask}")};");
+        }
+        else
+        {
+            writer.OpenBlock($"public {type} {register.Name}{field.Name}");
+            writer.WriteLine($"get => {Narrow($"({storage} & {mask}) >> {shift}")};");
+            writer.WriteLine($"set => {storage} = {Narrow($"({storage} & ~{mask}) | ((value << {shift}) & {mask})")};");
+        }
+
+        writer.CloseBlock();
+    }
+
+    private static string Bits(FieldModel field) =>
+        field.Width == 1 ? $"bit {Number(field.Bit)}" : $"bits {Number(field.Bit)}..{Number(field.Bit + field.Width - 1)}";
+}
