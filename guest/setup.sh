@@ -47,6 +47,11 @@ apt_update() {
 }
 
 candidate() { apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | grep -v '(none)' || true; }
+# "name version" for each named package that has a candidate (one apt-cache call for all).
+candidates() {
+  apt-cache policy "$@" 2>/dev/null | awk '/^[^ ].*:$/ { name = substr($0, 1, length($0) - 1) }
+    /^ *Candidate: / && $2 != "(none)" { print name, $2 }'
+}
 
 # --- QEMU -------------------------------------------------------------------------------
 if ! command -v qemu-system-x86_64 >/dev/null; then
@@ -66,16 +71,26 @@ for tool in cpio objcopy; do
 done
 
 # --- Versions ---------------------------------------------------------------------------
+# Fast path: the same apt lists and the same scripts resolve to the same guest, so a guest
+# built under this fingerprint is reused without asking apt again (resolution takes seconds).
+fingerprint=$( { ls -l --time-style=+%s /var/lib/apt/lists/ 2>/dev/null; cat "$here/setup.sh" "$here/init.sh" "$here/module-order.sh"; echo "$series"; } | sha256sum | cut -c1-16)
+if [ -f "$cache/resolved/$fingerprint" ]; then
+  known=$(cat "$cache/resolved/$fingerprint")
+  if [ -f "$known/.complete" ] && [ -f "$known/guest.env" ]; then
+    sed "s|^SHADOWIO_QEMU=.*|SHADOWIO_QEMU=$qemu|" "$known/guest.env" >&3
+    exit 0
+  fi
+fi
+
 [ -n "$(candidate "linux-source-$series")" ] || apt_update
 src_version=$(candidate "linux-source-$series")
 [ -n "$src_version" ] || die "Debian serves no linux-source-$series (apt-cache policy shows no candidate)"
 
 # The linux-image-<series>.0-<abi>-amd64 built from that same source version (the kernel modules
 # are rebuilt against it, so the two must match exactly).
-kver=
-for pkg in $(apt-cache pkgnames "linux-image-$series.0-" | grep -E "^linux-image-$series\.0-[0-9]+-amd64\$" | sort -t- -k4,4n -r); do
-  if [ "$(candidate "$pkg")" = "$src_version" ]; then kver=${pkg#linux-image-}; break; fi
-done
+kver=$(candidates $(apt-cache pkgnames "linux-image-$series.0-" | grep -E "^linux-image-$series\.0-[0-9]+-amd64\$") \
+  | awk -v v="$src_version" '$2 == v { print $1 }' | sort -t- -k4,4n | tail -n1)
+kver=${kver#linux-image-}
 [ -n "$kver" ] || die "no linux-image-$series.0-*-amd64 at version $src_version is served by Debian"
 
 userland=(busybox-static fio nvme-cli)
@@ -86,9 +101,12 @@ mapfile -t libs < <(apt-cache depends --recurse --no-recommends --no-suggests --
   | grep -E '^(lib|zlib)' | grep -vE '^(libpython|libperl|lib.*-perl$|libpam|libsemanage|libdebian-installer)' | sort -u)
 packages=("linux-image-$kver" "${userland[@]}" "${libs[@]}")
 
+declare -A version_of=()
+while read -r p v; do version_of[$p]=$v; done < <(candidates "${packages[@]}")
 declare -a pinned=()
 for p in "${packages[@]}"; do
-  v=$(candidate "$p"); [ -n "$v" ] || { apt_update; v=$(candidate "$p"); }
+  v=${version_of[$p]:-}
+  [ -n "$v" ] || { apt_update; v=$(candidate "$p"); }
   [ -n "$v" ] || die "Debian serves no package $p"
   pinned+=("$p=$v")
 done
@@ -110,8 +128,13 @@ ENV
   cat "$dir/guest.env" >&3
 }
 
+remember() {
+  mkdir -p "$cache/resolved"
+  echo "$dir" > "$cache/resolved/$fingerprint"
+}
+
 if [ -f "$dir/.complete" ]; then
-  emit; exit 0
+  remember; emit; exit 0
 fi
 
 # --- Download ---------------------------------------------------------------------------
@@ -198,4 +221,11 @@ mv "$dir/initramfs.cpio.tmp" "$dir/initramfs.cpio"
 printf '%s\n' "${pinned[@]}" > "$dir/packages.txt"
 touch "$dir/.complete"
 log "guest ready: $(du -sh "$dir/initramfs.cpio" | cut -f1) initramfs"
+# Builds of older package versions or scripts are not used again.
+for old in "$cache"/*/; do
+  old=${old%/}
+  case "$(basename "$old")" in debs|resolved|"$key") ;; *) [ -f "$old/.complete" ] && rm -rf "$old" ;; esac
+done
+find "$cache/resolved" -type f ! -newer "$cache/.lock" -delete 2>/dev/null || true
+remember
 emit

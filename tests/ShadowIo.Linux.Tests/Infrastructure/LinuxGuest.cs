@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ShadowIo.Linux.Tests.Infrastructure;
+
+/// <summary>
+/// Boots Debian's kernel with the ShadowIo initramfs under QEMU TCG, runs a script inside and
+/// returns what it printed between /init's markers. Each run is a fresh boot; QEMU is killed
+/// when the run exceeds its timeout.
+/// </summary>
+public static partial class LinuxGuest
+{
+    public const string BeginMarker = "=====SHADOWIO-OUTPUT-BEGIN=====";
+    private const string GuestScriptPath = "/shadowio/run.sh";
+
+    // One spawn at a time: descriptors made inheritable for one QEMU must not leak into another.
+    private static readonly Lock SpawnLock = new();
+
+    [GeneratedRegex(@"^=====SHADOWIO-OUTPUT-END rc=(\d+)=====$", RegexOptions.Multiline)]
+    private static partial Regex EndMarker();
+
+    public static async Task<GuestRunResult> RunAsync(LinuxGuestOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var image = await GuestImage.GetAsync(cancellationToken);
+        var initrd = WriteInitrd(image, options);
+        try
+        {
+            return await BootAsync(image, initrd, options, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(initrd);
+        }
+    }
+
+    /// <summary>The base image with one overlay archive (the script and the files) appended.</summary>
+    private static string WriteInitrd(GuestImage image, LinuxGuestOptions options)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"shadowio-initrd-{Guid.NewGuid():N}.cpio");
+        using var output = File.Create(path);
+        using (var baseImage = File.OpenRead(image.InitrdPath))
+            baseImage.CopyTo(output);
+        var overlay = new CpioArchive(output);
+        foreach (var file in options.Files)
+        {
+            if (file.SymlinkTarget is { } target)
+                overlay.AddSymlink(file.GuestPath, target);
+            else
+                overlay.AddFile(file.GuestPath, file.Contents!(), file.Mode);
+        }
+        overlay.AddFile(GuestScriptPath, Encoding.UTF8.GetBytes(options.Script ?? "exit 0\n"), GuestFile.Executable);
+        overlay.Finish();
+        return path;
+    }
+
+    private static async Task<GuestRunResult> BootAsync(GuestImage image, string initrd, LinuxGuestOptions options, CancellationToken cancellationToken)
+    {
+        var kernelArgs = new List<string> { "console=ttyS0", "panic=-1", "quiet", $"shadowio.script={GuestScriptPath}" };
+        kernelArgs.AddRange(options.ExtraKernelArgs);
+        var info = new ProcessStartInfo(image.QemuPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            // Kept open and never written: the serial console reads stdin, and EOF there is noise.
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        string[] args =
+        [
+            "-accel", "tcg", "-cpu", options.CpuModel,
+            "-m", options.MemoryMiB.ToString(CultureInfo.InvariantCulture),
+            "-smp", options.Cpus.ToString(CultureInfo.InvariantCulture),
+            "-display", "none", "-vga", "none", "-monitor", "none", "-serial", "stdio",
+            "-net", "none", "-no-reboot",
+            "-kernel", image.KernelPath, "-initrd", initrd, "-append", string.Join(' ', kernelArgs),
+        ];
+        foreach (var arg in args.Concat(options.ExtraQemuArgs))
+            info.ArgumentList.Add(arg);
+
+        var console = new StringBuilder();
+        var stopwatch = Stopwatch.StartNew();
+        using var qemu = Spawn(info, options.InheritedFds);
+        var stderr = qemu.StandardError.ReadToEndAsync(CancellationToken.None);
+        var reader = Task.Run(async () =>
+        {
+            while (await qemu.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
+            {
+                line = line.TrimEnd('\r');
+                lock (console)
+                    console.Append(line).Append('\n');
+                options.ConsoleLine?.Invoke(line);
+            }
+        }, CancellationToken.None);
+
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(options.Timeout);
+        try
+        {
+            await qemu.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            qemu.Kill(entireProcessTree: true);
+            await qemu.WaitForExitAsync(CancellationToken.None);
+            await reader;
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new TimeoutException(
+                $"the guest did not finish within {options.Timeout}; console tail:\n{ScriptRunner.Tail(console.ToString(), 40)}");
+        }
+        await reader;
+        stopwatch.Stop();
+        var text = console.ToString();
+        var begin = text.IndexOf(BeginMarker + "\n", StringComparison.Ordinal);
+        var end = EndMarker().Match(text, begin < 0 ? 0 : begin);
+        if (begin < 0 || !end.Success)
+        {
+            throw new InvalidOperationException(
+                $"the guest ended (QEMU exit {qemu.ExitCode}) without {(begin < 0 ? "the begin" : "the end")} marker; "
+                + $"QEMU stderr:\n{ScriptRunner.Tail(await stderr, 20)}console tail:\n{ScriptRunner.Tail(text, 40)}");
+        }
+        var outputStart = begin + BeginMarker.Length + 1;
+        var output = text[outputStart..end.Index];
+        return new GuestRunResult(output, int.Parse(end.Groups[1].Value, CultureInfo.InvariantCulture), text, stopwatch.Elapsed);
+    }
+
+    private static Process Spawn(ProcessStartInfo info, IReadOnlyList<int> inheritedFds)
+    {
+        lock (SpawnLock)
+        {
+            // .NET opens every descriptor close-on-exec; QEMU must receive these ones.
+            foreach (var fd in inheritedFds)
+                SetCloseOnExec(fd, false);
+            try
+            {
+                var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {info.FileName}");
+                return process;
+            }
+            finally
+            {
+                foreach (var fd in inheritedFds)
+                    SetCloseOnExec(fd, true);
+            }
+        }
+    }
+
+    private const int F_GETFD = 1;
+    private const int F_SETFD = 2;
+    private const int FD_CLOEXEC = 1;
+
+    private static void SetCloseOnExec(int fd, bool closeOnExec)
+    {
+        var flags = Fcntl(fd, F_GETFD, 0);
+        if (flags < 0)
+            throw new InvalidOperationException($"fcntl(F_GETFD) on inherited fd {fd} failed: errno {Marshal.GetLastPInvokeError()}");
+        flags = closeOnExec ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+        if (Fcntl(fd, F_SETFD, flags) < 0)
+            throw new InvalidOperationException($"fcntl(F_SETFD) on inherited fd {fd} failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
+}

@@ -1,0 +1,40 @@
+namespace ShadowIo.Linux.Tests.Infrastructure;
+
+/// <summary>How to boot one run of the test guest under QEMU TCG.</summary>
+public sealed class LinuxGuestOptions
+{
+    /// <summary>Shell script run by /init (busybox sh) after the default modules are loaded;
+    /// its stdout+stderr is the run's <see cref="GuestRunResult.Output"/>.</summary>
+    public string? Script { get; init; }
+
+    /// <summary>Files added to (or replacing files of) the base initramfs.</summary>
+    public IReadOnlyList<GuestFile> Files { get; init; } = [];
+
+    /// <summary>Guest memory (-m). Must equal the size of a memory backend passed in
+    /// <see cref="ExtraQemuArgs"/> (e.g. memory-backend-memfd for x-pci-proxy-dev).</summary>
+    public int MemoryMiB { get; init; } = 1024;
+
+    public int Cpus { get; init; } = 2;
+
+    /// <summary>QEMU CPU model; "max" exposes AMD SVM with NPT under TCG (nested KVM).</summary>
+    public string CpuModel { get; init; } = "max";
+
+    /// <summary>Arguments appended to QEMU's command line, e.g.
+    /// <c>-object memory-backend-memfd,id=mem,size=1G,share=on -machine pc,memory-backend=mem
+    /// -device x-pci-proxy-dev,id=p0,fd=N</c>.</summary>
+    public IReadOnlyList<string> ExtraQemuArgs { get; init; } = [];
+
+    /// <summary>Appended to the kernel command line (e.g. <c>nvme.poll_queues=1</c>).</summary>
+    public IReadOnlyList<string> ExtraKernelArgs { get; init; } = [];
+
+    /// <summary>Descriptors of this process that QEMU must inherit under the same numbers
+    /// (e.g. one end of a socketpair for x-pci-proxy-dev,fd=N). Their close-on-exec flag is
+    /// cleared just for the spawn.</summary>
+    public IReadOnlyList<int> InheritedFds { get; init; } = [];
+
+    /// <summary>Whole-run limit (boot, script, power-off); QEMU is killed past it.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Called with every console line as it arrives (diagnostics, progress).</summary>
+    public Action<string>? ConsoleLine { get; init; }
+}
