@@ -47,7 +47,7 @@ internal static class CommandLineHost
     /// <summary>The line a user sees for <paramref name="e"/>.</summary>
     internal static string Describe(Exception e) => e switch
     {
-        UserErrorException or KvmException => OneLine(e.Message),
+        UserErrorException or KvmException or Guest.WorkloadException => OneLine(e.Message),
         UnauthorizedAccessException or IOException => OneLine(e.Message),
         AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerExceptions[0]),
         _ => $"unexpected {e.GetType().Name}: {OneLine(e.Message)} (set SHADOWIO_TRACE=1 for the stack trace)",

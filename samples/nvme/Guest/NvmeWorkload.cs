@@ -1,15 +1,391 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using ShadowIo.Binding;
 using ShadowIo.Kvm;
+using ShadowIo.Testing;
 
 namespace ShadowIo.Samples.Nvme.Guest;
 
-/// <summary>One mode's run of the workload: a CPL3 guest drives the NVMe controller on /dev/kvm.</summary>
-internal static class NvmeWorkload
+/// <summary>
+/// One mode's run of the workload: a CPL3 guest on /dev/kvm acts as the NVMe host driver. It
+/// enables the controller, identifies it, creates an I/O queue pair (and sends Doorbell Buffer
+/// Config in the shadow modes), then writes every block with a distinct pattern and reads it
+/// back, once at queue depth 1 and once at the configured depth. The harness stages command
+/// templates and data in guest memory and checks what came back; the guest does the driving.
+/// </summary>
+internal sealed class NvmeWorkload : IDisposable
 {
+    /// <summary>BAR0's guest-physical address: above RAM, inside the guest's 4 GiB identity map.</summary>
+    public const ulong Bar = 0xFE00_0000;
+
+    private const ushort IoQueueId = 1;
+    private const int Steps = 6;
+
+    private readonly WorkloadMode _mode;
+    private readonly WorkloadSettings _settings;
+    private readonly IWorkloadProgress? _progress;
+    private readonly WorkloadLayout _layout;
+    private readonly TestGuest _guest;
+    private readonly INamespaceStorage _storage;
+    private readonly ControllerHost _host;
+    private readonly byte[] _page = new byte[WorkloadLayout.PageSize];
+    private int _lbaShift;
+
+    private NvmeWorkload(KvmSystem kvm, WorkloadMode mode, WorkloadSettings settings, IWorkloadProgress? progress)
+    {
+        _mode = mode;
+        _settings = settings;
+        _progress = progress;
+        int entries = Math.Max(64, settings.QueueDepth + 1);
+        _layout = new WorkloadLayout(ShadowIo.Testing.GuestLayout.Data, entries, settings.Blocks, settings.Blocks);
+        ulong ram = AlignUp(_layout.End + ShadowIo.Testing.GuestLayout.StackSize, 2UL << 20);
+        if (ram >= Bar) throw new WorkloadException($"{settings.Blocks} blocks need 0x{ram:x} bytes of guest RAM, which would overlap BAR0 at 0x{Bar:x}.");
+
+        _guest = TestGuest.Create(kvm, ram);
+        try
+        {
+            long bytes = (long)settings.Blocks * WorkloadLayout.PageSize;
+            _storage = settings.BackingFile is null ? new MemoryNamespaceStorage(bytes) : FileNamespaceStorage.Open(settings.BackingFile);
+            try
+            {
+                _host = new ControllerHost(_guest, _storage, Bar, BindingMode(mode), polling: mode == WorkloadMode.EventIdx);
+            }
+            catch
+            {
+                _storage.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            _guest.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs <paramref name="mode"/>; an unsupported mode comes back with its reason instead of throwing.</summary>
+    /// <exception cref="WorkloadException">The guest or the controller failed.</exception>
     public static ModeResult Run(KvmSystem kvm, WorkloadMode mode, WorkloadSettings settings, IWorkloadProgress? progress)
     {
         ArgumentNullException.ThrowIfNull(kvm);
         ArgumentNullException.ThrowIfNull(settings);
-        progress?.Step(mode, 0, 1, "waiting for the controller");
-        return new ModeResult { Mode = mode, Supported = false, UnsupportedReason = "the NVMe controller is not wired yet" };
+        NvmeWorkload workload;
+        try
+        {
+            progress?.Step(mode, 0, Steps, "creating the VM and binding doorbells");
+            workload = new NvmeWorkload(kvm, mode, settings, progress);
+        }
+        catch (KvmException e) when (mode == WorkloadMode.PostWrite && e.Error == KvmError.Unsupported)
+        {
+            return new ModeResult
+            {
+                Mode = mode,
+                Supported = false,
+                UnsupportedReason = "this kernel rejects KVM_IOEVENTFD_FLAG_POST_WRITE with EINVAL: the kernel post-write patch is not applied.",
+            };
+        }
+        using (workload) return workload.Run();
+    }
+
+    private static DoorbellBindingMode BindingMode(WorkloadMode mode) => mode switch
+    {
+        WorkloadMode.Trap => DoorbellBindingMode.Trap,
+        WorkloadMode.IoEventFd or WorkloadMode.EventIdx => DoorbellBindingMode.GuestShadow,
+        WorkloadMode.PostWrite => DoorbellBindingMode.KernelPostWrite,
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
+    };
+
+    private DoorbellPolicy IoPolicy => _mode switch
+    {
+        WorkloadMode.IoEventFd => DoorbellPolicy.ShadowAlwaysRing,
+        WorkloadMode.EventIdx => DoorbellPolicy.ShadowEventIdx,
+        _ => DoorbellPolicy.Mmio,
+    };
+
+    private bool UsesDoorbellBuffer => IoPolicy != DoorbellPolicy.Mmio;
+
+    private ModeResult Run()
+    {
+        InitializeQueueState(_layout.AdminQueueState);
+        InitializeQueueState(_layout.IoQueueState);
+
+        Report(0, "enabling the controller, Identify");
+        var identify = Setup(p =>
+        {
+            p.EnableController(_layout.AdminSubmissionQueue, _layout.AdminCompletionQueue, WorkloadLayout.AdminQueueEntries, maxReadyPolls: 1000);
+            p.Run(AdminJob(
+                e => SubmissionEntries.Identify(e, SubmissionEntries.IdentifyController, 0, _layout.IdentifyController),
+                e => SubmissionEntries.Identify(e, SubmissionEntries.IdentifyNamespace, NvmeController.NamespaceId, _layout.IdentifyNamespace)));
+        }, "Identify");
+        CheckIdentify(out bool doorbellBufferAdvertised);
+        if (UsesDoorbellBuffer && !doorbellBufferAdvertised)
+            throw new WorkloadException("the controller does not advertise Doorbell Buffer Config (Identify OACS bit 8).");
+
+        Report(1, UsesDoorbellBuffer ? "creating the I/O queue pair, Doorbell Buffer Config" : "creating the I/O queue pair");
+        var commands = new List<Action<Span<byte>>>
+        {
+            e => SubmissionEntries.CreateIoCompletionQueue(e, IoQueueId, _layout.IoQueueEntries, _layout.IoCompletionQueue),
+            e => SubmissionEntries.CreateIoSubmissionQueue(e, IoQueueId, _layout.IoQueueEntries, _layout.IoSubmissionQueue, IoQueueId),
+        };
+        if (UsesDoorbellBuffer) commands.Add(e => SubmissionEntries.DoorbellBufferConfig(e, _layout.ShadowDoorbells, _layout.EventIndexes));
+        var queues = Setup(p => p.Run(AdminJob([.. commands])), "creating the I/O queues");
+        if (UsesDoorbellBuffer && !_host.Binding.IsGuestShadowAttached)
+            throw new WorkloadException("Doorbell Buffer Config completed but the binding has no guest shadow page attached.");
+
+        var measured = new Measurement();
+        long verified = 0;
+        int step = 2;
+        foreach (int depth in (int[])[1, _settings.QueueDepth])
+        {
+            int pass = depth == 1 ? 1 : 2;
+            Report(step++, $"QD{depth}: writing {_settings.Blocks} blocks");
+            StageWrites(pass);
+            measured.Add(depth, RunIo(depth, "Write"));
+
+            Report(step++, $"QD{depth}: reading back and verifying");
+            StageReads();
+            measured.Add(depth, RunIo(depth, "Read"));
+            verified += Verify(pass);
+        }
+        _host.CheckHealth();
+
+        var io = measured.Total;
+        double ticksPerNs = io.TscTicks / Math.Max(1.0, io.Elapsed.TotalNanoseconds);
+        return new ModeResult
+        {
+            Mode = _mode,
+            Ios = io.Completions,
+            Blocks = 2L * _settings.Blocks,
+            VerifiedBlocks = verified,
+            Verified = verified == 2L * _settings.Blocks,
+            DoorbellWrites = io.DoorbellWrites,
+            SuppressedDoorbells = io.SuppressedDoorbells,
+            UserspaceExits = io.UserspaceExits,
+            SetupExits = identify.UserspaceExits + queues.UserspaceExits,
+            NsPerDoorbell = io.DoorbellWrites == 0 ? 0 : io.DoorbellTscTicks / (double)io.DoorbellWrites / ticksPerNs,
+            IopsQd1 = measured.Iops(1),
+            IopsHighDepth = measured.Iops(_settings.QueueDepth),
+            QueueDepth = _settings.QueueDepth,
+        };
+    }
+
+    /// <summary>A guest run of admin commands that must all succeed.</summary>
+    private GuestRun Setup(Action<DriverProgram> build, string what)
+    {
+        var run = RunProgram(build);
+        if (run.Statistics.ErrorCompletions != 0)
+            throw new WorkloadException($"{what}: command {run.Statistics.FirstErrorCommandId} completed with status 0x{run.Statistics.FirstErrorStatus:x} " +
+                $"({run.Statistics.ErrorCompletions} failed).");
+        return run;
+    }
+
+    private QueueJob AdminJob(params Action<Span<byte>>[] builders)
+    {
+        for (int i = 0; i < builders.Length; i++)
+        {
+            _page.AsSpan(0, SubmissionEntries.Size).Clear();
+            builders[i](_page.AsSpan(0, SubmissionEntries.Size));
+            Write(_layout.AdminCommands + (ulong)i * SubmissionEntries.Size, _page.AsSpan(0, SubmissionEntries.Size));
+        }
+        return new QueueJob
+        {
+            QueueId = 0,
+            SubmissionQueue = _layout.AdminSubmissionQueue,
+            CompletionQueue = _layout.AdminCompletionQueue,
+            Entries = WorkloadLayout.AdminQueueEntries,
+            StateAddress = _layout.AdminQueueState,
+            CommandTable = _layout.AdminCommands,
+            Count = builders.Length,
+            Depth = 1,
+            Policy = DoorbellPolicy.Mmio,
+        };
+    }
+
+    /// <summary>One measured pass: every block's command, <paramref name="depth"/> in flight.</summary>
+    private GuestRun RunIo(int depth, string what)
+    {
+        var job = new QueueJob
+        {
+            QueueId = IoQueueId,
+            SubmissionQueue = _layout.IoSubmissionQueue,
+            CompletionQueue = _layout.IoCompletionQueue,
+            Entries = _layout.IoQueueEntries,
+            StateAddress = _layout.IoQueueState,
+            CommandTable = _layout.IoCommands,
+            Count = _settings.Blocks,
+            Depth = depth,
+            Policy = IoPolicy,
+            ShadowPage = _layout.ShadowDoorbells,
+            EventIndexPage = _layout.EventIndexes,
+        };
+        var run = RunProgram(p => p.Run(job));
+        if (run.Statistics.ErrorCompletions != 0)
+            throw new WorkloadException($"{_mode.Name()} QD{depth}: {run.Statistics.ErrorCompletions} {what} command(s) failed; " +
+                $"first: command {run.Statistics.FirstErrorCommandId}, status 0x{run.Statistics.FirstErrorStatus:x}.");
+        if (run.Statistics.Completions != _settings.Blocks)
+            throw new WorkloadException($"{_mode.Name()} QD{depth}: {run.Statistics.Completions} of {_settings.Blocks} {what} commands completed.");
+        return run;
+    }
+
+    /// <summary>Assembles a program, runs it to its finish marker and reads the guest's counters.</summary>
+    private GuestRun RunProgram(Action<DriverProgram> build)
+    {
+        Write(_layout.Statistics, new byte[GuestStatistics.Size]);
+        var program = new DriverProgram(Bar, _layout.Statistics, (byte)ShadowIo.Testing.GuestLayout.FinishPort, _settings.CompletionTimeoutTscTicks);
+        build(program);
+        _guest.Load(program.Assemble(ShadowIo.Testing.GuestLayout.Code));
+
+        var clock = Stopwatch.StartNew();
+        var exits = _guest.RunToFinish(_host.Bus);
+        clock.Stop();
+        _host.CheckHealth();
+        if (!GuestStatistics.TryRead(_guest.Memory, _layout.Statistics, out var statistics))
+            throw new WorkloadException("the guest's statistics block is outside guest RAM.");
+        if (statistics.Failure != GuestFailure.None)
+            throw new WorkloadException($"{_mode.Name()}: the guest driver stopped: {Describe(statistics.Failure)}.");
+        return new GuestRun(exits, statistics, clock.Elapsed);
+    }
+
+    private string Describe(GuestFailure failure) => failure switch
+    {
+        GuestFailure.CompletionTimeout => $"no completion arrived within {_settings.CompletionTimeoutTscTicks} TSC ticks",
+        GuestFailure.ReadyTimeout => "CSTS.RDY never rose after CC.EN was set",
+        GuestFailure.ControllerFatal => $"the controller set CSTS.CFS while enabling ({_host.Controller.LastEnableFailure ?? "no reason given"})",
+        _ => failure.ToString(),
+    };
+
+    /// <summary>Reads the Identify data the guest fetched: OACS, namespace size and LBA format.</summary>
+    private void CheckIdentify(out bool doorbellBufferAdvertised)
+    {
+        Read(_layout.IdentifyController, _page);
+        ushort oacs = BinaryPrimitives.ReadUInt16LittleEndian(_page.AsSpan(256));
+        doorbellBufferAdvertised = (oacs & (1 << 8)) != 0;
+
+        Read(_layout.IdentifyNamespace, _page);
+        ulong size = BinaryPrimitives.ReadUInt64LittleEndian(_page);
+        int format = _page[26] & 0xF;
+        _lbaShift = _page[128 + 4 * format + 2];
+        if (_lbaShift is < 9 or > 12)
+            throw new WorkloadException($"Identify Namespace reports an LBA size of 2^{_lbaShift} bytes; the workload needs 512..4096.");
+        ulong needed = (ulong)_settings.Blocks * WorkloadLayout.PageSize >> _lbaShift;
+        if (size < needed)
+            throw new WorkloadException($"the namespace holds {size} blocks of {1 << _lbaShift} bytes; the workload needs {needed}.");
+    }
+
+    /// <summary>Fills every write buffer with its block's pattern and lays out the Write commands.</summary>
+    private void StageWrites(int pass)
+    {
+        for (int block = 0; block < _settings.Blocks; block++)
+        {
+            DataPatterns.Fill(_page, pass, block);
+            Write(_layout.WriteBuffer(block), _page);
+        }
+        StageCommands(SubmissionEntries.WriteOpcode, _layout.WriteBuffers);
+    }
+
+    /// <summary>Clears every read buffer (so stale data cannot pass) and lays out the Read commands.</summary>
+    private void StageReads()
+    {
+        if (!_guest.Memory.TryGetSpan(_layout.ReadBuffers, _settings.Blocks * WorkloadLayout.PageSize, out var buffers))
+            throw new WorkloadException("the read buffers are outside guest RAM.");
+        buffers.Clear();
+        StageCommands(SubmissionEntries.ReadOpcode, _layout.ReadBuffers);
+    }
+
+    /// <summary>One 4 KiB command per block: one page, so PRP1 alone describes it.</summary>
+    private void StageCommands(byte opcode, ulong buffers)
+    {
+        int lbasPerBlock = WorkloadLayout.PageSize >> _lbaShift;
+        Span<byte> entry = stackalloc byte[SubmissionEntries.Size];
+        for (int block = 0; block < _settings.Blocks; block++)
+        {
+            SubmissionEntries.ReadWrite(entry, opcode, NvmeController.NamespaceId, (ulong)block * (ulong)lbasPerBlock, lbasPerBlock,
+                buffers + (ulong)block * WorkloadLayout.PageSize, 0);
+            Write(_layout.IoCommands + (ulong)block * SubmissionEntries.Size, entry);
+        }
+    }
+
+    /// <summary>Counts the read buffers that hold exactly the pattern written to their block.</summary>
+    private long Verify(int pass)
+    {
+        long good = 0;
+        for (int block = 0; block < _settings.Blocks; block++)
+        {
+            Read(_layout.ReadBuffer(block), _page);
+            if (DataPatterns.Matches(_page, pass, block)) good++;
+        }
+        return good;
+    }
+
+    /// <summary>Tail 0, head 0, expected phase 1: a new queue pair (NVMe 2.0 §3.3.3.2.1).</summary>
+    private void InitializeQueueState(ulong address)
+    {
+        Span<byte> state = stackalloc byte[WorkloadLayout.QueueStateSize];
+        state.Clear();
+        state[8] = 1;
+        Write(address, state);
+    }
+
+    private void Report(int step, string description) => _progress?.Step(_mode, step, Steps, description);
+
+    private void Write(ulong gpa, ReadOnlySpan<byte> data)
+    {
+        if (!_guest.Memory.TryWrite(gpa, data)) throw new WorkloadException($"staging address 0x{gpa:x} is outside guest RAM.");
+    }
+
+    private void Read(ulong gpa, Span<byte> data)
+    {
+        if (!_guest.Memory.TryRead(gpa, data)) throw new WorkloadException($"address 0x{gpa:x} is outside guest RAM.");
+    }
+
+    private static ulong AlignUp(ulong value, ulong alignment) => (value + alignment - 1) / alignment * alignment;
+
+    public void Dispose()
+    {
+        _host.Dispose();
+        _storage.Dispose();
+        _guest.Dispose();
+    }
+
+    /// <summary>Sums of the measured runs, overall and per queue depth.</summary>
+    private sealed class Measurement
+    {
+        private readonly Dictionary<int, (long Ios, TimeSpan Elapsed)> _byDepth = [];
+
+        public Totals Total { get; private set; } = new();
+
+        public void Add(int depth, GuestRun run)
+        {
+            var s = run.Statistics;
+            Total = Total with
+            {
+                Completions = Total.Completions + s.Completions,
+                DoorbellWrites = Total.DoorbellWrites + s.DoorbellWrites,
+                DoorbellTscTicks = Total.DoorbellTscTicks + s.DoorbellTscTicks,
+                SuppressedDoorbells = Total.SuppressedDoorbells + s.SuppressedDoorbells,
+                UserspaceExits = Total.UserspaceExits + run.UserspaceExits,
+                TscTicks = Total.TscTicks + run.TscTicks,
+                Elapsed = Total.Elapsed + run.Elapsed,
+            };
+            var (ios, elapsed) = _byDepth.GetValueOrDefault(depth);
+            _byDepth[depth] = (ios + s.Completions, elapsed + run.Elapsed);
+        }
+
+        public double Iops(int depth)
+        {
+            var (ios, elapsed) = _byDepth.GetValueOrDefault(depth);
+            return elapsed > TimeSpan.Zero ? ios / elapsed.TotalSeconds : 0;
+        }
+    }
+
+    private sealed record Totals
+    {
+        public long Completions { get; init; }
+        public long DoorbellWrites { get; init; }
+        public long DoorbellTscTicks { get; init; }
+        public long SuppressedDoorbells { get; init; }
+        public long UserspaceExits { get; init; }
+        public long TscTicks { get; init; }
+        public TimeSpan Elapsed { get; init; }
     }
 }

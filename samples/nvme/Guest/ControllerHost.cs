@@ -1,0 +1,121 @@
+using ShadowIo.Binding;
+using ShadowIo.Testing;
+
+namespace ShadowIo.Samples.Nvme.Guest;
+
+/// <summary>
+/// The VMM side of one run: the NVMe controller on the guest's MMIO bus at BAR0, its I/O queue
+/// doorbells bound through the runtime in the mode under test, and the controller's own thread
+/// (the vCPU runs on the caller's thread; the machine has two cores).
+/// </summary>
+/// <remarks>
+/// The admin queue's doorbells are left out of the binding: like Linux, the guest never puts
+/// them in the Doorbell Buffer Config shadow page, so a wildcard ioeventfd would lose their value.
+/// They reach the controller through MMIO dispatch on the vCPU thread, as QEMU handles them.
+/// </remarks>
+internal sealed class ControllerHost : IDisposable
+{
+    private readonly DoorbellEvents _events = new();
+    private readonly Thread _thread;
+    private readonly bool _polling;
+    private volatile bool _stopping;
+    private Exception? _threadFailure;
+
+    /// <exception cref="Kvm.KvmException">The mode needs a kernel feature this kernel lacks.</exception>
+    public ControllerHost(TestGuest guest, INamespaceStorage storage, ulong bar, DoorbellBindingMode bindingMode, bool polling)
+    {
+        Controller = new NvmeController(guest.Memory, storage);
+        try
+        {
+            Binding = DoorbellBinding.Create(guest.Vm, NvmeController.DoorbellTable, bar, bindingMode, include: static e => e.Element != 0);
+        }
+        catch
+        {
+            Controller.Dispose();
+            _events.Dispose();
+            throw;
+        }
+        Controller.DoorbellSource = Binding.ShadowPage;
+        if (Binding.Mode == DoorbellBindingMode.GuestShadow)
+        {
+            // Runs on the vCPU thread, inside the admin doorbell's MMIO exit: the guest is stopped.
+            Controller.DoorbellBufferConfigured = pages => Binding.AttachGuestShadow(pages.Shadow, pages.EventIdx);
+            Controller.DoorbellBufferReleased = Binding.DetachGuestShadow;
+        }
+        Bus = new MmioBus();
+        Bus.Add(bar, NvmeRegisters.BlockSize, Controller, Binding);
+        _events.Add(Binding);
+
+        _polling = polling;
+        Controller.IsPolling = polling;
+        _thread = new Thread(polling ? PollLoop : EventLoop) { IsBackground = true, Name = polling ? "nvme-poll" : "nvme-doorbells" };
+        _thread.Start();
+    }
+
+    public NvmeController Controller { get; }
+
+    public DoorbellBinding Binding { get; }
+
+    public MmioBus Bus { get; }
+
+    /// <summary>Doorbell events the controller thread received (eventfd signals, coalesced).</summary>
+    public long DoorbellEvents { get; private set; }
+
+    /// <summary>Throws when the controller thread died or the controller caught one of its own bugs.</summary>
+    public void CheckHealth()
+    {
+        if (_threadFailure is { } failure)
+            throw new WorkloadException($"the controller thread failed: {failure.GetType().Name}: {failure.Message}", failure);
+        if (Controller.Counters.InternalErrors != 0)
+            throw new WorkloadException($"the controller caught {Controller.Counters.InternalErrors} internal error(s); last: {Controller.LastInternalError?.Message}");
+    }
+
+    /// <summary>Event-driven: sleep in epoll until doorbells fire, then process each fired row.</summary>
+    private void EventLoop()
+    {
+        Span<DoorbellEvent> fired = stackalloc DoorbellEvent[64];
+        try
+        {
+            while (!_stopping)
+            {
+                int n = _events.Wait(fired, -1);
+                for (int i = 0; i < n; i++) Controller.ProcessDoorbell(fired[i].Row);
+                DoorbellEvents += n;
+            }
+        }
+        catch (Exception e)
+        {
+            _threadFailure = e;
+        }
+    }
+
+    /// <summary>
+    /// EventIdx mode: the controller polls the shadow tails and heads continuously and keeps
+    /// EventIdx behind them, so a guest following Linux's rule does not need to ring.
+    /// </summary>
+    private void PollLoop()
+    {
+        try
+        {
+            while (!_stopping)
+            {
+                if (Controller.Poll() == 0) Thread.SpinWait(16);
+            }
+        }
+        catch (Exception e)
+        {
+            _threadFailure = e;
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        if (!_polling) _events.Wake();
+        _thread.Join();
+        _events.Dispose();
+        // The controller first: its reset still writes doorbell rows into the binding's page.
+        Controller.Dispose();
+        Binding.Dispose();
+    }
+}
