@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using ShadowIo.Binding;
+using ShadowIo.Kvm;
+using ShadowIo.Runtime.Tests.Blocks;
+using ShadowIo.Runtime.Tests.Support;
+
+namespace ShadowIo.Runtime.Tests.Binding;
+
+/// <summary>The shadow page is a memfd: another mapping, in this or another process, sees the values.</summary>
+public sealed unsafe class ShadowPageSharingTests
+{
+    private const ulong BlockGpa = 0xFE00_0000;
+
+    [Fact]
+    public void A_second_mapping_of_the_shadow_fd_sees_the_values_the_binding_writes()
+    {
+        RequireKvm.Present();
+        using var kvm = KvmSystem.Open();
+        using var vm = kvm.CreateVm();
+        using var binding = DoorbellBinding.Create(vm, TestDoorbellBlock.DoorbellTable, BlockGpa, DoorbellBindingMode.Trap);
+        using var second = MemoryMapping.MapFd(Tmds.Linux.LibC.dup(binding.ShadowFd), 4096, "second shadow mapping");
+
+        Assert.True(binding.TryHandleMmioWrite(BlockGpa + 0x1008, 4, 0x1234));
+        Assert.True(binding.TryHandleMmioWrite(BlockGpa + 0x1040, 8, 0x1122_3344_5566_7788));
+
+        Assert.NotEqual((nint)second.Pointer, binding.Shadow.Address);
+        var reader = new TestDoorbellBlock.DoorbellReader(new ShadowRegion(second.Pointer, 4096));
+        Assert.Equal(0x1234u, reader.SqTail(1));
+        Assert.Equal(0x1122_3344_5566_7788UL, reader.Wide);
+    }
+
+    [Fact]
+    public void Another_process_mapping_the_shadow_fd_sees_the_values_the_binding_writes()
+    {
+        RequireKvm.Present();
+        Assert.SkipUnless(File.Exists("/usr/bin/python3") || File.Exists("/bin/python3"), "No python3 to map the memfd in a child process.");
+        using var kvm = KvmSystem.Open();
+        using var vm = kvm.CreateVm();
+        using var binding = DoorbellBinding.Create(vm, TestDoorbellBlock.DoorbellTable, BlockGpa, DoorbellBindingMode.Trap);
+        Assert.True(binding.TryHandleMmioWrite(BlockGpa + 0x1000, 4, 0xCAFE));
+        Assert.True(binding.TryHandleMmioWrite(BlockGpa + 0x101C, 4, 0xBEEF)); // CqHead[3]
+
+        // The child opens the same memfd through /proc and maps it shared (what an emulator process handed the fd does).
+        string script = $"import mmap,os,struct;f=os.open('/proc/{Environment.ProcessId}/fd/{binding.ShadowFd}',os.O_RDONLY);" +
+                        "m=mmap.mmap(f,4096,mmap.MAP_SHARED,mmap.PROT_READ);print(struct.unpack_from('<I',m,0)[0],struct.unpack_from('<I',m,0x1c)[0])";
+        using var child = Process.Start(new ProcessStartInfo(File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "/bin/python3", ["-c", script])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        string output = child.StandardOutput.ReadToEnd().Trim();
+        string errors = child.StandardError.ReadToEnd();
+        child.WaitForExit();
+
+        Assert.True(child.ExitCode == 0, errors);
+        Assert.Equal($"{0xCAFE} {0xBEEF}", output);
+    }
+}
