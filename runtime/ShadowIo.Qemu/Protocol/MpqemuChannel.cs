@@ -1,5 +1,5 @@
 using ShadowIo.Qemu.Native;
-using Tmds.Linux;
+using System.Runtime.InteropServices;
 using static Tmds.Linux.LibC;
 
 namespace ShadowIo.Qemu.Protocol;
@@ -31,7 +31,7 @@ public sealed unsafe class MpqemuChannel : IDisposable
 
     private readonly byte[] _header = new byte[MpqemuWire.HeaderSize];
     private readonly byte[] _sendBuffer = new byte[MpqemuWire.HeaderSize + MpqemuWire.MaxPayloadSize];
-    private readonly byte[] _control = new byte[CMSG_SPACE(sizeof(int) * MaxReceivedFds)];
+    private readonly byte[] _control = new byte[SocketMessages.ControlSpace(sizeof(int) * MaxReceivedFds)];
     private int _fd;
 
     /// <summary>Takes ownership of a connected stream socket.</summary>
@@ -97,26 +97,26 @@ public sealed unsafe class MpqemuChannel : IDisposable
         {
             while (sent < total)
             {
-                iovec iov = new() { iov_base = buffer + sent, iov_len = (size_t)(total - sent) };
-                msghdr header = new() { msg_iov = &iov, msg_iovlen = 1 };
+                var iov = new SocketMessages.IoVector { Base = buffer + sent, Length = (nuint)(total - sent) };
+                var header = new SocketMessages.MessageHeader { Vectors = &iov, VectorCount = 1 };
                 if (sent == 0 && fds.Length > 0)
                 {
                     int fdBytes = sizeof(int) * fds.Length;
-                    header.msg_control = control;
-                    int controlBytes = CMSG_SPACE(fdBytes);
-                    header.msg_controllen = (socklen_t)controlBytes;
+                    int controlBytes = SocketMessages.ControlSpace(fdBytes);
                     new Span<byte>(control, controlBytes).Clear();
-                    cmsghdr* cmsg = CMSG_FIRSTHDR(&header);
-                    cmsg->cmsg_level = SOL_SOCKET;
-                    cmsg->cmsg_type = SCM_RIGHTS;
-                    cmsg->cmsg_len = (socklen_t)(uint)(ulong)CMSG_LEN(fdBytes);
-                    Buffer.MemoryCopy(fdPtr, CMSG_DATA(cmsg), fdBytes, fdBytes);
+                    *(ulong*)control = (ulong)SocketMessages.ControlLength(fdBytes);
+                    *(int*)(control + 8) = SocketMessages.SolSocket;
+                    *(int*)(control + 12) = SocketMessages.ScmRights;
+                    Buffer.MemoryCopy(fdPtr, control + SocketMessages.ControlHeaderSize, fdBytes, fdBytes);
+                    header.Control = control;
+                    header.ControlLength = (nuint)controlBytes;
                 }
-                long n = sendmsg(_fd, &header, MSG_NOSIGNAL);
+                long n = SocketMessages.SendMessage(_fd, &header, SocketMessages.MsgNoSignal);
                 if (n < 0)
                 {
-                    if (errno == EINTR) continue;
-                    throw PosixError.Create("sendmsg", "the QEMU proxy link");
+                    int error = Marshal.GetLastPInvokeError();
+                    if (error == EINTR) continue;
+                    throw PosixError.Create("sendmsg", "the QEMU proxy link", error);
                 }
                 sent += (int)n;
             }
@@ -139,23 +139,23 @@ public sealed unsafe class MpqemuChannel : IDisposable
         {
             while (got < destination.Length)
             {
-                iovec iov = new() { iov_base = buffer + got, iov_len = (size_t)(destination.Length - got) };
-                msghdr header = new()
+                var iov = new SocketMessages.IoVector { Base = buffer + got, Length = (nuint)(destination.Length - got) };
+                var header = new SocketMessages.MessageHeader
                 {
-                    msg_iov = &iov,
-                    msg_iovlen = 1,
-                    msg_control = control,
-                    msg_controllen = (socklen_t)_control.Length,
+                    Vectors = &iov,
+                    VectorCount = 1,
+                    Control = control,
+                    ControlLength = (nuint)_control.Length,
                 };
-                long n = recvmsg(_fd, &header, MSG_CMSG_CLOEXEC);
+                long n = SocketMessages.ReceiveMessage(_fd, &header, SocketMessages.MsgCmsgCloexec);
                 if (n < 0)
                 {
-                    int error = errno;
+                    int error = Marshal.GetLastPInvokeError();
                     if (error == EINTR) continue;
                     if (error == ECONNRESET) { eof = true; return got; }
                     throw PosixError.Create("recvmsg", "the QEMU proxy link", error);
                 }
-                CollectFds(&header, message);
+                CollectFds(header.Flags, control, (long)header.ControlLength, message);
                 if (n == 0) { eof = true; return got; }
                 got += (int)n;
             }
@@ -163,24 +163,38 @@ public sealed unsafe class MpqemuChannel : IDisposable
         return got;
     }
 
-    private static void CollectFds(msghdr* header, MpqemuMessage message)
+    /// <summary>
+    /// Walks the control data the kernel wrote (x86_64 <c>struct cmsghdr</c>: size_t len, int level,
+    /// int type, then data, each header 8-aligned) and keeps every SCM_RIGHTS fd. Parsed by hand
+    /// within <c>msg_controllen</c> only, so a message without fds can never pick up stale bytes.
+    /// </summary>
+    private static void CollectFds(int flags, byte* control, long length, MpqemuMessage message)
     {
-        if ((header->msg_flags & MSG_CTRUNC) != 0) message.FdsTruncated = true;
-        for (cmsghdr* cmsg = CMSG_FIRSTHDR(header); cmsg != null; cmsg = CMSG_NXTHDR(header, cmsg))
+        if ((flags & SocketMessages.MsgCtrunc) != 0) message.FdsTruncated = true;
+        const int headerSize = SocketMessages.ControlHeaderSize;
+        long offset = 0;
+        while (offset + headerSize <= length)
         {
-            if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-            int count = (int)(((long)(uint)cmsg->cmsg_len - (long)(ulong)CMSG_LEN(0)) / sizeof(int));
-            int* data = (int*)CMSG_DATA(cmsg);
-            for (int i = 0; i < count; i++)
+            long cmsgLength = (long)*(ulong*)(control + offset);
+            int level = *(int*)(control + offset + 8);
+            int type = *(int*)(control + offset + 12);
+            if (cmsgLength < headerSize || cmsgLength > length - offset) break;
+            if (level == SocketMessages.SolSocket && type == SocketMessages.ScmRights)
             {
-                if (message.FdCount < message.FdBuffer.Length)
-                    message.FdBuffer[message.FdCount++] = data[i];
-                else
+                int* data = (int*)(control + offset + headerSize);
+                long count = (cmsgLength - headerSize) / sizeof(int);
+                for (long i = 0; i < count; i++)
                 {
-                    close(data[i]);
-                    message.FdsTruncated = true;
+                    if (message.FdCount < message.FdBuffer.Length)
+                        message.FdBuffer[message.FdCount++] = data[i];
+                    else
+                    {
+                        close(data[i]);
+                        message.FdsTruncated = true;
+                    }
                 }
             }
+            offset += (cmsgLength + 7) & ~7L;
         }
     }
 
