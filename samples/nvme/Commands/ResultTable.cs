@@ -30,7 +30,7 @@ internal static class ResultTable
             table.AddRow(
                 r.Mode.Name(),
                 Count(r.Ios),
-                r.Verified ? $"[green]yes[/] ({Count(r.VerifiedBlocks)}/{Count(r.Blocks)})" : $"[red]NO[/] ({Count(r.VerifiedBlocks)}/{Count(r.Blocks)})",
+                $"{(r.Verified ? "[green]yes[/]" : "[red]NO[/]")} ({Count(r.VerifiedBlocks)}/{Count(r.Blocks)} blocks)",
                 Count(r.DoorbellWrites),
                 $"{Count(r.UserspaceExits)} (+{Count(r.SetupExits)} setup)",
                 r.DoorbellWrites == 0 ? "-" : r.NsPerDoorbell.ToString("N0", CultureInfo.InvariantCulture),

@@ -36,7 +36,10 @@ internal static class WorkloadAction
         }
         else
         {
-            ResultTable.Write(AnsiConsole.Console, results, options);
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            // Redirected output has no terminal width; Spectre would assume 80 and wrap every cell.
+            if (Console.IsOutputRedirected) console.Profile.Width = 160;
+            ResultTable.Write(console, results, options);
         }
         // A mode that ran but read back wrong data is a failure of the demo, not a footnote.
         return results.All(r => !r.Supported || r.Verified) ? 0 : 1;

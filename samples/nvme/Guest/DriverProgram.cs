@@ -61,18 +61,18 @@ internal sealed class DriverProgram
     public ulong TimeoutTscTicks { get; }
 
     /// <summary>
-    /// Programs the admin queue (AQA, ASQ, ACQ — the 64-bit registers as two 32-bit halves, as
-    /// Linux's lo_hi_writeq does), sets CC.EN with 64-byte SQ and 16-byte CQ entries, and
+    /// Programs the admin queue (AQA, then ASQ and ACQ with one 64-bit store each, which NVMe 2.0
+    /// §3.1 allows for 64-bit registers: one exit instead of two), sets CC.EN with 64-byte SQ and 16-byte CQ entries, and
     /// polls CSTS until RDY (NVMe 2.0 §3.5.1 controller initialization).
     /// </summary>
     public void EnableController(ulong adminSubmissionQueue, ulong adminCompletionQueue, int adminEntries, int maxReadyPolls)
     {
         uint aqa = (uint)(adminEntries - 1) << 16 | (uint)(adminEntries - 1);
         _asm.mov(__dword_ptr[rbp + AqaOffset], aqa);
-        _asm.mov(__dword_ptr[rbp + AsqOffset], (uint)adminSubmissionQueue);
-        _asm.mov(__dword_ptr[rbp + AsqOffset + 4], (uint)(adminSubmissionQueue >> 32));
-        _asm.mov(__dword_ptr[rbp + AcqOffset], (uint)adminCompletionQueue);
-        _asm.mov(__dword_ptr[rbp + AcqOffset + 4], (uint)(adminCompletionQueue >> 32));
+        _asm.mov(rax, adminSubmissionQueue);
+        _asm.mov(__qword_ptr[rbp + AsqOffset], rax);
+        _asm.mov(rax, adminCompletionQueue);
+        _asm.mov(__qword_ptr[rbp + AcqOffset], rax);
         const uint iosqes = 6, iocqes = 4; // log2(64), log2(16)
         _asm.mov(__dword_ptr[rbp + CcOffset], iocqes << 20 | iosqes << 16 | 1u);
 

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Xunit;
+
+namespace ShadowIo.Nvme.Tests.EndToEnd;
+
+/// <summary>The demo program itself, run as a user runs it, on the real /dev/kvm.</summary>
+public sealed class ProgramRunTests
+{
+    [Fact]
+    public void Json_output_lists_every_mode_with_the_documented_fields_and_verified_data()
+    {
+        KvmRequirement.Present();
+
+        var outcome = DemoProgram.Run("--json", "--blocks", "32");
+
+        Assert.True(outcome.ExitCode == 0, outcome.StandardError);
+        using var json = JsonDocument.Parse(outcome.StandardOutput);
+        var modes = json.RootElement.GetProperty("modes").EnumerateArray().ToArray();
+        Assert.Equal(["trap", "ioeventfd", "eventidx", "post-write"], modes.Select(m => m.GetProperty("mode").GetString()));
+        foreach (var mode in modes)
+        {
+            foreach (var field in (string[])["ios", "verified", "doorbell_writes", "userspace_exits", "iops_qd1", "iops_qd32"])
+                Assert.True(mode.TryGetProperty(field, out _), $"{mode.GetProperty("mode")} lacks \"{field}\"");
+            if (!mode.GetProperty("supported").GetBoolean())
+            {
+                Assert.False(string.IsNullOrEmpty(mode.GetProperty("reason").GetString()));
+                continue;
+            }
+            Assert.Equal(128, mode.GetProperty("ios").GetInt64());
+            Assert.True(mode.GetProperty("verified").GetBoolean());
+            Assert.True(mode.GetProperty("iops_qd1").GetDouble() > 0);
+            Assert.True(mode.GetProperty("iops_qd32").GetDouble() > 0);
+        }
+        // Progress went to stderr, so stdout parsed as JSON; it must have said something.
+        Assert.Contains("[trap]", outcome.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_table_names_every_column_and_mode()
+    {
+        KvmRequirement.Present();
+
+        var outcome = DemoProgram.Run("--blocks", "16", "--mode", "eventidx", "--queue-depth", "8");
+
+        Assert.True(outcome.ExitCode == 0, outcome.StandardError);
+        foreach (var header in (string[])["mode", "I/Os", "data verified", "guest doorbell writes", "exits to userspace", "ns per doorbell", "IOPS QD1", "IOPS QD8"])
+            Assert.Contains(header, outcome.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("eventidx", outcome.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("yes (32/32 blocks)", outcome.StandardOutput, StringComparison.Ordinal);
+    }
+}
