@@ -105,33 +105,36 @@ internal static class DispatchEmitter
         string storage = Identifiers.ToStorageField(register.Name);
         string relative = $"offset - {register.Name}Offset";
         writer.WriteLine($"case >= {register.Name}Offset and < {register.Name}Offset + {Number(register.Width)} when RegisterAccessMath.Fits({relative}, size, {Number(register.Width)}):");
-        writer.Indent();
         FieldMasks masks = FieldMasks.Of(register);
+        string readable = masks.Readable == Widths.LowMask(register.Width * 8) ? storage : $"{storage} & {Mask(masks.Readable, register)}";
         if (masks.Readable == 0)
         {
+            writer.Indent();
             writer.WriteLine($"return 0; // {register.Name} is write-only");
-        }
-        else if (masks.ReadToClear == 0)
-        {
-            writer.WriteLine($"return RegisterAccessMath.Extract({Readable(register, masks, storage)}, {relative}, size);");
-        }
-        else
-        {
-            writer.OpenBlock("");
-            writer.WriteLine($"ulong value = RegisterAccessMath.Extract({Readable(register, masks, storage)}, {relative}, size);");
-            writer.WriteLine($"// Read-to-clear: {masks.ReadToClearNames}");
-            writer.WriteLine($"{storage} = {Narrow(register, $"{storage} & ~(RegisterAccessMath.Lanes({relative}, size) & {Hex(masks.ReadToClear, 8)})")};");
-            writer.WriteLine("return value;");
-            writer.CloseBlock();
+            writer.Dedent();
+            return;
         }
 
-        writer.Dedent();
+        if (masks.ReadToClear == 0)
+        {
+            writer.Indent();
+            if (readable != storage) writer.WriteLine($"// Write-only bits read as 0: {masks.WriteOnlyNames}");
+            writer.WriteLine($"return RegisterAccessMath.Extract({readable}, {relative}, size);");
+            writer.Dedent();
+            return;
+        }
+
+        writer.OpenBlock("");
+        if (readable != storage) writer.WriteLine($"// Write-only bits read as 0: {masks.WriteOnlyNames}");
+        writer.WriteLine($"ulong value = RegisterAccessMath.Extract({readable}, {relative}, size);");
+        writer.WriteLine($"// Read-to-clear, after the read: {masks.ReadToClearNames}");
+        writer.WriteLine($"{storage} = {Narrow(register, $"{storage} & ~(RegisterAccessMath.Lanes({relative}, size) & {Mask(masks.ReadToClear, register)})")};");
+        writer.WriteLine("return value;");
+        writer.CloseBlock();
     }
 
-    private static string Readable(RegisterModel register, FieldMasks masks, string storage) =>
-        masks.Readable == Widths.LowMask(register.Width * 8)
-            ? storage
-            : $"({storage} & {Hex(masks.Readable, 8)} /* write-only bits read as 0: {masks.WriteOnlyNames} */)";
+    /// <summary>A mask literal in ulong arithmetic, with as many digits as the register has.</summary>
+    private static string Mask(ulong mask, RegisterModel register) => Hex(mask, register.Width).TrimEnd('U', 'L') + "UL";
 
     private static void WriteWrite(SourceWriter writer, BlockModel block)
     {
@@ -187,12 +190,12 @@ internal static class DispatchEmitter
             writer.WriteLine($"ulong written = RegisterAccessMath.Place(value, {relative}, size);");
             if ((masks.Replace | masks.WriteZeroToClear) != 0) writer.WriteLine($"ulong lanes = RegisterAccessMath.Lanes({relative}, size);");
             writer.WriteLine("ulong next = previous;");
-            Group(writer, masks.Replace, masks.ReplaceNames, "Written as given", "next = (next & ~(lanes & {0})) | (written & {0});");
-            Group(writer, masks.Set, masks.SetNames, "Write 1 to set", "next |= written & {0};");
-            Group(writer, masks.Toggle, masks.ToggleNames, "Write 1 to toggle", "next ^= written & {0};");
-            Group(writer, masks.WriteOneToClear, masks.WriteOneToClearNames, "Write 1 to clear", "next &= ~(written & {0});");
-            Group(writer, masks.WriteZeroToClear, masks.WriteZeroToClearNames, "Write 0 to clear", "next &= ~(lanes & ~written & {0});");
-            writer.WriteLine($"{storage} = ({type})next;");
+            Group(writer, register, masks.Replace, masks.ReplaceNames, "Written as given", "next = (next & ~(lanes & {0})) | (written & {0});");
+            Group(writer, register, masks.Set, masks.SetNames, "Write 1 to set", "next |= written & {0};");
+            Group(writer, register, masks.Toggle, masks.ToggleNames, "Write 1 to toggle", "next ^= written & {0};");
+            Group(writer, register, masks.WriteOneToClear, masks.WriteOneToClearNames, "Write 1 to clear", "next &= ~(written & {0});");
+            Group(writer, register, masks.WriteZeroToClear, masks.WriteZeroToClearNames, "Write 0 to clear", "next &= ~(lanes & ~written & {0});");
+            writer.WriteLine(register.Width == 8 ? $"{storage} = next;" : $"{storage} = ({type})next;");
         }
         else
         {
@@ -204,11 +207,11 @@ internal static class DispatchEmitter
         writer.CloseBlock();
     }
 
-    private static void Group(SourceWriter writer, ulong mask, string names, string label, string template)
+    private static void Group(SourceWriter writer, RegisterModel register, ulong mask, string names, string label, string template)
     {
         if (mask == 0) return;
         writer.WriteLine($"// {label}: {names}");
-        writer.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, template, Hex(mask, 8)));
+        writer.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, template, Mask(mask, register)));
     }
 
     /// <summary>Casts an expression computed in ulong back to the register's type.</summary>
