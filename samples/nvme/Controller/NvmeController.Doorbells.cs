@@ -175,7 +175,12 @@ public sealed partial class NvmeController
             return;
         }
         var outcome = sq.Id == 0 ? ExecuteAdmin(in command) : ExecuteIo(in command);
-        if (outcome.Deferred) return;
+        if (outcome.Deferred)
+        {
+            // An AER was queued: an event may already be waiting for it.
+            DeliverAsyncEvents();
+            return;
+        }
         if (outcome.Status != NvmeStatus.Success) _errorLog.Record(sq.Id, command.CommandId, outcome.Status, nsid: command.Nsid);
         PostCompletion(sq, command.CommandId, outcome.Status, outcome.Result);
     }

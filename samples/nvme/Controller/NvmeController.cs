@@ -52,6 +52,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
     private ShadowRegion _doorbellSource;
     private NvmeRegisters.DoorbellReader _sourceReader;
     private bool _shutDown;
+    private bool _disposed;
 
     /// <param name="memory">Guest RAM: the only memory the controller reads or writes for the guest.</param>
     /// <param name="storage">The namespace's backing store (owned by the caller).</param>
@@ -103,6 +104,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
             var reader = new NvmeRegisters.DoorbellReader(value); // Throws for a region too short: a host error.
             lock (_gate)
             {
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 _doorbellSource = value;
                 _sourceReader = reader;
             }
@@ -144,7 +146,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
         {
             try
             {
-                HandleDoorbell(row);
+                if (!_disposed) HandleDoorbell(row);
             }
             catch (Exception e) when (RecordInternalError(e))
             {
@@ -163,7 +165,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
             long before = Counters.CommandsFetched;
             try
             {
-                PollQueues();
+                if (!_disposed) PollQueues();
             }
             catch (Exception e) when (RecordInternalError(e))
             {
@@ -178,6 +180,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
         {
             try
             {
+                if (_disposed) return;
                 StoreMmioDoorbell(row, value);
                 HandleDoorbell(row);
             }
@@ -193,7 +196,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
         {
             try
             {
-                ApplyConfiguration(previous, value);
+                if (!_disposed) ApplyConfiguration(previous, value);
             }
             catch (Exception e) when (RecordInternalError(e))
             {
@@ -201,11 +204,20 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
         }
     }
 
+    /// <summary>
+    /// Stops the controller: later MMIO and doorbells are ignored. Neither the doorbell source nor
+    /// host callbacks are touched (the host may already have disposed them); the storage stays the caller's.
+    /// </summary>
     public void Dispose()
     {
         lock (_gate)
         {
-            ResetController();
+            if (_disposed) return;
+            _disposed = true;
+            Array.Clear(_submissionQueues);
+            Array.Clear(_completionQueues);
+            IsDoorbellBufferActive = false;
+            _doorbellSource = default;
             _privatePage.Dispose();
         }
     }
