@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using Iced.Intel;
+using ShadowIo.Binding;
+using ShadowIo.Testing;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace ShadowIo.KernelGuest;
+
+/// <summary>What the emulator side saw after the nested guest ran a write sequence.</summary>
+internal sealed record ModeObservation(
+    ulong[] Signals,
+    ulong[] LastValues,
+    uint Control,
+    uint StatusSeenByGuest,
+    (int Row, ulong Value)[] Dispatched,
+    long ExitsToUserspace,
+    long TrappedWrites,
+    TimeSpan Elapsed)
+{
+    /// <summary>The mode-independent part: what the device and its consumer observed.</summary>
+    public string Observed =>
+        $"signals [{string.Join(",", Signals)}] values [{string.Join(",", LastValues.Select(Report.Hex))}] " +
+        $"control {Report.Hex(Control)} status {Report.Hex(StatusSeenByGuest)} " +
+        $"dispatched [{string.Join(",", Dispatched.Select(d => $"{d.Row}:{Report.Hex(d.Value)}"))}]";
+}
+
+/// <summary>
+/// Runs a CPL3 nested guest (ShadowIo.Testing.TestGuest) that writes doorbells of
+/// <see cref="DoorbellTestBlock"/> bound in one <see cref="DoorbellBindingMode"/>, then writes
+/// Control and reads Status through plain MMIO; reads the last values back with the generated
+/// DoorbellReader over <see cref="DoorbellBinding.Shadow"/>.
+/// </summary>
+/// <remarks>
+/// Only in guest-shadow mode does the guest store each value into its own shadow page (as an NVMe
+/// driver with Doorbell Buffer Config does). In post-write mode the guest only writes the MMIO
+/// doorbell, so the values the reader finds in the memfd shadow page can only have been stored
+/// there by the patched KVM.
+/// </remarks>
+internal static class ModeRun
+{
+    /// <summary>Above the nested guest's RAM, inside its 4 GiB identity map.</summary>
+    public const ulong BlockGpa = 0xFE00_0000;
+    public const ulong GuestShadowGpa = GuestLayout.Data;
+    public const ulong EventIdxGpa = GuestLayout.Data + 0x1000;
+    public const ulong StatusCopyGpa = GuestLayout.Data + 0x2000;
+    public const uint ControlValue = 0x0046_0001;
+
+    private static DoorbellTable Table => DoorbellTestBlock.DoorbellTable;
+
+    public static ModeObservation Run(DoorbellBindingMode mode, IReadOnlyList<DoorbellWrite> writes)
+    {
+        bool guestStores = mode == DoorbellBindingMode.GuestShadow;
+        return Execute(mode, guestStores, a =>
+        {
+            a.mov(rbx, BlockGpa);
+            a.mov(rsi, GuestShadowGpa);
+            foreach (var w in writes)
+            {
+                var e = Table[w.Row];
+                a.mov(rax, w.Value);
+                if (guestStores && e.Kind == DoorbellKind.Value) Store(a, rsi, e.ShadowOffset, e.Width);
+                Store(a, rbx, (int)e.Offset, e.Width);
+            }
+            EmitRegisterAccess(a);
+        });
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> writes of count, count-1, ..., 1 to SQ 1's tail doorbell in a
+    /// tight loop: notifications per second in this mode (TCG runs the nested guest too, so the
+    /// figure is functional, not a performance claim).
+    /// </summary>
+    public static ModeObservation RunLoop(DoorbellBindingMode mode, int count)
+    {
+        bool guestStores = mode == DoorbellBindingMode.GuestShadow;
+        var e = Table[DoorbellTestBlock.DoorbellIndex.SqTail + 1];
+        return Execute(mode, guestStores, a =>
+        {
+            a.mov(rbx, BlockGpa);
+            a.mov(rsi, GuestShadowGpa);
+            a.mov(ecx, count);
+            var top = a.CreateLabel();
+            a.Label(ref top);
+            if (guestStores) a.mov(__dword_ptr[rsi + e.ShadowOffset], ecx);
+            a.mov(__dword_ptr[rbx + (int)e.Offset], ecx);
+            a.dec(ecx);
+            a.jnz(top);
+            EmitRegisterAccess(a);
+        });
+    }
+
+    private static ModeObservation Execute(DoorbellBindingMode mode, bool attachGuestShadow, Action<Assembler> emit)
+    {
+        using var guest = TestGuest.Create();
+        var a = new Assembler(64);
+        emit(a);
+        TestGuest.EmitFinish(a);
+        guest.Load(a);
+
+        using var binding = DoorbellBinding.Create(guest.Vm, Table, BlockGpa, mode);
+        if (binding.Mode != mode)
+            throw new InvalidOperationException($"asked for {mode}, the binding resolved to {binding.Mode}");
+        if (attachGuestShadow)
+        {
+            if (!guest.Memory.TryGetShadowRegion(GuestShadowGpa, 4096, out var shadow) ||
+                !guest.Memory.TryGetShadowRegion(EventIdxGpa, 4096, out var eventIdx))
+                throw new InvalidOperationException("the guest shadow pages are not in guest RAM");
+            binding.AttachGuestShadow(shadow, eventIdx);
+        }
+        var device = new DoorbellTestBlock();
+        device.ResetRegisters();
+        var bus = new MmioBus();
+        bus.Add(BlockGpa, DoorbellTestBlock.BlockSize, device, binding);
+        using var events = new DoorbellEvents();
+        events.Add(binding);
+        using var consumer = new DoorbellConsumer(events, Table.Count);
+
+        var stopwatch = Stopwatch.StartNew();
+        var result = guest.RunToFinish(bus);
+        stopwatch.Stop();
+        var signals = consumer.Stop();
+
+        var reader = new DoorbellTestBlock.DoorbellReader(binding.Shadow);
+        var last = new ulong[Table.Count];
+        for (int i = 0; i < DoorbellTestBlock.QueueCount; i++)
+        {
+            last[DoorbellTestBlock.DoorbellIndex.SqTail + i] = reader.SqTail(i);
+            last[DoorbellTestBlock.DoorbellIndex.CqHead + i] = reader.CqHead(i);
+        }
+        last[DoorbellTestBlock.DoorbellIndex.Wide] = reader.Wide;
+        last[DoorbellTestBlock.DoorbellIndex.Half] = reader.Half;
+        last[DoorbellTestBlock.DoorbellIndex.Tiny] = reader.Tiny;
+        if (!guest.Memory.TryRead(StatusCopyGpa, out uint status))
+            throw new InvalidOperationException("status copy outside guest RAM");
+        return new ModeObservation(signals, last, device.Control, status, [.. device.Dispatched],
+            result.ExitsToUserspace, binding.TrappedWrites, stopwatch.Elapsed);
+    }
+
+    private static void EmitRegisterAccess(Assembler a)
+    {
+        a.mov(rbx, BlockGpa);
+        a.mov(__dword_ptr[rbx + (int)DoorbellTestBlock.ControlOffset], ControlValue);
+        a.mov(eax, __dword_ptr[rbx + (int)DoorbellTestBlock.StatusOffset]);
+        a.mov(rcx, StatusCopyGpa);
+        a.mov(__dword_ptr[rcx], eax);
+    }
+
+    public static void Store(Assembler a, AssemblerRegister64 @base, int displacement, int width)
+    {
+        switch (width)
+        {
+            case 1: a.mov(__byte_ptr[@base + displacement], al); break;
+            case 2: a.mov(__word_ptr[@base + displacement], ax); break;
+            case 4: a.mov(__dword_ptr[@base + displacement], eax); break;
+            default: a.mov(__qword_ptr[@base + displacement], rax); break;
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System.Globalization;
+using ShadowIo.Binding;
+using ShadowIo.Kvm;
+using ShadowIo.KernelGuest;
+
+// Usage: shadowio-kernel-guest [--expect-post-write] [--rate-writes N] [--seed N]
+// Prints one record per line (see Report) and exits 0 when every check passed.
+bool expectPostWrite = args.Contains("--expect-post-write");
+int rateWrites = ArgValue("--rate-writes", 20_000);
+int seed = ArgValue("--seed", 8);
+var report = new Report(Console.Out);
+
+int ArgValue(string name, int fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+bool postWrite;
+using (var kvm = KvmSystem.Open())
+using (var vm = kvm.CreateVm())
+{
+    postWrite = vm.SupportsIoEventFdPostWrite;
+    report.Line($"PROBE post_write={postWrite} api={kvm.ApiVersion}");
+    report.Check("probe.post-write", postWrite || !expectPostWrite,
+        postWrite ? "KVM accepts KVM_IOEVENTFD_FLAG_POST_WRITE" : "KVM rejects KVM_IOEVENTFD_FLAG_POST_WRITE");
+    using var best = DoorbellBinding.Create(vm, DoorbellTestBlock.DoorbellTable, 0xFE00_0000, DoorbellBindingMode.BestAvailable);
+    report.Check("probe.best-available", best.Mode == (postWrite ? DoorbellBindingMode.KernelPostWrite : DoorbellBindingMode.GuestShadow),
+        $"BestAvailable resolved to {best.Mode}");
+}
+
+DoorbellBindingMode[] modes = postWrite
+    ? [DoorbellBindingMode.KernelPostWrite, DoorbellBindingMode.GuestShadow, DoorbellBindingMode.Trap]
+    : [DoorbellBindingMode.GuestShadow, DoorbellBindingMode.Trap];
+if (!postWrite) report.Skip("modes.kernel-post-write", "this kernel has no post-write");
+
+var writes = DoorbellSequence.Create(seed, writesPerRow: 6);
+var expectedSignals = DoorbellSequence.ExpectedSignals(writes);
+var expectedValues = DoorbellSequence.ExpectedLastValues(writes);
+var expectedDispatched = DoorbellSequence.ExpectedDispatched(writes);
+int kickMisses = expectedDispatched.Length;
+const int RegisterAccesses = 2, Finish = 1;
+var observed = new Dictionary<DoorbellBindingMode, string>();
+foreach (var mode in modes)
+{
+    string name = Name(mode);
+    try
+    {
+        var seen = ModeRun.Run(mode, writes);
+        observed[mode] = seen.Observed;
+        report.Line($"OBSERVED {name} {seen.Observed}");
+        report.Line($"EXITS {name} {seen.ExitsToUserspace} trapped={seen.TrappedWrites}");
+        report.Check($"{name}.every-signal", seen.Signals.SequenceEqual(expectedSignals), $"signals [{string.Join(",", seen.Signals)}]");
+        report.Check($"{name}.exact-values", seen.LastValues.SequenceEqual(expectedValues), "generated DoorbellReader over binding.Shadow");
+        report.Check($"{name}.datamatch", seen.Dispatched.SequenceEqual(expectedDispatched),
+            $"{kickMisses} non-matching Kick writes reached OnDoorbellWritten, matching ones only signalled");
+        report.Check($"{name}.register-dispatch", seen.Control == ModeRun.ControlValue && seen.StatusSeenByGuest == 1,
+            $"control {seen.Control:x} status {seen.StatusSeenByGuest}");
+        long expectedExits = mode == DoorbellBindingMode.Trap
+            ? writes.Length + RegisterAccesses + Finish
+            : kickMisses + RegisterAccesses + Finish;
+        report.Check($"{name}.exits", seen.ExitsToUserspace == expectedExits,
+            $"{seen.ExitsToUserspace} exits to userspace, expected {expectedExits}");
+    }
+    catch (Exception error)
+    {
+        report.Fail($"{name}.run", error);
+    }
+}
+if (observed.Count == modes.Length)
+    report.Check("modes.identical", observed.Values.Distinct().Count() == 1, string.Join(" | ", observed.Keys.Select(Name)));
+
+foreach (var mode in modes)
+{
+    string name = Name(mode);
+    try
+    {
+        var seen = ModeRun.RunLoop(mode, rateWrites);
+        ulong signals = seen.Signals[DoorbellTestBlock.DoorbellIndex.SqTail + 1];
+        double seconds = seen.Elapsed.TotalSeconds;
+        report.Line($"RATE {name} writes={rateWrites} signals={signals} seconds={Report.Number(seconds)} per_second={Report.Number(rateWrites / seconds)}");
+        report.Check($"{name}.rate-loop", signals == (ulong)rateWrites && seen.LastValues[DoorbellTestBlock.DoorbellIndex.SqTail + 1] == 1,
+            $"{signals} signals for {rateWrites} writes, last value {seen.LastValues[DoorbellTestBlock.DoorbellIndex.SqTail + 1]}");
+    }
+    catch (Exception error)
+    {
+        report.Fail($"{name}.rate-loop", error);
+    }
+}
+
+if (postWrite)
+{
+    var registrations = new PostWriteRegistrations(report);
+    try { registrations.DeassignMatchesPostAddress(); }
+    catch (Exception error) { report.Fail("deassign", error); }
+    try { registrations.BadConfigurationsAreRefused(); }
+    catch (Exception error) { report.Fail("refused", error); }
+}
+else
+{
+    report.Skip("deassign", "this kernel has no post-write");
+    report.Skip("refused", "this kernel has no post-write");
+}
+
+report.Line($"DONE failures={report.Failures}");
+return report.Failures == 0 ? 0 : 1;
+
+static string Name(DoorbellBindingMode mode) => mode switch
+{
+    DoorbellBindingMode.KernelPostWrite => "post-write",
+    DoorbellBindingMode.GuestShadow => "ioeventfd",
+    DoorbellBindingMode.Trap => "trap",
+    _ => mode.ToString(),
+};
