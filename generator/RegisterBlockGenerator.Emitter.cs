@@ -37,7 +37,7 @@ public sealed partial class RegisterBlockGenerator
 
             foreach (string containing in block.ContainingTypes) writer.OpenBlock(containing);
 
-            writer.WriteLine($"/// <summary>Generated from the register map of \"{Escape(block.BlockName)}\".</summary>");
+            writer.WriteLine($"/// <summary>Generated from the register map of \"{Xml(block.BlockName)}\".</summary>");
             writer.OpenBlock($"partial class {block.TypeName} : {Ns}IRegisterBlock");
             WriteConstants(writer, block);
             foreach (RegisterModel register in block.Registers)
@@ -110,13 +110,29 @@ public sealed partial class RegisterBlockGenerator
 
         public static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-        public static string Escape(string text) => SymbolDisplay.FormatLiteral(text, quote: false);
+        /// <summary>Text escaped for the inside of a C# string literal.</summary>
+        public static string Escape(string text)
+        {
+            string literal = SymbolDisplay.FormatLiteral(text, quote: true);
+            return literal.Substring(1, literal.Length - 2);
+        }
+
+        /// <summary>Text escaped for an XML documentation comment.</summary>
+        public static string Xml(string text) => Comment(text).Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
+        /// <summary>Text safe inside a line comment: a declared name may hold any character, line breaks included.</summary>
+        public static string Comment(string text)
+        {
+            var safe = new System.Text.StringBuilder(text.Length);
+            foreach (char c in text) safe.Append(char.IsControl(c) || c is '\u2028' or '\u2029' or '\u0085' ? ' ' : c);
+            return safe.ToString();
+        }
 
         public static string Literal(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
 
         private static string Prefix(string modifiers) => modifiers.Length == 0 ? "" : modifiers + " ";
 
         /// <summary>Declared field names, for a comment next to a mask literal.</summary>
-        public static string Names(IEnumerable<FieldModel> fields) => string.Join(", ", fields.Select(static f => f.DeclaredName));
+        public static string Names(IEnumerable<FieldModel> fields) => string.Join(", ", fields.Select(static f => Comment(f.DeclaredName)));
     }
 }

@@ -286,6 +286,6 @@ internal static class DispatchEmitter
         }
 
         private string Join(FieldAccessMode mode, FieldAccessMode? other = null) =>
-            string.Join(", ", _groups.Where(g => g.Mode == mode || g.Mode == other).Select(static g => g.Name));
+            string.Join(", ", _groups.Where(g => g.Mode == mode || g.Mode == other).Select(static g => Comment(g.Name)));
     }
 }

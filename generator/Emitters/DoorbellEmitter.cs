@@ -70,11 +70,11 @@ internal static class DoorbellEmitter
         writer.OpenBlock("public static class DoorbellIndex");
         foreach (DoorbellModel doorbell in block.Doorbells)
         {
-            writer.WriteLine($"/// <summary>{Escape(doorbell.DeclaredName)} at 0x{doorbell.Offset:X}.</summary>");
+            writer.WriteLine($"/// <summary>{Xml(doorbell.DeclaredName)} at 0x{doorbell.Offset:X}.</summary>");
             writer.WriteLine($"public const int {doorbell.Name} = {Number(doorbell.FirstRow)};");
             if (doorbell.Kind == DoorbellModelKind.ValueArray)
             {
-                writer.WriteLine($"/// <summary>Elements of {Escape(doorbell.DeclaredName)}.</summary>");
+                writer.WriteLine($"/// <summary>Elements of {Xml(doorbell.DeclaredName)}.</summary>");
                 writer.WriteLine($"public const int {doorbell.Name}Count = {Number(doorbell.Count)};");
             }
         }
@@ -96,11 +96,11 @@ internal static class DoorbellEmitter
         foreach (DoorbellModel doorbell in block.Doorbells)
         {
             if (doorbell.Kind == DoorbellModelKind.Notify) continue;
-            writer.WriteLine($"/// <summary>Shadow offset of {Escape(doorbell.DeclaredName)}{(doorbell.Kind == DoorbellModelKind.ValueArray ? " element 0" : "")}.</summary>");
+            writer.WriteLine($"/// <summary>Shadow offset of {Xml(doorbell.DeclaredName)}{(doorbell.Kind == DoorbellModelKind.ValueArray ? " element 0" : "")}.</summary>");
             writer.WriteLine($"public const int {doorbell.Name} = {Number(doorbell.ShadowOffset)};");
             if (doorbell.Kind == DoorbellModelKind.ValueArray)
             {
-                writer.WriteLine($"/// <summary>Bytes between elements of {Escape(doorbell.DeclaredName)}.</summary>");
+                writer.WriteLine($"/// <summary>Bytes between elements of {Xml(doorbell.DeclaredName)}.</summary>");
                 writer.WriteLine($"public const int {doorbell.Name}Stride = {Number((long)doorbell.Stride)};");
             }
         }
@@ -134,13 +134,13 @@ internal static class DoorbellEmitter
             writer.WriteLine();
             if (doorbell.Kind == DoorbellModelKind.Value)
             {
-                writer.WriteLine($"/// <summary>Current value of {Escape(doorbell.DeclaredName)}.</summary>");
+                writer.WriteLine($"/// <summary>Current value of {Xml(doorbell.DeclaredName)}.</summary>");
                 writer.WriteLine($"public {type} {doorbell.Name} => _shadow.{read}(ShadowLayout.{doorbell.Name});");
                 continue;
             }
 
             hasArray = true;
-            writer.WriteLine($"/// <summary>Current value of {Escape(doorbell.DeclaredName)} element <paramref name=\"index\"/>; callers validate guest-supplied indexes first.</summary>");
+            writer.WriteLine($"/// <summary>Current value of {Xml(doorbell.DeclaredName)} element <paramref name=\"index\"/>; callers validate guest-supplied indexes first.</summary>");
             writer.WriteLine("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The index is not an element of the array.</exception>");
             writer.OpenBlock($"public {type} {doorbell.Name}(int index)");
             writer.WriteLine($"if ((uint)index >= (uint)DoorbellIndex.{doorbell.Name}Count) ThrowIndexOutOfRange(index, DoorbellIndex.{doorbell.Name}Count);");

@@ -23,7 +23,7 @@ internal static class FieldEmitter
         {
             if (!first) writer.WriteLine();
             first = false;
-            writer.WriteLine($"/// <summary>{Escape(field.DeclaredName)}: {Bits(field)}, {field.Access}.</summary>");
+            writer.WriteLine($"/// <summary>{Xml(field.DeclaredName)}: {Bits(field)}, {field.Access}.</summary>");
             writer.WriteLine($"public const int {field.Name}Shift = {Number(field.Bit)};");
             writer.WriteLine($"public const {type} {field.Name}Mask = {Hex(Widths.LowMask(field.Width) << field.Bit, register.Width)};");
         }
@@ -42,7 +42,7 @@ internal static class FieldEmitter
         string Narrow(string expression) => narrow ? $"({type})({expression})" : expression;
 
         writer.WriteLine();
-        writer.WriteLine($"/// <summary>{register.Name}.{Escape(field.DeclaredName)} ({Bits(field)}) in the stored value; no access rules applied.</summary>");
+        writer.WriteLine($"/// <summary>{register.Name}.{Xml(field.DeclaredName)} ({Bits(field)}) in the stored value; no access rules applied.</summary>");
         writer.WriteLine(GeneratedCodeAttribute);
         if (field.EnumType is not null)
         {

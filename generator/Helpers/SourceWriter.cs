@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Text;
 
 namespace ShadowIo.Generator.Helpers;
@@ -72,7 +71,6 @@ public sealed class SourceWriter
     /// <summary>The finished text; every block must be closed.</summary>
     public string ToSourceText()
     {
-        Debug.Assert(Indentation == 0, "Every opened block must be closed.");
         if (Indentation != 0) throw new InvalidOperationException("Unclosed block in generated source.");
         return _text.ToString();
     }
