@@ -18,6 +18,7 @@ internal static class JsonReport
         json.WriteNumber("blocks", options.Blocks);
         json.WriteNumber("block_bytes", WorkloadOptions.BlockBytes);
         json.WriteNumber("queue_depth", options.QueueDepth);
+        json.WriteNumber("rounds", options.Rounds);
         json.WriteString("namespace", options.BackingFile is null ? "memory" : options.BackingFile);
         json.WriteStartArray("modes");
         foreach (var r in results)

@@ -9,7 +9,7 @@ internal static class ResultTable
 {
     public static void Write(IAnsiConsole console, IReadOnlyList<ModeResult> results, WorkloadOptions options)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title($"NVMe workload: {options.Blocks} blocks x {WorkloadOptions.BlockBytes} B, " +
+        var table = new Table().Border(TableBorder.Rounded).Title($"NVMe workload: {options.Blocks} blocks x {WorkloadOptions.BlockBytes} B x {options.Rounds} round(s), " +
             $"namespace in {(options.BackingFile is null ? "memory" : Markup.Escape(options.BackingFile))}");
         table.AddColumn("mode");
         table.AddColumn(new TableColumn("I/Os").RightAligned());
@@ -44,7 +44,7 @@ internal static class ResultTable
         }
         console.MarkupLine("[grey]Guest doorbell writes: MMIO doorbell stores the guest made during the I/O phases (EventIdx lets it skip most). " +
             "Exits: KVM exits to userspace during the I/O phases, plus those of enabling the controller and creating the queues. " +
-            "ns per doorbell: the guest's TSC around each MMIO doorbell store.[/]");
+            "ns per doorbell: the guest's TSC around each MMIO doorbell store. IOPS and ns per doorbell: best round.[/]");
     }
 
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

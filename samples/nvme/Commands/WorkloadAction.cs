@@ -15,6 +15,7 @@ internal static class WorkloadAction
         {
             Blocks = options.Blocks,
             QueueDepth = options.QueueDepth,
+            Rounds = options.Rounds,
             BackingFile = options.BackingFile,
         };
         var results = ProgressDisplay.Run(options.Modes, progress =>

@@ -31,6 +31,13 @@ internal static class WorkloadCommand
             HelpName = "depth",
         };
         queueDepth.Validators.Add(result => InRange(result, "--queue-depth", 1, WorkloadOptions.MaxQueueDepth));
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = $"Write/read/verify cycles per mode; IOPS and ns per doorbell are the best round's (1..{WorkloadOptions.MaxRounds}).",
+            DefaultValueFactory = _ => WorkloadOptions.DefaultRounds,
+            HelpName = "count",
+        };
+        rounds.Validators.Add(result => InRange(result, "--rounds", 1, WorkloadOptions.MaxRounds));
         var mode = new Option<string>("--mode")
         {
             Description = "Doorbell mode to run: all, trap, ioeventfd, eventidx or post-write.",
@@ -55,7 +62,7 @@ internal static class WorkloadCommand
             "ShadowIo NVMe demo: a CPL3 KVM guest drives the sample NVMe controller (write, read back, verify) " +
             "with doorbells trapped, on ioeventfds, behind EventIdx, and through the kernel post-write patch.")
         {
-            backingFile, blocks, queueDepth, mode, kvmDevice, json,
+            backingFile, blocks, queueDepth, rounds, mode, kvmDevice, json,
         };
         root.SetAction(parsed =>
         {
@@ -65,6 +72,7 @@ internal static class WorkloadCommand
                 BackingFile = parsed.GetValue(backingFile),
                 Blocks = parsed.GetValue(blocks),
                 QueueDepth = parsed.GetValue(queueDepth),
+                Rounds = parsed.GetValue(rounds),
                 Modes = modeName == "all" ? WorkloadModes.All : [WorkloadModes.TryParse(modeName, out var m) ? m : throw new UserErrorException($"unknown mode '{modeName}'.")],
                 KvmDevice = parsed.GetValue(kvmDevice)!,
                 Json = parsed.GetValue(json),

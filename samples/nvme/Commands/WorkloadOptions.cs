@@ -12,6 +12,8 @@ internal sealed record WorkloadOptions
     public const int MaxBlocks = 65536;
     public const int DefaultQueueDepth = 32;
     public const int MaxQueueDepth = 1023;
+    public const int DefaultRounds = 3;
+    public const int MaxRounds = 100;
 
     /// <summary>A file to back the namespace; null for a memory-backed namespace.</summary>
     public string? BackingFile { get; init; }
@@ -20,6 +22,9 @@ internal sealed record WorkloadOptions
 
     /// <summary>The depth of the second measured phase (the first runs at depth 1).</summary>
     public int QueueDepth { get; init; } = DefaultQueueDepth;
+
+    /// <summary>Write/read/verify cycles per mode; rates are the best round's.</summary>
+    public int Rounds { get; init; } = DefaultRounds;
 
     public IReadOnlyList<WorkloadMode> Modes { get; init; } = WorkloadModes.All;
 

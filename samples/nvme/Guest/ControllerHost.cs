@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ShadowIo.Binding;
 using ShadowIo.Testing;
 
@@ -18,11 +19,12 @@ internal sealed class ControllerHost : IDisposable
     private readonly DoorbellEvents _events = new();
     private readonly Thread _thread;
     private readonly bool _polling;
+    private readonly long _spinTicks;
     private volatile bool _stopping;
     private Exception? _threadFailure;
 
     /// <exception cref="Kvm.KvmException">The mode needs a kernel feature this kernel lacks.</exception>
-    public ControllerHost(TestGuest guest, INamespaceStorage storage, ulong bar, DoorbellBindingMode bindingMode, bool polling)
+    public ControllerHost(TestGuest guest, INamespaceStorage storage, ulong bar, DoorbellBindingMode bindingMode, bool polling, TimeSpan eventSpin)
     {
         Controller = new NvmeController(guest.Memory, storage);
         try
@@ -47,6 +49,7 @@ internal sealed class ControllerHost : IDisposable
         _events.Add(Binding);
 
         _polling = polling;
+        _spinTicks = (long)(eventSpin.TotalSeconds * Stopwatch.Frequency);
         Controller.IsPolling = polling;
         _thread = new Thread(polling ? PollLoop : EventLoop) { IsBackground = true, Name = polling ? "nvme-poll" : "nvme-doorbells" };
         _thread.Start();
@@ -70,17 +73,27 @@ internal sealed class ControllerHost : IDisposable
             throw new WorkloadException($"the controller caught {Controller.Counters.InternalErrors} internal error(s); last: {Controller.LastInternalError?.Message}");
     }
 
-    /// <summary>Event-driven: sleep in epoll until doorbells fire, then process each fired row.</summary>
+    /// <summary>
+    /// Event-driven: wait in epoll until doorbells fire, then process each fired row. After a
+    /// doorbell the thread keeps asking epoll without sleeping for <see cref="_spinTicks"/> (the
+    /// next doorbell of a busy queue usually follows within microseconds, and a wake-up from
+    /// sleep costs more than that), then sleeps until the next one: adaptive busy polling of the
+    /// same eventfds, as NAPI busy-poll and io_uring's SQPOLL idle period do.
+    /// </summary>
     private void EventLoop()
     {
         Span<DoorbellEvent> fired = stackalloc DoorbellEvent[64];
         try
         {
+            long lastEvent = 0;
             while (!_stopping)
             {
-                int n = _events.Wait(fired, -1);
+                bool spin = Stopwatch.GetTimestamp() - lastEvent < _spinTicks;
+                int n = _events.Wait(fired, spin ? 0 : -1);
+                if (n == 0) continue;
                 for (int i = 0; i < n; i++) Controller.ProcessDoorbell(fired[i].Row);
                 DoorbellEvents += n;
+                lastEvent = Stopwatch.GetTimestamp();
             }
         }
         catch (Exception e)

@@ -9,6 +9,15 @@ internal sealed record WorkloadSettings
     /// <summary>Depth of the second measured phase (the first runs at depth 1).</summary>
     public int QueueDepth { get; init; } = 32;
 
+    /// <summary>Times the whole write/read/verify cycle runs at each depth; rates are the best round's.</summary>
+    public int Rounds { get; init; } = 1;
+
+    /// <summary>
+    /// How long the event-driven controller thread keeps polling its eventfds after a doorbell
+    /// before it sleeps in epoll (zero: sleep at once).
+    /// </summary>
+    public TimeSpan EventSpin { get; init; } = TimeSpan.FromMicroseconds(50);
+
     /// <summary>A file backing the namespace, or null for memory.</summary>
     public string? BackingFile { get; init; }
 

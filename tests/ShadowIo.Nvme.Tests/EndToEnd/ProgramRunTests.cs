@@ -11,7 +11,7 @@ public sealed class ProgramRunTests
     {
         KvmRequirement.Present();
 
-        var outcome = DemoProgram.Run("--json", "--blocks", "32");
+        var outcome = DemoProgram.Run("--json", "--blocks", "32", "--rounds", "1");
 
         Assert.True(outcome.ExitCode == 0, outcome.StandardError);
         using var json = JsonDocument.Parse(outcome.StandardOutput);
@@ -40,12 +40,12 @@ public sealed class ProgramRunTests
     {
         KvmRequirement.Present();
 
-        var outcome = DemoProgram.Run("--blocks", "16", "--mode", "eventidx", "--queue-depth", "8");
+        var outcome = DemoProgram.Run("--blocks", "16", "--rounds", "2", "--mode", "eventidx", "--queue-depth", "8");
 
         Assert.True(outcome.ExitCode == 0, outcome.StandardError);
         foreach (var header in (string[])["mode", "I/Os", "data verified", "guest doorbell writes", "exits to userspace", "ns per doorbell", "IOPS QD1", "IOPS QD8"])
             Assert.Contains(header, outcome.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("eventidx", outcome.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("yes (32/32 blocks)", outcome.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("yes (64/64 blocks)", outcome.StandardOutput, StringComparison.Ordinal);
     }
 }
