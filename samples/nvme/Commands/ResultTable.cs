@@ -11,7 +11,7 @@ internal static class ResultTable
     {
         var table = new Table().Border(TableBorder.Rounded).Title($"NVMe workload: {options.Blocks} blocks x {WorkloadOptions.BlockBytes} B x {options.Rounds} round(s), " +
             $"namespace in {(options.BackingFile is null ? "memory" : Markup.Escape(options.BackingFile))}");
-        table.AddColumn("mode");
+        table.AddColumn(new TableColumn("mode").NoWrap());
         table.AddColumn(new TableColumn("I/Os").RightAligned());
         table.AddColumn("data verified");
         table.AddColumn(new TableColumn("guest doorbell writes").RightAligned());
@@ -30,9 +30,9 @@ internal static class ResultTable
             table.AddRow(
                 r.Mode.Name(),
                 Count(r.Ios),
-                $"{(r.Verified ? "[green]yes[/]" : "[red]NO[/]")} ({Count(r.VerifiedBlocks)}/{Count(r.Blocks)} blocks)",
+                r.Verified ? "[green]yes[/]" : $"[red]NO[/] ({Count(r.VerifiedBlocks)}/{Count(r.Blocks)})",
                 Count(r.DoorbellWrites),
-                $"{Count(r.UserspaceExits)} (+{Count(r.SetupExits)} setup)",
+                Count(r.UserspaceExits),
                 r.DoorbellWrites == 0 ? "-" : r.NsPerDoorbell.ToString("N0", CultureInfo.InvariantCulture),
                 Count((long)r.IopsQd1),
                 Count((long)r.IopsHighDepth));
@@ -42,9 +42,15 @@ internal static class ResultTable
         {
             if (!r.Supported) console.MarkupLineInterpolated($"[yellow]{r.Mode.Name()}[/]: {r.UnsupportedReason}");
         }
-        console.MarkupLine("[grey]Guest doorbell writes: MMIO doorbell stores the guest made during the I/O phases (EventIdx lets it skip most). " +
-            "Exits: KVM exits to userspace during the I/O phases, plus those of enabling the controller and creating the queues. " +
-            "ns per doorbell: the guest's TSC around each MMIO doorbell store. IOPS and ns per doorbell: best round.[/]");
+        var ran = results.Where(r => r.Supported).ToList();
+        if (ran.Count > 0)
+        {
+            console.MarkupLine($"[grey]data verified: every block read back equals the pattern written to it ({Count(ran[0].Blocks)} block reads per mode).[/]");
+            console.MarkupLine("[grey]guest doorbell writes, exits to userspace: during the I/O phases. Setup (enable, Identify, create queues" +
+                (ran.Any(r => r.Mode != WorkloadMode.Trap) ? ", Doorbell Buffer Config" : "") + ") exited " +
+                string.Join(", ", ran.Select(r => $"{Count(r.SetupExits)} times in {r.Mode.Name()}")) + ".[/]");
+            console.MarkupLine("[grey]ns per doorbell: the guest's TSC around its MMIO doorbell stores. IOPS and ns per doorbell: best round.[/]");
+        }
     }
 
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
