@@ -32,7 +32,24 @@ using (var vm = kvm.CreateVm())
 DoorbellBindingMode[] modes = postWrite
     ? [DoorbellBindingMode.KernelPostWrite, DoorbellBindingMode.GuestShadow, DoorbellBindingMode.Trap]
     : [DoorbellBindingMode.GuestShadow, DoorbellBindingMode.Trap];
-if (!postWrite) report.Skip("modes.kernel-post-write", "this kernel has no post-write");
+if (!postWrite)
+{
+    report.Skip("modes.kernel-post-write", "this kernel has no post-write");
+    // Asking for the mode explicitly must fail with the reason, not fall back silently.
+    using var kvm = KvmSystem.Open();
+    using var vm = kvm.CreateVm();
+    try
+    {
+        using var binding = DoorbellBinding.Create(vm, DoorbellTestBlock.DoorbellTable, 0xFE00_0000, DoorbellBindingMode.KernelPostWrite);
+        report.Check("unsupported.reported", false, $"KernelPostWrite bound ({binding.Mode}) on a kernel that rejects the flag");
+    }
+    catch (KvmException error)
+    {
+        report.Line($"REFUSED kernel-post-write-mode errno={error.Errno} error={error.Error} message={error.Message}");
+        report.Check("unsupported.reported", error.Error == KvmError.Unsupported
+            && error.Message.Contains("KVM_IOEVENTFD_FLAG_POST_WRITE", StringComparison.Ordinal), $"{error.Error} errno {error.Errno}");
+    }
+}
 
 var writes = DoorbellSequence.Create(seed, writesPerRow: 6);
 var expectedSignals = DoorbellSequence.ExpectedSignals(writes);

@@ -12,7 +12,7 @@ public static class ScriptRunner
         string program,
         IEnumerable<string> arguments,
         TimeSpan timeout,
-        IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyDictionary<string, string?>? environment = null,
         CancellationToken cancellationToken = default)
     {
         var info = new ProcessStartInfo(program)
@@ -27,7 +27,12 @@ public static class ScriptRunner
         if (environment is not null)
         {
             foreach (var (key, value) in environment)
-                info.Environment[key] = value;
+            {
+                if (value is null)
+                    info.Environment.Remove(key);
+                else
+                    info.Environment[key] = value;
+            }
         }
 
         var stopwatch = Stopwatch.StartNew();
