@@ -73,6 +73,12 @@ public sealed unsafe class KvmVm : IDisposable
     {
         int e = IoEventFdIoctl(registration, deassign: false);
         if (e == 0) return;
+        // A kernel with the post-write patch answers EINVAL for a bad post_addr or length too
+        // (checked at assign time); only a kernel without it means "unsupported".
+        if (e == Errnos.EINVAL && registration.PostAddress != 0 && SupportsIoEventFdPostWrite)
+            throw new KvmException(KvmError.InvalidArgument, e,
+                $"KVM_IOEVENTFD with KVM_IOEVENTFD_FLAG_POST_WRITE ({registration}): the kernel refused this post-write configuration (EINVAL): " +
+                "post_addr must be aligned to the length and lie in a writable mapping of this process, and the length must be 1, 2, 4 or 8 (not 0).");
         if (e == Errnos.EINVAL && registration.PostAddress != 0)
             throw new KvmException(KvmError.Unsupported, e,
                 $"KVM_IOEVENTFD with KVM_IOEVENTFD_FLAG_POST_WRITE ({registration}): this kernel rejects the post-write flag (EINVAL), " +
@@ -90,6 +96,10 @@ public sealed unsafe class KvmVm : IDisposable
     public void DeassignIoEventFd(in IoEventFdRegistration registration)
     {
         int e = IoEventFdIoctl(registration, deassign: true);
+        if (e == Errnos.ENOENT)
+            throw new KvmException(KvmError.InvalidArgument, e,
+                $"KVM_IOEVENTFD deassign ({registration}): no ioeventfd is registered with exactly this address, length, fd, datamatch" +
+                (registration.PostAddress != 0 ? " and post_addr" : " (and no post_addr)") + " (ENOENT).");
         if (e != 0) throw KvmException.FromErrno($"KVM_IOEVENTFD deassign ({registration})", e);
     }
 
