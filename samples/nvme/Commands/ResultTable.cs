@@ -45,7 +45,8 @@ internal static class ResultTable
         var ran = results.Where(r => r.Supported).ToList();
         if (ran.Count > 0)
         {
-            console.MarkupLine($"[grey]data verified: every block read back equals the pattern written to it ({Count(ran[0].Blocks)} block reads per mode).[/]");
+            console.MarkupLine($"[grey]data verified: every block read back equals the pattern written to it ({Count(ran[0].Blocks)} block reads per mode, " +
+                "the last pass with 16 KiB transfers through reversed PRP lists).[/]");
             console.MarkupLine("[grey]guest doorbell writes, exits to userspace: during the I/O phases. Setup (enable, Identify, create queues" +
                 (ran.Any(r => r.Mode != WorkloadMode.Trap) ? ", Doorbell Buffer Config" : "") + ") exited " +
                 string.Join(", ", ran.Select(r => $"{Count(r.SetupExits)} times in {r.Mode.Name()}")) + ".[/]");

@@ -13,7 +13,7 @@ namespace ShadowIo.Samples.Nvme.Guest;
 /// back, once at queue depth 1 and once at the configured depth. The harness stages command
 /// templates and data in guest memory and checks what came back; the guest does the driving.
 /// </summary>
-internal sealed class NvmeWorkload : IDisposable
+internal sealed partial class NvmeWorkload : IDisposable
 {
     /// <summary>BAR0's guest-physical address: above RAM, inside the guest's 4 GiB identity map.</summary>
     public const ulong Bar = 0xFE00_0000;
@@ -154,10 +154,13 @@ internal sealed class NvmeWorkload : IDisposable
                 measured.Add(depth, write, read);
             }
         }
+
+        var (prpBlocks, prpVerified) = RunPrpListPass(step, 2 * _settings.Rounds + 1, measured);
         _host.CheckHealth();
 
         var io = measured.Total;
-        long blocks = 2L * _settings.Blocks * _settings.Rounds;
+        long blocks = 2L * _settings.Blocks * _settings.Rounds + prpBlocks;
+        verified += prpVerified;
         return new ModeResult
         {
             Mode = _mode,
@@ -209,7 +212,7 @@ internal sealed class NvmeWorkload : IDisposable
     }
 
     /// <summary>One measured pass: every block's command, <paramref name="depth"/> in flight.</summary>
-    private GuestRun RunIo(int depth, string what)
+    private GuestRun RunIo(int depth, string what, int? count = null)
     {
         var job = new QueueJob
         {
@@ -219,7 +222,7 @@ internal sealed class NvmeWorkload : IDisposable
             Entries = _layout.IoQueueEntries,
             StateAddress = _layout.IoQueueState,
             CommandTable = _layout.IoCommands,
-            Count = _settings.Blocks,
+            Count = count ?? _settings.Blocks,
             Depth = depth,
             Policy = IoPolicy,
             ShadowPage = _layout.ShadowDoorbells,
@@ -229,8 +232,8 @@ internal sealed class NvmeWorkload : IDisposable
         if (run.Statistics.ErrorCompletions != 0)
             throw new WorkloadException($"{_mode.Name()} QD{depth}: {run.Statistics.ErrorCompletions} {what} command(s) failed; " +
                 $"first: command {run.Statistics.FirstErrorCommandId}, status 0x{run.Statistics.FirstErrorStatus:x}.");
-        if (run.Statistics.Completions != _settings.Blocks)
-            throw new WorkloadException($"{_mode.Name()} QD{depth}: {run.Statistics.Completions} of {_settings.Blocks} {what} commands completed.");
+        if (run.Statistics.Completions != (count ?? _settings.Blocks))
+            throw new WorkloadException($"{_mode.Name()} QD{depth}: {run.Statistics.Completions} of {count ?? _settings.Blocks} {what} commands completed.");
         return run;
     }
 
@@ -335,8 +338,8 @@ internal sealed class NvmeWorkload : IDisposable
 
     private void Report(int step, string description) => _progress?.Step(_mode, step, StepCount(_settings), description);
 
-    /// <summary>Setup, queue creation, then a write and a read step per depth per round.</summary>
-    private static int StepCount(WorkloadSettings settings) => 2 + 4 * settings.Rounds;
+    /// <summary>Setup, queue creation, a write and a read step per depth per round, the PRP-list pass.</summary>
+    private static int StepCount(WorkloadSettings settings) => 3 + 4 * settings.Rounds;
 
     private void Write(ulong gpa, ReadOnlySpan<byte> data)
     {
@@ -369,7 +372,7 @@ internal sealed class NvmeWorkload : IDisposable
 
         private readonly List<(long Writes, long Ticks)> _doorbellsPerPhase = [];
 
-        public void Add(int depth, GuestRun write, GuestRun read)
+        public void Add(int depth, GuestRun write, GuestRun read, bool measureRate = true)
         {
             foreach (var run in (GuestRun[])[write, read])
             {
@@ -386,6 +389,7 @@ internal sealed class NvmeWorkload : IDisposable
                 };
                 if (s.DoorbellWrites > 0) _doorbellsPerPhase.Add((s.DoorbellWrites, s.DoorbellTscTicks));
             }
+            if (!measureRate) return;
             double iops = (write.Statistics.Completions + read.Statistics.Completions) / (write.Elapsed + read.Elapsed).TotalSeconds;
             _bestIops[depth] = Math.Max(_bestIops.GetValueOrDefault(depth), iops);
         }

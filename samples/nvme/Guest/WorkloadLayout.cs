@@ -37,6 +37,7 @@ internal sealed class WorkloadLayout
         IdentifyNamespace = Take(PageSize);
         AdminCommands = Take(AdminQueueEntries * 64);
         IoCommands = Take((ulong)commandSlots * 64);
+        PrpLists = Take((ulong)(dataPages / PagesPerPrpTransfer + PrpListsPerPage - 1) / PrpListsPerPage * PageSize);
         WriteBuffers = Take((ulong)dataPages * PageSize);
         ReadBuffers = Take((ulong)dataPages * PageSize);
         End = next;
@@ -66,6 +67,15 @@ internal sealed class WorkloadLayout
     public ulong AdminCommands { get; }
     public ulong IoCommands { get; }
     public ulong WriteBuffers { get; }
+
+    /// <summary>Pages per multi-page transfer of the PRP-list pass: PRP1 plus a three-entry list.</summary>
+    public const int PagesPerPrpTransfer = 4;
+
+    /// <summary>PRP lists of that pass, 32 bytes apart so none crosses a page.</summary>
+    public ulong PrpLists { get; }
+    public const int PrpListStride = 32;
+    public const int PrpListsPerPage = PageSize / PrpListStride;
+    public ulong PrpList(int transfer) => PrpLists + (ulong)transfer * PrpListStride;
     public ulong ReadBuffers { get; }
 
     /// <summary>First byte after the workload's data: guest RAM must reach at least here.</summary>
