@@ -3,7 +3,7 @@ using Xunit;
 
 namespace ShadowIo.Linux.Tests.Kernel;
 
-/// <summary>The test guest itself: set-up, boot, the payload's output and exit code, overlays.</summary>
+/// <summary>The test guest itself: set-up, boot, the payload's output and exit code, overlays, inherited fds.</summary>
 public sealed class GuestImageTests
 {
     [Fact]
@@ -21,5 +21,39 @@ public sealed class GuestImageTests
         Assert.Equal(
             [image.KernelRelease, "overlay file arrived", "fio-3.33", "nvme version 2.3 (git 2.3)", "nvme"],
             result.Lines);
+    }
+
+    [Fact]
+    public async Task Qemu_inherits_the_descriptors_it_is_given()
+    {
+        // QEMU's -add-fd refuses a descriptor it does not have, so a successful boot shows the fd
+        // crossed exec (x-pci-proxy-dev,fd=N relies on the same inheritance).
+        using var file = File.OpenHandle(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.DeleteOnClose);
+        var fd = (int)file.DangerousGetHandle();
+
+        var result = await LinuxGuest.RunAsync(new LinuxGuestOptions
+        {
+            Script = "echo inherited\n",
+            ExtraQemuArgs = ["-add-fd", $"fd={fd},set=1"],
+            InheritedFds = [fd],
+            Timeout = TimeSpan.FromMinutes(3),
+        }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["inherited"], result.Lines);
+    }
+
+    [Fact]
+    public async Task A_descriptor_not_handed_over_stays_in_the_test_process()
+    {
+        using var file = File.OpenHandle(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.DeleteOnClose);
+        var fd = (int)file.DangerousGetHandle();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => LinuxGuest.RunAsync(new LinuxGuestOptions
+        {
+            ExtraQemuArgs = ["-add-fd", $"fd={fd},set=1"],
+            Timeout = TimeSpan.FromMinutes(3),
+        }, TestContext.Current.CancellationToken));
+
+        Assert.Contains("without the begin marker", error.Message, StringComparison.Ordinal);
     }
 }
