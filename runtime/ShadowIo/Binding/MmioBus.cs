@@ -24,7 +24,7 @@ public sealed class MmioBus
     {
         ArgumentNullException.ThrowIfNull(device);
         if (size == 0 || gpa + size < gpa)
-            throw new ArgumentOutOfRangeException(nameof(size), $"MMIO range at 0x{gpa:x} has an invalid size 0x{size:x}.");
+            throw new ArgumentOutOfRangeException(nameof(size), $"MMIO range at 0x{gpa:x} of size 0x{size:x} is empty or runs past the end of the address space.");
         if (doorbells != null && doorbells.BlockGpa != gpa)
             throw new ArgumentException($"The doorbell binding is at 0x{doorbells.BlockGpa:x}, the device at 0x{gpa:x}.", nameof(doorbells));
         lock (_gate)

@@ -24,6 +24,13 @@ public sealed unsafe class KvmSystem : IDisposable
         _fd = fd;
         Path = path;
         ApiVersion = ioctl(fd, KvmIoctls.GetApiVersion, 0);
+        if (ApiVersion < 0)
+        {
+            int e = errno;
+            Dispose();
+            throw new KvmException(KvmError.DeviceMissing, e,
+                $"{path} is not a KVM device: it does not answer KVM_GET_API_VERSION ({System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(e)}).");
+        }
         if (ApiVersion != StableApiVersion)
         {
             Dispose();

@@ -29,6 +29,15 @@ public sealed unsafe class KvmSystemTests
     }
 
     [Fact]
+    public void A_path_that_is_not_a_kvm_device_is_named_as_such()
+    {
+        var error = Assert.Throws<KvmException>(() => KvmSystem.Open("/dev/null"));
+
+        Assert.Equal(KvmError.DeviceMissing, error.Error);
+        Assert.StartsWith("/dev/null is not a KVM device", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_device_the_user_may_not_open_is_a_clear_permission_error()
     {
         // sysfs refuses O_RDWR on this read-only attribute even to root: the same EACCES a non-member of 'kvm' gets.
