@@ -8,7 +8,7 @@ namespace ShadowIo.Samples.Nvme.Guest;
 internal sealed partial class NvmeWorkload
 {
     /// <summary>Runs the pass once (not timed); returns blocks checked and blocks that were right.</summary>
-    private (long Blocks, long Verified) RunPrpListPass(int step, int pass, Measurement measured)
+    private (long Blocks, long Verified) RunPrpListPass(int step, int pass, WorkloadMeasurement measured)
     {
         int transfers = _settings.Blocks / WorkloadLayout.PagesPerPrpTransfer;
         if (transfers == 0) return (0, 0);

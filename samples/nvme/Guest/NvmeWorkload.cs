@@ -134,7 +134,7 @@ internal sealed partial class NvmeWorkload : IDisposable
         // Each round writes every block with a pattern no earlier round used, then reads it back:
         // a block that kept an old round's data cannot pass. Rate and doorbell cost are the best
         // round's (the machine is shared; the best round is the one least disturbed).
-        var measured = new Measurement();
+        var measured = new WorkloadMeasurement();
         long verified = 0;
         int step = 2;
         for (int round = 0; round < _settings.Rounds; round++)
@@ -282,51 +282,6 @@ internal sealed partial class NvmeWorkload : IDisposable
             throw new WorkloadException($"the namespace holds {size} blocks of {1 << _lbaShift} bytes; the workload needs {needed}.");
     }
 
-    /// <summary>Fills every write buffer with its block's pattern and lays out the Write commands.</summary>
-    private void StageWrites(int pass)
-    {
-        for (int block = 0; block < _settings.Blocks; block++)
-        {
-            DataPatterns.Fill(_page, pass, block);
-            Write(_layout.WriteBuffer(block), _page);
-        }
-        StageCommands(SubmissionEntries.WriteOpcode, _layout.WriteBuffers);
-    }
-
-    /// <summary>Clears every read buffer (so stale data cannot pass) and lays out the Read commands.</summary>
-    private void StageReads()
-    {
-        if (!_guest.Memory.TryGetSpan(_layout.ReadBuffers, _settings.Blocks * WorkloadLayout.PageSize, out var buffers))
-            throw new WorkloadException("the read buffers are outside guest RAM.");
-        buffers.Clear();
-        StageCommands(SubmissionEntries.ReadOpcode, _layout.ReadBuffers);
-    }
-
-    /// <summary>One 4 KiB command per block: one page, so PRP1 alone describes it.</summary>
-    private void StageCommands(byte opcode, ulong buffers)
-    {
-        int lbasPerBlock = WorkloadLayout.PageSize >> _lbaShift;
-        Span<byte> entry = stackalloc byte[SubmissionEntries.Size];
-        for (int block = 0; block < _settings.Blocks; block++)
-        {
-            SubmissionEntries.ReadWrite(entry, opcode, NvmeController.NamespaceId, (ulong)block * (ulong)lbasPerBlock, lbasPerBlock,
-                buffers + (ulong)block * WorkloadLayout.PageSize, 0);
-            Write(_layout.IoCommands + (ulong)block * SubmissionEntries.Size, entry);
-        }
-    }
-
-    /// <summary>Counts the read buffers that hold exactly the pattern written to their block.</summary>
-    private long Verify(int pass)
-    {
-        long good = 0;
-        for (int block = 0; block < _settings.Blocks; block++)
-        {
-            Read(_layout.ReadBuffer(block), _page);
-            if (DataPatterns.Matches(_page, pass, block)) good++;
-        }
-        return good;
-    }
-
     /// <summary>Tail 0, head 0, expected phase 1: a new queue pair (NVMe 2.0 §3.3.3.2.1).</summary>
     private void InitializeQueueState(ulong address)
     {
@@ -358,64 +313,5 @@ internal sealed partial class NvmeWorkload : IDisposable
         _host.Dispose();
         _storage.Dispose();
         _guest.Dispose();
-    }
-
-    /// <summary>Sums over every measured run, and the best rate per queue depth.</summary>
-    private sealed class Measurement
-    {
-        private readonly Dictionary<int, double> _bestIops = [];
-
-        public Totals Total { get; private set; } = new();
-
-        /// <summary>Guest TSC ticks per host nanosecond, from every run so far (the guest reads the host's TSC).</summary>
-        private double TicksPerNs => Total.TscTicks / Math.Max(1.0, Total.Elapsed.TotalNanoseconds);
-
-        private readonly List<(long Writes, long Ticks)> _doorbellsPerPhase = [];
-
-        public void Add(int depth, GuestRun write, GuestRun read, bool measureRate = true)
-        {
-            foreach (var run in (GuestRun[])[write, read])
-            {
-                var s = run.Statistics;
-                Total = Total with
-                {
-                    Completions = Total.Completions + s.Completions,
-                    DoorbellWrites = Total.DoorbellWrites + s.DoorbellWrites,
-                    DoorbellTscTicks = Total.DoorbellTscTicks + s.DoorbellTscTicks,
-                    SuppressedDoorbells = Total.SuppressedDoorbells + s.SuppressedDoorbells,
-                    UserspaceExits = Total.UserspaceExits + run.UserspaceExits,
-                    TscTicks = Total.TscTicks + run.TscTicks,
-                    Elapsed = Total.Elapsed + run.Elapsed,
-                };
-                if (s.DoorbellWrites > 0) _doorbellsPerPhase.Add((s.DoorbellWrites, s.DoorbellTscTicks));
-            }
-            if (!measureRate) return;
-            double iops = (write.Statistics.Completions + read.Statistics.Completions) / (write.Elapsed + read.Elapsed).TotalSeconds;
-            _bestIops[depth] = Math.Max(_bestIops.GetValueOrDefault(depth), iops);
-        }
-
-        public double BestIops(int depth) => _bestIops.GetValueOrDefault(depth);
-
-        /// <summary>The cheapest phase's mean doorbell cost (phases with a handful of writes are as noisy as they are rare).</summary>
-        public double BestNsPerDoorbell
-        {
-            get
-            {
-                if (_doorbellsPerPhase.Count == 0) return 0;
-                long most = _doorbellsPerPhase.Max(p => p.Writes);
-                return _doorbellsPerPhase.Where(p => p.Writes * 4 >= most).Min(p => p.Ticks / (double)p.Writes) / TicksPerNs;
-            }
-        }
-    }
-
-    private sealed record Totals
-    {
-        public long Completions { get; init; }
-        public long DoorbellWrites { get; init; }
-        public long DoorbellTscTicks { get; init; }
-        public long SuppressedDoorbells { get; init; }
-        public long UserspaceExits { get; init; }
-        public long TscTicks { get; init; }
-        public TimeSpan Elapsed { get; init; }
     }
 }
