@@ -120,4 +120,44 @@ public sealed class TestGuestTests
         RequireKvm.Present();
         Assert.Throws<ArgumentOutOfRangeException>(() => TestGuest.Create(0x1000));
     }
+
+    [Fact]
+    public void The_vcpu_loop_allocates_nothing_per_exit()
+    {
+        RequireKvm.Present();
+        using var guest = TestGuest.Create();
+        var device = new CountingDevice();
+        var bus = new MmioBus();
+        bus.Add(0xFE00_0000, 0x1000, device);
+        var a = new Assembler(64);
+        var loop = a.CreateLabel();
+        a.mov(rbx, 0xFE00_0000UL);
+        a.Label(ref loop);
+        a.mov(__dword_ptr[rbx], edi);
+        a.mov(eax, __dword_ptr[rbx + 4]);
+        a.dec(edi);
+        a.jnz(loop);
+        TestGuest.EmitFinish(a);
+        guest.Load(a);
+        for (int i = 0; i < 3; i++) guest.RunToFinish(bus, 2000); // warm up: JIT tiers, on-stack replacement
+
+        long start = GC.GetAllocatedBytesForCurrentThread();
+        guest.RunToFinish(bus, 10);
+        long shortRun = GC.GetAllocatedBytesForCurrentThread() - start;
+        start = GC.GetAllocatedBytesForCurrentThread();
+        var result = guest.RunToFinish(bus, 2000);
+        long longRun = GC.GetAllocatedBytesForCurrentThread() - start;
+
+        Assert.Equal(4001, result.ExitsToUserspace);
+        Assert.Equal(shortRun, longRun);
+    }
+
+    private sealed class CountingDevice : ShadowIo.IMmioDevice
+    {
+        public long Accesses;
+
+        public ulong ReadMmio(ulong offset, int size) => (ulong)++Accesses;
+
+        public void WriteMmio(ulong offset, int size, ulong value) => Accesses++;
+    }
 }
