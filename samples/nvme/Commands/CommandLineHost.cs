@@ -49,6 +49,7 @@ internal static class CommandLineHost
     {
         UserErrorException or KvmException or Guest.WorkloadException => OneLine(e.Message),
         UnauthorizedAccessException or IOException => OneLine(e.Message),
+        ShadowIo.Testing.GuestExitException => $"the guest could not run on this KVM: {OneLine(e.Message)}",
         AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerExceptions[0]),
         _ => $"unexpected {e.GetType().Name}: {OneLine(e.Message)} (set SHADOWIO_TRACE=1 for the stack trace)",
     };
