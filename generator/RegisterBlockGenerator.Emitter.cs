@@ -60,6 +60,10 @@ public sealed partial class RegisterBlockGenerator
         {
             writer.WriteLine("/// <summary>Size of the block in bytes (the BAR size).</summary>");
             writer.WriteLine($"public const ulong BlockSize = {Offset(block.Size)};");
+            writer.WriteLine();
+            writer.WriteLine("// Each register: its offset, reset value and storage; the partial property reads and writes the");
+            writer.WriteLine("// stored value with no access rules (device side); On{Register}Written(previous, value) is called");
+            writer.WriteLine("// after each guest write that reaches the register through WriteMmio.");
         }
 
         private static void WriteRegister(SourceWriter writer, RegisterModel register)
@@ -69,16 +73,9 @@ public sealed partial class RegisterBlockGenerator
             writer.WriteLine();
             writer.WriteLine($"/// <summary>Offset of {register.Name}: {register.Width} bytes, {register.Access}.</summary>");
             writer.WriteLine($"public const ulong {register.Name}Offset = {Offset(register.Offset)};");
-            writer.WriteLine();
             writer.WriteLine($"private const {type} {register.Name}ResetValue = {Hex(register.Reset, register.Width)};");
-            writer.WriteLine();
             writer.WriteLine($"private {type} {storage} = {register.Name}ResetValue;");
-            writer.WriteLine();
-            writer.WriteLine("/// <summary>The raw stored value (device side: no access rules applied).</summary>");
-            writer.WriteLine(GeneratedCodeAttribute);
             writer.WriteLine($"{Prefix(register.Modifiers)}partial {type} {register.Name} {{ {Prefix(register.GetterModifiers)}get => {storage}; {Prefix(register.SetterModifiers)}set => {storage} = value; }}");
-            writer.WriteLine();
-            writer.WriteLine($"/// <summary>Called after each guest write to {register.Name}, with the stored value before and after.</summary>");
             writer.WriteLine($"partial void On{register.Name}Written({type} previous, {type} value);");
         }
 

@@ -27,13 +27,13 @@ internal static class DispatchEmitter
     {
         writer.WriteLine();
         writer.WriteLine("/// <summary>Byte-lane arithmetic of MMIO accesses within one register.</summary>");
-        writer.OpenBlock("file static class RegisterAccessMath");
+        writer.OpenBlock("file static class ByteLanes");
         writer.WriteLine("""
             /// <summary>Whether an access of <paramref name="size"/> bytes at <paramref name="relative"/> lies inside a register of <paramref name="width"/> bytes.</summary>
             public static bool Fits(ulong relative, int size, int width) => relative + (ulong)size <= (ulong)width;
 
             /// <summary>The register bits an access touches.</summary>
-            public static ulong Lanes(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
+            public static ulong Touched(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
 
             /// <summary>The bytes an access reads, shifted down to bit 0.</summary>
             public static ulong Extract(ulong register, ulong relative, int size) => (register >> (int)(relative * 8)) & SizeMask(size);
@@ -43,7 +43,7 @@ internal static class DispatchEmitter
 
             /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
             public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
-                (register & ~Lanes(relative, size)) | Place(value, relative, size);
+                (register & ~Touched(relative, size)) | Place(value, relative, size);
 
             /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
             public static ulong Truncate(ulong value, int size) => value & SizeMask(size);
@@ -78,7 +78,11 @@ internal static class DispatchEmitter
         writer.WriteLine("/// <summary>A guest read: access rules and field modes applied; never throws.</summary>");
         writer.WriteLine(GeneratedCodeAttribute);
         writer.OpenBlock("public ulong ReadMmio(ulong offset, int size)");
-        writer.OpenBlock("if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))");
+        writer.OpenBlock("if (!ByteLanes.IsInBlock(offset, size, BlockSize))");
+        writer.WriteLine("OnUndefinedRead(offset, size);");
+        writer.WriteLine("return 0;");
+        writer.CloseBlock();
+        writer.WriteLine();
         if (!block.Registers.IsEmpty)
         {
             writer.OpenBlock("switch (offset)");
@@ -93,7 +97,6 @@ internal static class DispatchEmitter
             writer.WriteLine("if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size) return 0;");
         }
 
-        writer.CloseBlock();
         writer.WriteLine();
         writer.WriteLine("OnUndefinedRead(offset, size);");
         writer.WriteLine("return 0;");
@@ -104,7 +107,7 @@ internal static class DispatchEmitter
     {
         string storage = Identifiers.ToStorageField(register.Name);
         string relative = $"offset - {register.Name}Offset";
-        writer.WriteLine($"case >= {register.Name}Offset and < {register.Name}Offset + {Number(register.Width)} when RegisterAccessMath.Fits({relative}, size, {Number(register.Width)}):");
+        writer.WriteLine($"case >= {register.Name}Offset and < {register.Name}Offset + {Number(register.Width)} when ByteLanes.Fits({relative}, size, {Number(register.Width)}):");
         FieldMasks masks = FieldMasks.Of(register);
         string readable = masks.Readable == Widths.LowMask(register.Width * 8) ? storage : $"{storage} & {Mask(masks.Readable, register)}";
         if (masks.Readable == 0)
@@ -119,16 +122,16 @@ internal static class DispatchEmitter
         {
             writer.Indent();
             if (readable != storage) writer.WriteLine($"// Write-only bits read as 0: {masks.WriteOnlyNames}");
-            writer.WriteLine($"return RegisterAccessMath.Extract({readable}, {relative}, size);");
+            writer.WriteLine($"return ByteLanes.Extract({readable}, {relative}, size);");
             writer.Dedent();
             return;
         }
 
         writer.OpenBlock("");
         if (readable != storage) writer.WriteLine($"// Write-only bits read as 0: {masks.WriteOnlyNames}");
-        writer.WriteLine($"ulong value = RegisterAccessMath.Extract({readable}, {relative}, size);");
+        writer.WriteLine($"ulong value = ByteLanes.Extract({readable}, {relative}, size);");
         writer.WriteLine($"// Read-to-clear, after the read: {masks.ReadToClearNames}");
-        writer.WriteLine($"{storage} = {Narrow(register, $"{storage} & ~(RegisterAccessMath.Lanes({relative}, size) & {Mask(masks.ReadToClear, register)})")};");
+        writer.WriteLine($"{storage} = {Narrow(register, $"{storage} & ~(ByteLanes.Touched({relative}, size) & {Mask(masks.ReadToClear, register)})")};");
         writer.WriteLine("return value;");
         writer.CloseBlock();
     }
@@ -142,7 +145,11 @@ internal static class DispatchEmitter
         writer.WriteLine("/// <summary>A guest write: access rules and field modes applied; never throws.</summary>");
         writer.WriteLine(GeneratedCodeAttribute);
         writer.OpenBlock("public void WriteMmio(ulong offset, int size, ulong value)");
-        writer.OpenBlock("if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))");
+        writer.OpenBlock("if (!ByteLanes.IsInBlock(offset, size, BlockSize))");
+        writer.WriteLine("OnUndefinedWrite(offset, size, value);");
+        writer.WriteLine("return;");
+        writer.CloseBlock();
+        writer.WriteLine();
         if (!block.Registers.IsEmpty)
         {
             writer.OpenBlock("switch (offset)");
@@ -154,12 +161,11 @@ internal static class DispatchEmitter
         {
             writer.WriteLine();
             writer.OpenBlock("if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size)");
-            writer.WriteLine("OnDoorbellWritten(row, RegisterAccessMath.Truncate(value, size));");
+            writer.WriteLine("OnDoorbellWritten(row, ByteLanes.Truncate(value, size));");
             writer.WriteLine("return;");
             writer.CloseBlock();
         }
 
-        writer.CloseBlock();
         writer.WriteLine();
         writer.WriteLine("OnUndefinedWrite(offset, size, value);");
         writer.CloseBlock();
@@ -173,22 +179,22 @@ internal static class DispatchEmitter
         FieldMasks masks = FieldMasks.Of(register);
         ulong all = Widths.LowMask(register.Width * 8);
 
-        writer.WriteLine($"case >= {register.Name}Offset and < {register.Name}Offset + {Number(register.Width)} when RegisterAccessMath.Fits({relative}, size, {Number(register.Width)}):");
+        writer.WriteLine($"case >= {register.Name}Offset and < {register.Name}Offset + {Number(register.Width)} when ByteLanes.Fits({relative}, size, {Number(register.Width)}):");
         writer.OpenBlock("");
         writer.WriteLine($"{type} previous = {storage};");
         if (masks.Replace == all)
         {
-            writer.WriteLine($"{storage} = {Narrow(register, $"RegisterAccessMath.Merge(previous, {relative}, size, value)")};");
+            writer.WriteLine($"{storage} = {Narrow(register, $"ByteLanes.Merge(previous, {relative}, size, value)")};");
         }
         else if (masks.WriteOneToClear == all)
         {
             writer.WriteLine("// Write-1-to-clear: each bit written as 1 is cleared.");
-            writer.WriteLine($"{storage} = {Narrow(register, $"previous & ~RegisterAccessMath.Place(value, {relative}, size)")};");
+            writer.WriteLine($"{storage} = {Narrow(register, $"previous & ~ByteLanes.Place(value, {relative}, size)")};");
         }
         else if (masks.Changes)
         {
-            writer.WriteLine($"ulong written = RegisterAccessMath.Place(value, {relative}, size);");
-            if ((masks.Replace | masks.WriteZeroToClear) != 0) writer.WriteLine($"ulong lanes = RegisterAccessMath.Lanes({relative}, size);");
+            writer.WriteLine($"ulong written = ByteLanes.Place(value, {relative}, size);");
+            if ((masks.Replace | masks.WriteZeroToClear) != 0) writer.WriteLine($"ulong lanes = ByteLanes.Touched({relative}, size);");
             writer.WriteLine("ulong next = previous;");
             Group(writer, register, masks.Replace, masks.ReplaceNames, "Written as given", "next = (next & ~(lanes & {0})) | (written & {0});");
             Group(writer, register, masks.Set, masks.SetNames, "Write 1 to set", "next |= written & {0};");

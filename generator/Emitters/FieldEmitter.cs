@@ -42,8 +42,7 @@ internal static class FieldEmitter
         string Narrow(string expression) => narrow ? $"({type})({expression})" : expression;
 
         writer.WriteLine();
-        writer.WriteLine($"/// <summary>{register.Name}.{Xml(field.DeclaredName)} ({Bits(field)}) in the stored value; no access rules applied.</summary>");
-        writer.WriteLine(GeneratedCodeAttribute);
+        writer.WriteLine($"/// <summary>{register.Name}.{Xml(field.DeclaredName)}, {Bits(field)} of the stored value (no access rules).</summary>");
         if (field.EnumType is not null)
         {
             writer.OpenBlock($"public {field.EnumType} {register.Name}{field.Name}");

@@ -9,18 +9,15 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     /// <summary>Size of the block in bytes (the BAR size).</summary>
     public const ulong BlockSize = 0x100UL;
 
+    // Each register: its offset, reset value and storage; the partial property reads and writes the
+    // stored value with no access rules (device side); On{Register}Written(previous, value) is called
+    // after each guest write that reaches the register through WriteMmio.
+
     /// <summary>Offset of Control: 4 bytes, ReadWrite.</summary>
     public const ulong ControlOffset = 0x0UL;
-
     private const uint ControlResetValue = 0xFFFF00A5U;
-
     private uint _control = ControlResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial uint Control { get => _control; set => _control = value; }
-
-    /// <summary>Called after each guest write to Control, with the stored value before and after.</summary>
     partial void OnControlWritten(uint previous, uint value);
 
     /// <summary>Bit positions and masks of Control's fields (masks already shifted).</summary>
@@ -64,72 +61,63 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
         public const uint ColorMask = 0xC0000000U;
     }
 
-    /// <summary>Control.RW (bits 0..3) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Control.RW, bits 0..3 of the stored value (no access rules).</summary>
     public uint ControlRw
     {
         get => (_control & ControlFields.RwMask) >> ControlFields.RwShift;
         set => _control = (_control & ~ControlFields.RwMask) | ((value << ControlFields.RwShift) & ControlFields.RwMask);
     }
 
-    /// <summary>Control.RO (bits 4..7) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Control.RO, bits 4..7 of the stored value (no access rules).</summary>
     public uint ControlRo
     {
         get => (_control & ControlFields.RoMask) >> ControlFields.RoShift;
         set => _control = (_control & ~ControlFields.RoMask) | ((value << ControlFields.RoShift) & ControlFields.RoMask);
     }
 
-    /// <summary>Control.WO (bits 8..11) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Control.WO, bits 8..11 of the stored value (no access rules).</summary>
     public uint ControlWo
     {
         get => (_control & ControlFields.WoMask) >> ControlFields.WoShift;
         set => _control = (_control & ~ControlFields.WoMask) | ((value << ControlFields.WoShift) & ControlFields.WoMask);
     }
 
-    /// <summary>Control.SET (bits 12..15) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Control.SET, bits 12..15 of the stored value (no access rules).</summary>
     public uint ControlSet
     {
         get => (_control & ControlFields.SetMask) >> ControlFields.SetShift;
         set => _control = (_control & ~ControlFields.SetMask) | ((value << ControlFields.SetShift) & ControlFields.SetMask);
     }
 
-    /// <summary>Control.TOGGLE (bits 16..19) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Control.TOGGLE, bits 16..19 of the stored value (no access rules).</summary>
     public uint ControlToggle
     {
         get => (_control & ControlFields.ToggleMask) >> ControlFields.ToggleShift;
         set => _control = (_control & ~ControlFields.ToggleMask) | ((value << ControlFields.ToggleShift) & ControlFields.ToggleMask);
     }
 
-    /// <summary>Control.W1C (bits 20..23) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Control.W1C, bits 20..23 of the stored value (no access rules).</summary>
     public uint ControlW1c
     {
         get => (_control & ControlFields.W1cMask) >> ControlFields.W1cShift;
         set => _control = (_control & ~ControlFields.W1cMask) | ((value << ControlFields.W1cShift) & ControlFields.W1cMask);
     }
 
-    /// <summary>Control.W0C (bits 24..27) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Control.W0C, bits 24..27 of the stored value (no access rules).</summary>
     public uint ControlW0c
     {
         get => (_control & ControlFields.W0cMask) >> ControlFields.W0cShift;
         set => _control = (_control & ~ControlFields.W0cMask) | ((value << ControlFields.W0cShift) & ControlFields.W0cMask);
     }
 
-    /// <summary>Control.RC (bits 28..29) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Control.RC, bits 28..29 of the stored value (no access rules).</summary>
     public uint ControlRc
     {
         get => (_control & ControlFields.RcMask) >> ControlFields.RcShift;
         set => _control = (_control & ~ControlFields.RcMask) | ((value << ControlFields.RcShift) & ControlFields.RcMask);
     }
 
-    /// <summary>Control.COLOR (bits 30..31) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Control.COLOR, bits 30..31 of the stored value (no access rules).</summary>
     public global::ShadowIo.Generator.Tests.Blocks.Color ControlColor
     {
         get => (global::ShadowIo.Generator.Tests.Blocks.Color)((_control & ControlFields.ColorMask) >> ControlFields.ColorShift);
@@ -138,44 +126,23 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
 
     /// <summary>Offset of Command: 2 bytes, WriteOnly.</summary>
     public const ulong CommandOffset = 0x4UL;
-
     private const ushort CommandResetValue = 0x1234;
-
     private ushort _command = CommandResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial ushort Command { get => _command; set => _command = value; }
-
-    /// <summary>Called after each guest write to Command, with the stored value before and after.</summary>
     partial void OnCommandWritten(ushort previous, ushort value);
 
     /// <summary>Offset of Status: 1 bytes, WriteOneToClear.</summary>
     public const ulong StatusOffset = 0x6UL;
-
     private const byte StatusResetValue = 0xFF;
-
     private byte _status = StatusResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial byte Status { get => _status; set => _status = value; }
-
-    /// <summary>Called after each guest write to Status, with the stored value before and after.</summary>
     partial void OnStatusWritten(byte previous, byte value);
 
     /// <summary>Offset of Small: 1 bytes, ReadWrite.</summary>
     public const ulong SmallOffset = 0x7UL;
-
     private const byte SmallResetValue = 0x00;
-
     private byte _small = SmallResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial byte Small { get => _small; set => _small = value; }
-
-    /// <summary>Called after each guest write to Small, with the stored value before and after.</summary>
     partial void OnSmallWritten(byte previous, byte value);
 
     /// <summary>Bit positions and masks of Small's fields (masks already shifted).</summary>
@@ -191,16 +158,14 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
         public const byte HighMask = 0xF0;
     }
 
-    /// <summary>Small.LOW (bits 0..3) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Small.LOW, bits 0..3 of the stored value (no access rules).</summary>
     public byte SmallLow
     {
         get => (byte)((_small & SmallFields.LowMask) >> SmallFields.LowShift);
         set => _small = (byte)((_small & ~SmallFields.LowMask) | ((value << SmallFields.LowShift) & SmallFields.LowMask));
     }
 
-    /// <summary>Small.HIGH (bits 4..7) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Small.HIGH, bits 4..7 of the stored value (no access rules).</summary>
     public byte SmallHigh
     {
         get => (byte)((_small & SmallFields.HighMask) >> SmallFields.HighShift);
@@ -209,16 +174,9 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
 
     /// <summary>Offset of Wide: 8 bytes, WriteOnly.</summary>
     public const ulong WideOffset = 0x8UL;
-
     private const ulong WideResetValue = 0x00000000_00000000UL;
-
     private ulong _wide = WideResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial ulong Wide { get => _wide; set => _wide = value; }
-
-    /// <summary>Called after each guest write to Wide, with the stored value before and after.</summary>
     partial void OnWideWritten(ulong previous, ulong value);
 
     /// <summary>Bit positions and masks of Wide's fields (masks already shifted).</summary>
@@ -234,16 +192,14 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
         public const ulong FlagsMask = 0x000000FF_00000000UL;
     }
 
-    /// <summary>Wide.SECRET (bits 0..31) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Wide.SECRET, bits 0..31 of the stored value (no access rules).</summary>
     public ulong WideSecret
     {
         get => (_wide & WideFields.SecretMask) >> WideFields.SecretShift;
         set => _wide = (_wide & ~WideFields.SecretMask) | ((value << WideFields.SecretShift) & WideFields.SecretMask);
     }
 
-    /// <summary>Wide.FLAGS (bits 32..39) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Wide.FLAGS, bits 32..39 of the stored value (no access rules).</summary>
     public ulong WideFlags
     {
         get => (_wide & WideFields.FlagsMask) >> WideFields.FlagsShift;
@@ -307,27 +263,30 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public ulong ReadMmio(ulong offset, int size)
     {
-        if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))
+        if (!ByteLanes.IsInBlock(offset, size, BlockSize))
         {
-            switch (offset)
+            OnUndefinedRead(offset, size);
+            return 0;
+        }
+
+        switch (offset)
+        {
+            case >= ControlOffset and < ControlOffset + 4 when ByteLanes.Fits(offset - ControlOffset, size, 4):
             {
-                case >= ControlOffset and < ControlOffset + 4 when RegisterAccessMath.Fits(offset - ControlOffset, size, 4):
-                {
-                    // Write-only bits read as 0: WO
-                    ulong value = RegisterAccessMath.Extract(_control & 0xFFFFF0FFUL, offset - ControlOffset, size);
-                    // Read-to-clear, after the read: RC
-                    _control = (uint)(_control & ~(RegisterAccessMath.Lanes(offset - ControlOffset, size) & 0x30000000UL));
-                    return value;
-                }
-                case >= CommandOffset and < CommandOffset + 2 when RegisterAccessMath.Fits(offset - CommandOffset, size, 2):
-                    return 0; // Command is write-only
-                case >= StatusOffset and < StatusOffset + 1 when RegisterAccessMath.Fits(offset - StatusOffset, size, 1):
-                    return RegisterAccessMath.Extract(_status, offset - StatusOffset, size);
-                case >= SmallOffset and < SmallOffset + 1 when RegisterAccessMath.Fits(offset - SmallOffset, size, 1):
-                    return RegisterAccessMath.Extract(_small, offset - SmallOffset, size);
-                case >= WideOffset and < WideOffset + 8 when RegisterAccessMath.Fits(offset - WideOffset, size, 8):
-                    return 0; // Wide is write-only
+                // Write-only bits read as 0: WO
+                ulong value = ByteLanes.Extract(_control & 0xFFFFF0FFUL, offset - ControlOffset, size);
+                // Read-to-clear, after the read: RC
+                _control = (uint)(_control & ~(ByteLanes.Touched(offset - ControlOffset, size) & 0x30000000UL));
+                return value;
             }
+            case >= CommandOffset and < CommandOffset + 2 when ByteLanes.Fits(offset - CommandOffset, size, 2):
+                return 0; // Command is write-only
+            case >= StatusOffset and < StatusOffset + 1 when ByteLanes.Fits(offset - StatusOffset, size, 1):
+                return ByteLanes.Extract(_status, offset - StatusOffset, size);
+            case >= SmallOffset and < SmallOffset + 1 when ByteLanes.Fits(offset - SmallOffset, size, 1):
+                return ByteLanes.Extract(_small, offset - SmallOffset, size);
+            case >= WideOffset and < WideOffset + 8 when ByteLanes.Fits(offset - WideOffset, size, 8):
+                return 0; // Wide is write-only
         }
 
         OnUndefinedRead(offset, size);
@@ -338,71 +297,74 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void WriteMmio(ulong offset, int size, ulong value)
     {
-        if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))
+        if (!ByteLanes.IsInBlock(offset, size, BlockSize))
         {
-            switch (offset)
+            OnUndefinedWrite(offset, size, value);
+            return;
+        }
+
+        switch (offset)
+        {
+            case >= ControlOffset and < ControlOffset + 4 when ByteLanes.Fits(offset - ControlOffset, size, 4):
             {
-                case >= ControlOffset and < ControlOffset + 4 when RegisterAccessMath.Fits(offset - ControlOffset, size, 4):
-                {
-                    uint previous = _control;
-                    ulong written = RegisterAccessMath.Place(value, offset - ControlOffset, size);
-                    ulong lanes = RegisterAccessMath.Lanes(offset - ControlOffset, size);
-                    ulong next = previous;
-                    // Written as given: RW, WO, COLOR
-                    next = (next & ~(lanes & 0xC0000F0FUL)) | (written & 0xC0000F0FUL);
-                    // Write 1 to set: SET
-                    next |= written & 0x0000F000UL;
-                    // Write 1 to toggle: TOGGLE
-                    next ^= written & 0x000F0000UL;
-                    // Write 1 to clear: W1C
-                    next &= ~(written & 0x00F00000UL);
-                    // Write 0 to clear: W0C
-                    next &= ~(lanes & ~written & 0x0F000000UL);
-                    _control = (uint)next;
-                    OnControlWritten(previous, _control);
-                    return;
-                }
-                case >= CommandOffset and < CommandOffset + 2 when RegisterAccessMath.Fits(offset - CommandOffset, size, 2):
-                {
-                    ushort previous = _command;
-                    _command = (ushort)(RegisterAccessMath.Merge(previous, offset - CommandOffset, size, value));
-                    OnCommandWritten(previous, _command);
-                    return;
-                }
-                case >= StatusOffset and < StatusOffset + 1 when RegisterAccessMath.Fits(offset - StatusOffset, size, 1):
-                {
-                    byte previous = _status;
-                    // Write-1-to-clear: each bit written as 1 is cleared.
-                    _status = (byte)(previous & ~RegisterAccessMath.Place(value, offset - StatusOffset, size));
-                    OnStatusWritten(previous, _status);
-                    return;
-                }
-                case >= SmallOffset and < SmallOffset + 1 when RegisterAccessMath.Fits(offset - SmallOffset, size, 1):
-                {
-                    byte previous = _small;
-                    ulong written = RegisterAccessMath.Place(value, offset - SmallOffset, size);
-                    ulong lanes = RegisterAccessMath.Lanes(offset - SmallOffset, size);
-                    ulong next = previous;
-                    // Written as given: LOW
-                    next = (next & ~(lanes & 0x0FUL)) | (written & 0x0FUL);
-                    _small = (byte)next;
-                    OnSmallWritten(previous, _small);
-                    return;
-                }
-                case >= WideOffset and < WideOffset + 8 when RegisterAccessMath.Fits(offset - WideOffset, size, 8):
-                {
-                    ulong previous = _wide;
-                    ulong written = RegisterAccessMath.Place(value, offset - WideOffset, size);
-                    ulong lanes = RegisterAccessMath.Lanes(offset - WideOffset, size);
-                    ulong next = previous;
-                    // Written as given: SECRET, undeclared bits
-                    next = (next & ~(lanes & 0xFFFFFF00_FFFFFFFFUL)) | (written & 0xFFFFFF00_FFFFFFFFUL);
-                    // Write 1 to set: FLAGS
-                    next |= written & 0x000000FF_00000000UL;
-                    _wide = next;
-                    OnWideWritten(previous, _wide);
-                    return;
-                }
+                uint previous = _control;
+                ulong written = ByteLanes.Place(value, offset - ControlOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - ControlOffset, size);
+                ulong next = previous;
+                // Written as given: RW, WO, COLOR
+                next = (next & ~(lanes & 0xC0000F0FUL)) | (written & 0xC0000F0FUL);
+                // Write 1 to set: SET
+                next |= written & 0x0000F000UL;
+                // Write 1 to toggle: TOGGLE
+                next ^= written & 0x000F0000UL;
+                // Write 1 to clear: W1C
+                next &= ~(written & 0x00F00000UL);
+                // Write 0 to clear: W0C
+                next &= ~(lanes & ~written & 0x0F000000UL);
+                _control = (uint)next;
+                OnControlWritten(previous, _control);
+                return;
+            }
+            case >= CommandOffset and < CommandOffset + 2 when ByteLanes.Fits(offset - CommandOffset, size, 2):
+            {
+                ushort previous = _command;
+                _command = (ushort)(ByteLanes.Merge(previous, offset - CommandOffset, size, value));
+                OnCommandWritten(previous, _command);
+                return;
+            }
+            case >= StatusOffset and < StatusOffset + 1 when ByteLanes.Fits(offset - StatusOffset, size, 1):
+            {
+                byte previous = _status;
+                // Write-1-to-clear: each bit written as 1 is cleared.
+                _status = (byte)(previous & ~ByteLanes.Place(value, offset - StatusOffset, size));
+                OnStatusWritten(previous, _status);
+                return;
+            }
+            case >= SmallOffset and < SmallOffset + 1 when ByteLanes.Fits(offset - SmallOffset, size, 1):
+            {
+                byte previous = _small;
+                ulong written = ByteLanes.Place(value, offset - SmallOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - SmallOffset, size);
+                ulong next = previous;
+                // Written as given: LOW
+                next = (next & ~(lanes & 0x0FUL)) | (written & 0x0FUL);
+                _small = (byte)next;
+                OnSmallWritten(previous, _small);
+                return;
+            }
+            case >= WideOffset and < WideOffset + 8 when ByteLanes.Fits(offset - WideOffset, size, 8):
+            {
+                ulong previous = _wide;
+                ulong written = ByteLanes.Place(value, offset - WideOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - WideOffset, size);
+                ulong next = previous;
+                // Written as given: SECRET, undeclared bits
+                next = (next & ~(lanes & 0xFFFFFF00_FFFFFFFFUL)) | (written & 0xFFFFFF00_FFFFFFFFUL);
+                // Write 1 to set: FLAGS
+                next |= written & 0x000000FF_00000000UL;
+                _wide = next;
+                OnWideWritten(previous, _wide);
+                return;
             }
         }
 
@@ -422,13 +384,13 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
 }
 
 /// <summary>Byte-lane arithmetic of MMIO accesses within one register.</summary>
-file static class RegisterAccessMath
+file static class ByteLanes
 {
     /// <summary>Whether an access of <paramref name="size"/> bytes at <paramref name="relative"/> lies inside a register of <paramref name="width"/> bytes.</summary>
     public static bool Fits(ulong relative, int size, int width) => relative + (ulong)size <= (ulong)width;
 
     /// <summary>The register bits an access touches.</summary>
-    public static ulong Lanes(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
+    public static ulong Touched(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
 
     /// <summary>The bytes an access reads, shifted down to bit 0.</summary>
     public static ulong Extract(ulong register, ulong relative, int size) => (register >> (int)(relative * 8)) & SizeMask(size);
@@ -438,7 +400,7 @@ file static class RegisterAccessMath
 
     /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
     public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
-        (register & ~Lanes(relative, size)) | Place(value, relative, size);
+        (register & ~Touched(relative, size)) | Place(value, relative, size);
 
     /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
     public static ulong Truncate(ulong value, int size) => value & SizeMask(size);

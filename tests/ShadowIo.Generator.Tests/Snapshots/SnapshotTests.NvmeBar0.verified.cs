@@ -9,18 +9,15 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     /// <summary>Size of the block in bytes (the BAR size).</summary>
     public const ulong BlockSize = 0x2000UL;
 
+    // Each register: its offset, reset value and storage; the partial property reads and writes the
+    // stored value with no access rules (device side); On{Register}Written(previous, value) is called
+    // after each guest write that reaches the register through WriteMmio.
+
     /// <summary>Offset of Cap: 8 bytes, ReadOnly.</summary>
     public const ulong CapOffset = 0x0UL;
-
     private const ulong CapResetValue = 0x00000020_140103FFUL;
-
     private ulong _cap = CapResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial ulong Cap { get => _cap; set => _cap = value; }
-
-    /// <summary>Called after each guest write to Cap, with the stored value before and after.</summary>
     partial void OnCapWritten(ulong previous, ulong value);
 
     /// <summary>Bit positions and masks of Cap's fields (masks already shifted).</summary>
@@ -56,56 +53,49 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
         public const ulong MpsmaxMask = 0x00F00000_00000000UL;
     }
 
-    /// <summary>Cap.MQES (bits 0..15) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cap.MQES, bits 0..15 of the stored value (no access rules).</summary>
     public ulong CapMqes
     {
         get => (_cap & CapFields.MqesMask) >> CapFields.MqesShift;
         set => _cap = (_cap & ~CapFields.MqesMask) | ((value << CapFields.MqesShift) & CapFields.MqesMask);
     }
 
-    /// <summary>Cap.CQR (bit 16) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cap.CQR, bit 16 of the stored value (no access rules).</summary>
     public bool CapCqr
     {
         get => (_cap & CapFields.CqrMask) != 0;
         set => _cap = value ? _cap | CapFields.CqrMask : _cap & ~CapFields.CqrMask;
     }
 
-    /// <summary>Cap.TO (bits 24..31) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cap.TO, bits 24..31 of the stored value (no access rules).</summary>
     public ulong CapTo
     {
         get => (_cap & CapFields.ToMask) >> CapFields.ToShift;
         set => _cap = (_cap & ~CapFields.ToMask) | ((value << CapFields.ToShift) & CapFields.ToMask);
     }
 
-    /// <summary>Cap.DSTRD (bits 32..35) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cap.DSTRD, bits 32..35 of the stored value (no access rules).</summary>
     public ulong CapDstrd
     {
         get => (_cap & CapFields.DstrdMask) >> CapFields.DstrdShift;
         set => _cap = (_cap & ~CapFields.DstrdMask) | ((value << CapFields.DstrdShift) & CapFields.DstrdMask);
     }
 
-    /// <summary>Cap.CSS (bits 37..44) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cap.CSS, bits 37..44 of the stored value (no access rules).</summary>
     public ulong CapCss
     {
         get => (_cap & CapFields.CssMask) >> CapFields.CssShift;
         set => _cap = (_cap & ~CapFields.CssMask) | ((value << CapFields.CssShift) & CapFields.CssMask);
     }
 
-    /// <summary>Cap.MPSMIN (bits 48..51) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cap.MPSMIN, bits 48..51 of the stored value (no access rules).</summary>
     public ulong CapMpsmin
     {
         get => (_cap & CapFields.MpsminMask) >> CapFields.MpsminShift;
         set => _cap = (_cap & ~CapFields.MpsminMask) | ((value << CapFields.MpsminShift) & CapFields.MpsminMask);
     }
 
-    /// <summary>Cap.MPSMAX (bits 52..55) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cap.MPSMAX, bits 52..55 of the stored value (no access rules).</summary>
     public ulong CapMpsmax
     {
         get => (_cap & CapFields.MpsmaxMask) >> CapFields.MpsmaxShift;
@@ -114,58 +104,30 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
 
     /// <summary>Offset of Vs: 4 bytes, ReadOnly.</summary>
     public const ulong VsOffset = 0x8UL;
-
     private const uint VsResetValue = 0x00020000U;
-
     private uint _vs = VsResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial uint Vs { get => _vs; set => _vs = value; }
-
-    /// <summary>Called after each guest write to Vs, with the stored value before and after.</summary>
     partial void OnVsWritten(uint previous, uint value);
 
     /// <summary>Offset of Intms: 4 bytes, ReadWrite.</summary>
     public const ulong IntmsOffset = 0xCUL;
-
     private const uint IntmsResetValue = 0x00000000U;
-
     private uint _intms = IntmsResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial uint Intms { get => _intms; set => _intms = value; }
-
-    /// <summary>Called after each guest write to Intms, with the stored value before and after.</summary>
     partial void OnIntmsWritten(uint previous, uint value);
 
     /// <summary>Offset of Intmc: 4 bytes, ReadWrite.</summary>
     public const ulong IntmcOffset = 0x10UL;
-
     private const uint IntmcResetValue = 0x00000000U;
-
     private uint _intmc = IntmcResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial uint Intmc { get => _intmc; set => _intmc = value; }
-
-    /// <summary>Called after each guest write to Intmc, with the stored value before and after.</summary>
     partial void OnIntmcWritten(uint previous, uint value);
 
     /// <summary>Offset of Cc: 4 bytes, ReadWrite.</summary>
     public const ulong CcOffset = 0x14UL;
-
     private const uint CcResetValue = 0x00000000U;
-
     private uint _cc = CcResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial uint Cc { get => _cc; set => _cc = value; }
-
-    /// <summary>Called after each guest write to Cc, with the stored value before and after.</summary>
     partial void OnCcWritten(uint previous, uint value);
 
     /// <summary>Bit positions and masks of Cc's fields (masks already shifted).</summary>
@@ -201,56 +163,49 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
         public const uint IocqesMask = 0x00F00000U;
     }
 
-    /// <summary>Cc.EN (bit 0) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cc.EN, bit 0 of the stored value (no access rules).</summary>
     public bool CcEn
     {
         get => (_cc & CcFields.EnMask) != 0;
         set => _cc = value ? _cc | CcFields.EnMask : _cc & ~CcFields.EnMask;
     }
 
-    /// <summary>Cc.CSS (bits 4..6) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cc.CSS, bits 4..6 of the stored value (no access rules).</summary>
     public uint CcCss
     {
         get => (_cc & CcFields.CssMask) >> CcFields.CssShift;
         set => _cc = (_cc & ~CcFields.CssMask) | ((value << CcFields.CssShift) & CcFields.CssMask);
     }
 
-    /// <summary>Cc.MPS (bits 7..10) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cc.MPS, bits 7..10 of the stored value (no access rules).</summary>
     public uint CcMps
     {
         get => (_cc & CcFields.MpsMask) >> CcFields.MpsShift;
         set => _cc = (_cc & ~CcFields.MpsMask) | ((value << CcFields.MpsShift) & CcFields.MpsMask);
     }
 
-    /// <summary>Cc.AMS (bits 11..13) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cc.AMS, bits 11..13 of the stored value (no access rules).</summary>
     public uint CcAms
     {
         get => (_cc & CcFields.AmsMask) >> CcFields.AmsShift;
         set => _cc = (_cc & ~CcFields.AmsMask) | ((value << CcFields.AmsShift) & CcFields.AmsMask);
     }
 
-    /// <summary>Cc.SHN (bits 14..15) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cc.SHN, bits 14..15 of the stored value (no access rules).</summary>
     public global::ShadowIo.Generator.Tests.Blocks.ShutdownNotification CcShn
     {
         get => (global::ShadowIo.Generator.Tests.Blocks.ShutdownNotification)((_cc & CcFields.ShnMask) >> CcFields.ShnShift);
         set => _cc = (_cc & ~CcFields.ShnMask) | (((uint)value << CcFields.ShnShift) & CcFields.ShnMask);
     }
 
-    /// <summary>Cc.IOSQES (bits 16..19) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cc.IOSQES, bits 16..19 of the stored value (no access rules).</summary>
     public uint CcIosqes
     {
         get => (_cc & CcFields.IosqesMask) >> CcFields.IosqesShift;
         set => _cc = (_cc & ~CcFields.IosqesMask) | ((value << CcFields.IosqesShift) & CcFields.IosqesMask);
     }
 
-    /// <summary>Cc.IOCQES (bits 20..23) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Cc.IOCQES, bits 20..23 of the stored value (no access rules).</summary>
     public uint CcIocqes
     {
         get => (_cc & CcFields.IocqesMask) >> CcFields.IocqesShift;
@@ -259,16 +214,9 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
 
     /// <summary>Offset of Csts: 4 bytes, ReadOnly.</summary>
     public const ulong CstsOffset = 0x1CUL;
-
     private const uint CstsResetValue = 0x00000000U;
-
     private uint _csts = CstsResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial uint Csts { get => _csts; set => _csts = value; }
-
-    /// <summary>Called after each guest write to Csts, with the stored value before and after.</summary>
     partial void OnCstsWritten(uint previous, uint value);
 
     /// <summary>Bit positions and masks of Csts's fields (masks already shifted).</summary>
@@ -292,32 +240,28 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
         public const uint NssroMask = 0x00000010U;
     }
 
-    /// <summary>Csts.RDY (bit 0) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Csts.RDY, bit 0 of the stored value (no access rules).</summary>
     public bool CstsRdy
     {
         get => (_csts & CstsFields.RdyMask) != 0;
         set => _csts = value ? _csts | CstsFields.RdyMask : _csts & ~CstsFields.RdyMask;
     }
 
-    /// <summary>Csts.CFS (bit 1) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Csts.CFS, bit 1 of the stored value (no access rules).</summary>
     public bool CstsCfs
     {
         get => (_csts & CstsFields.CfsMask) != 0;
         set => _csts = value ? _csts | CstsFields.CfsMask : _csts & ~CstsFields.CfsMask;
     }
 
-    /// <summary>Csts.SHST (bits 2..3) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Csts.SHST, bits 2..3 of the stored value (no access rules).</summary>
     public uint CstsShst
     {
         get => (_csts & CstsFields.ShstMask) >> CstsFields.ShstShift;
         set => _csts = (_csts & ~CstsFields.ShstMask) | ((value << CstsFields.ShstShift) & CstsFields.ShstMask);
     }
 
-    /// <summary>Csts.NSSRO (bit 4) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Csts.NSSRO, bit 4 of the stored value (no access rules).</summary>
     public bool CstsNssro
     {
         get => (_csts & CstsFields.NssroMask) != 0;
@@ -326,30 +270,16 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
 
     /// <summary>Offset of Nssr: 4 bytes, ReadWrite.</summary>
     public const ulong NssrOffset = 0x20UL;
-
     private const uint NssrResetValue = 0x00000000U;
-
     private uint _nssr = NssrResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial uint Nssr { get => _nssr; set => _nssr = value; }
-
-    /// <summary>Called after each guest write to Nssr, with the stored value before and after.</summary>
     partial void OnNssrWritten(uint previous, uint value);
 
     /// <summary>Offset of Aqa: 4 bytes, ReadWrite.</summary>
     public const ulong AqaOffset = 0x24UL;
-
     private const uint AqaResetValue = 0x00000000U;
-
     private uint _aqa = AqaResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial uint Aqa { get => _aqa; set => _aqa = value; }
-
-    /// <summary>Called after each guest write to Aqa, with the stored value before and after.</summary>
     partial void OnAqaWritten(uint previous, uint value);
 
     /// <summary>Bit positions and masks of Aqa's fields (masks already shifted).</summary>
@@ -365,16 +295,14 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
         public const uint AcqsMask = 0x0FFF0000U;
     }
 
-    /// <summary>Aqa.ASQS (bits 0..11) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Aqa.ASQS, bits 0..11 of the stored value (no access rules).</summary>
     public uint AqaAsqs
     {
         get => (_aqa & AqaFields.AsqsMask) >> AqaFields.AsqsShift;
         set => _aqa = (_aqa & ~AqaFields.AsqsMask) | ((value << AqaFields.AsqsShift) & AqaFields.AsqsMask);
     }
 
-    /// <summary>Aqa.ACQS (bits 16..27) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Aqa.ACQS, bits 16..27 of the stored value (no access rules).</summary>
     public uint AqaAcqs
     {
         get => (_aqa & AqaFields.AcqsMask) >> AqaFields.AcqsShift;
@@ -383,30 +311,16 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
 
     /// <summary>Offset of Asq: 8 bytes, ReadWrite.</summary>
     public const ulong AsqOffset = 0x28UL;
-
     private const ulong AsqResetValue = 0x00000000_00000000UL;
-
     private ulong _asq = AsqResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial ulong Asq { get => _asq; set => _asq = value; }
-
-    /// <summary>Called after each guest write to Asq, with the stored value before and after.</summary>
     partial void OnAsqWritten(ulong previous, ulong value);
 
     /// <summary>Offset of Acq: 8 bytes, ReadWrite.</summary>
     public const ulong AcqOffset = 0x30UL;
-
     private const ulong AcqResetValue = 0x00000000_00000000UL;
-
     private ulong _acq = AcqResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial ulong Acq { get => _acq; set => _acq = value; }
-
-    /// <summary>Called after each guest write to Acq, with the stored value before and after.</summary>
     partial void OnAcqWritten(ulong previous, ulong value);
 
     /// <summary>The block's ioeventfd registration table: one row per doorbell, arrays expanded, in declaration order.</summary>
@@ -511,35 +425,38 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public ulong ReadMmio(ulong offset, int size)
     {
-        if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))
+        if (!ByteLanes.IsInBlock(offset, size, BlockSize))
         {
-            switch (offset)
-            {
-                case >= CapOffset and < CapOffset + 8 when RegisterAccessMath.Fits(offset - CapOffset, size, 8):
-                    return RegisterAccessMath.Extract(_cap, offset - CapOffset, size);
-                case >= VsOffset and < VsOffset + 4 when RegisterAccessMath.Fits(offset - VsOffset, size, 4):
-                    return RegisterAccessMath.Extract(_vs, offset - VsOffset, size);
-                case >= IntmsOffset and < IntmsOffset + 4 when RegisterAccessMath.Fits(offset - IntmsOffset, size, 4):
-                    return RegisterAccessMath.Extract(_intms, offset - IntmsOffset, size);
-                case >= IntmcOffset and < IntmcOffset + 4 when RegisterAccessMath.Fits(offset - IntmcOffset, size, 4):
-                    return RegisterAccessMath.Extract(_intmc, offset - IntmcOffset, size);
-                case >= CcOffset and < CcOffset + 4 when RegisterAccessMath.Fits(offset - CcOffset, size, 4):
-                    return RegisterAccessMath.Extract(_cc, offset - CcOffset, size);
-                case >= CstsOffset and < CstsOffset + 4 when RegisterAccessMath.Fits(offset - CstsOffset, size, 4):
-                    return RegisterAccessMath.Extract(_csts, offset - CstsOffset, size);
-                case >= NssrOffset and < NssrOffset + 4 when RegisterAccessMath.Fits(offset - NssrOffset, size, 4):
-                    return RegisterAccessMath.Extract(_nssr, offset - NssrOffset, size);
-                case >= AqaOffset and < AqaOffset + 4 when RegisterAccessMath.Fits(offset - AqaOffset, size, 4):
-                    return RegisterAccessMath.Extract(_aqa, offset - AqaOffset, size);
-                case >= AsqOffset and < AsqOffset + 8 when RegisterAccessMath.Fits(offset - AsqOffset, size, 8):
-                    return RegisterAccessMath.Extract(_asq, offset - AsqOffset, size);
-                case >= AcqOffset and < AcqOffset + 8 when RegisterAccessMath.Fits(offset - AcqOffset, size, 8):
-                    return RegisterAccessMath.Extract(_acq, offset - AcqOffset, size);
-            }
-
-            // Doorbells are write-only: reads return 0.
-            if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size) return 0;
+            OnUndefinedRead(offset, size);
+            return 0;
         }
+
+        switch (offset)
+        {
+            case >= CapOffset and < CapOffset + 8 when ByteLanes.Fits(offset - CapOffset, size, 8):
+                return ByteLanes.Extract(_cap, offset - CapOffset, size);
+            case >= VsOffset and < VsOffset + 4 when ByteLanes.Fits(offset - VsOffset, size, 4):
+                return ByteLanes.Extract(_vs, offset - VsOffset, size);
+            case >= IntmsOffset and < IntmsOffset + 4 when ByteLanes.Fits(offset - IntmsOffset, size, 4):
+                return ByteLanes.Extract(_intms, offset - IntmsOffset, size);
+            case >= IntmcOffset and < IntmcOffset + 4 when ByteLanes.Fits(offset - IntmcOffset, size, 4):
+                return ByteLanes.Extract(_intmc, offset - IntmcOffset, size);
+            case >= CcOffset and < CcOffset + 4 when ByteLanes.Fits(offset - CcOffset, size, 4):
+                return ByteLanes.Extract(_cc, offset - CcOffset, size);
+            case >= CstsOffset and < CstsOffset + 4 when ByteLanes.Fits(offset - CstsOffset, size, 4):
+                return ByteLanes.Extract(_csts, offset - CstsOffset, size);
+            case >= NssrOffset and < NssrOffset + 4 when ByteLanes.Fits(offset - NssrOffset, size, 4):
+                return ByteLanes.Extract(_nssr, offset - NssrOffset, size);
+            case >= AqaOffset and < AqaOffset + 4 when ByteLanes.Fits(offset - AqaOffset, size, 4):
+                return ByteLanes.Extract(_aqa, offset - AqaOffset, size);
+            case >= AsqOffset and < AsqOffset + 8 when ByteLanes.Fits(offset - AsqOffset, size, 8):
+                return ByteLanes.Extract(_asq, offset - AsqOffset, size);
+            case >= AcqOffset and < AcqOffset + 8 when ByteLanes.Fits(offset - AcqOffset, size, 8):
+                return ByteLanes.Extract(_acq, offset - AcqOffset, size);
+        }
+
+        // Doorbells are write-only: reads return 0.
+        if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size) return 0;
 
         OnUndefinedRead(offset, size);
         return 0;
@@ -549,91 +466,94 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void WriteMmio(ulong offset, int size, ulong value)
     {
-        if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))
+        if (!ByteLanes.IsInBlock(offset, size, BlockSize))
         {
-            switch (offset)
-            {
-                case >= CapOffset and < CapOffset + 8 when RegisterAccessMath.Fits(offset - CapOffset, size, 8):
-                {
-                    ulong previous = _cap;
-                    // Cap is read-only for the guest: the write is ignored.
-                    OnCapWritten(previous, _cap);
-                    return;
-                }
-                case >= VsOffset and < VsOffset + 4 when RegisterAccessMath.Fits(offset - VsOffset, size, 4):
-                {
-                    uint previous = _vs;
-                    // Vs is read-only for the guest: the write is ignored.
-                    OnVsWritten(previous, _vs);
-                    return;
-                }
-                case >= IntmsOffset and < IntmsOffset + 4 when RegisterAccessMath.Fits(offset - IntmsOffset, size, 4):
-                {
-                    uint previous = _intms;
-                    _intms = (uint)(RegisterAccessMath.Merge(previous, offset - IntmsOffset, size, value));
-                    OnIntmsWritten(previous, _intms);
-                    return;
-                }
-                case >= IntmcOffset and < IntmcOffset + 4 when RegisterAccessMath.Fits(offset - IntmcOffset, size, 4):
-                {
-                    uint previous = _intmc;
-                    _intmc = (uint)(RegisterAccessMath.Merge(previous, offset - IntmcOffset, size, value));
-                    OnIntmcWritten(previous, _intmc);
-                    return;
-                }
-                case >= CcOffset and < CcOffset + 4 when RegisterAccessMath.Fits(offset - CcOffset, size, 4):
-                {
-                    uint previous = _cc;
-                    _cc = (uint)(RegisterAccessMath.Merge(previous, offset - CcOffset, size, value));
-                    OnCcWritten(previous, _cc);
-                    return;
-                }
-                case >= CstsOffset and < CstsOffset + 4 when RegisterAccessMath.Fits(offset - CstsOffset, size, 4):
-                {
-                    uint previous = _csts;
-                    ulong written = RegisterAccessMath.Place(value, offset - CstsOffset, size);
-                    ulong next = previous;
-                    // Write 1 to clear: NSSRO
-                    next &= ~(written & 0x00000010UL);
-                    _csts = (uint)next;
-                    OnCstsWritten(previous, _csts);
-                    return;
-                }
-                case >= NssrOffset and < NssrOffset + 4 when RegisterAccessMath.Fits(offset - NssrOffset, size, 4):
-                {
-                    uint previous = _nssr;
-                    _nssr = (uint)(RegisterAccessMath.Merge(previous, offset - NssrOffset, size, value));
-                    OnNssrWritten(previous, _nssr);
-                    return;
-                }
-                case >= AqaOffset and < AqaOffset + 4 when RegisterAccessMath.Fits(offset - AqaOffset, size, 4):
-                {
-                    uint previous = _aqa;
-                    _aqa = (uint)(RegisterAccessMath.Merge(previous, offset - AqaOffset, size, value));
-                    OnAqaWritten(previous, _aqa);
-                    return;
-                }
-                case >= AsqOffset and < AsqOffset + 8 when RegisterAccessMath.Fits(offset - AsqOffset, size, 8):
-                {
-                    ulong previous = _asq;
-                    _asq = RegisterAccessMath.Merge(previous, offset - AsqOffset, size, value);
-                    OnAsqWritten(previous, _asq);
-                    return;
-                }
-                case >= AcqOffset and < AcqOffset + 8 when RegisterAccessMath.Fits(offset - AcqOffset, size, 8):
-                {
-                    ulong previous = _acq;
-                    _acq = RegisterAccessMath.Merge(previous, offset - AcqOffset, size, value);
-                    OnAcqWritten(previous, _acq);
-                    return;
-                }
-            }
+            OnUndefinedWrite(offset, size, value);
+            return;
+        }
 
-            if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size)
+        switch (offset)
+        {
+            case >= CapOffset and < CapOffset + 8 when ByteLanes.Fits(offset - CapOffset, size, 8):
             {
-                OnDoorbellWritten(row, RegisterAccessMath.Truncate(value, size));
+                ulong previous = _cap;
+                // Cap is read-only for the guest: the write is ignored.
+                OnCapWritten(previous, _cap);
                 return;
             }
+            case >= VsOffset and < VsOffset + 4 when ByteLanes.Fits(offset - VsOffset, size, 4):
+            {
+                uint previous = _vs;
+                // Vs is read-only for the guest: the write is ignored.
+                OnVsWritten(previous, _vs);
+                return;
+            }
+            case >= IntmsOffset and < IntmsOffset + 4 when ByteLanes.Fits(offset - IntmsOffset, size, 4):
+            {
+                uint previous = _intms;
+                _intms = (uint)(ByteLanes.Merge(previous, offset - IntmsOffset, size, value));
+                OnIntmsWritten(previous, _intms);
+                return;
+            }
+            case >= IntmcOffset and < IntmcOffset + 4 when ByteLanes.Fits(offset - IntmcOffset, size, 4):
+            {
+                uint previous = _intmc;
+                _intmc = (uint)(ByteLanes.Merge(previous, offset - IntmcOffset, size, value));
+                OnIntmcWritten(previous, _intmc);
+                return;
+            }
+            case >= CcOffset and < CcOffset + 4 when ByteLanes.Fits(offset - CcOffset, size, 4):
+            {
+                uint previous = _cc;
+                _cc = (uint)(ByteLanes.Merge(previous, offset - CcOffset, size, value));
+                OnCcWritten(previous, _cc);
+                return;
+            }
+            case >= CstsOffset and < CstsOffset + 4 when ByteLanes.Fits(offset - CstsOffset, size, 4):
+            {
+                uint previous = _csts;
+                ulong written = ByteLanes.Place(value, offset - CstsOffset, size);
+                ulong next = previous;
+                // Write 1 to clear: NSSRO
+                next &= ~(written & 0x00000010UL);
+                _csts = (uint)next;
+                OnCstsWritten(previous, _csts);
+                return;
+            }
+            case >= NssrOffset and < NssrOffset + 4 when ByteLanes.Fits(offset - NssrOffset, size, 4):
+            {
+                uint previous = _nssr;
+                _nssr = (uint)(ByteLanes.Merge(previous, offset - NssrOffset, size, value));
+                OnNssrWritten(previous, _nssr);
+                return;
+            }
+            case >= AqaOffset and < AqaOffset + 4 when ByteLanes.Fits(offset - AqaOffset, size, 4):
+            {
+                uint previous = _aqa;
+                _aqa = (uint)(ByteLanes.Merge(previous, offset - AqaOffset, size, value));
+                OnAqaWritten(previous, _aqa);
+                return;
+            }
+            case >= AsqOffset and < AsqOffset + 8 when ByteLanes.Fits(offset - AsqOffset, size, 8):
+            {
+                ulong previous = _asq;
+                _asq = ByteLanes.Merge(previous, offset - AsqOffset, size, value);
+                OnAsqWritten(previous, _asq);
+                return;
+            }
+            case >= AcqOffset and < AcqOffset + 8 when ByteLanes.Fits(offset - AcqOffset, size, 8):
+            {
+                ulong previous = _acq;
+                _acq = ByteLanes.Merge(previous, offset - AcqOffset, size, value);
+                OnAcqWritten(previous, _acq);
+                return;
+            }
+        }
+
+        if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size)
+        {
+            OnDoorbellWritten(row, ByteLanes.Truncate(value, size));
+            return;
         }
 
         OnUndefinedWrite(offset, size, value);
@@ -657,13 +577,13 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
 }
 
 /// <summary>Byte-lane arithmetic of MMIO accesses within one register.</summary>
-file static class RegisterAccessMath
+file static class ByteLanes
 {
     /// <summary>Whether an access of <paramref name="size"/> bytes at <paramref name="relative"/> lies inside a register of <paramref name="width"/> bytes.</summary>
     public static bool Fits(ulong relative, int size, int width) => relative + (ulong)size <= (ulong)width;
 
     /// <summary>The register bits an access touches.</summary>
-    public static ulong Lanes(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
+    public static ulong Touched(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
 
     /// <summary>The bytes an access reads, shifted down to bit 0.</summary>
     public static ulong Extract(ulong register, ulong relative, int size) => (register >> (int)(relative * 8)) & SizeMask(size);
@@ -673,7 +593,7 @@ file static class RegisterAccessMath
 
     /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
     public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
-        (register & ~Lanes(relative, size)) | Place(value, relative, size);
+        (register & ~Touched(relative, size)) | Place(value, relative, size);
 
     /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
     public static ulong Truncate(ulong value, int size) => value & SizeMask(size);

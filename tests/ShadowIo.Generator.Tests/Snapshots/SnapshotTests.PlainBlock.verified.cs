@@ -9,32 +9,22 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
     /// <summary>Size of the block in bytes (the BAR size).</summary>
     public const ulong BlockSize = 0x10UL;
 
+    // Each register: its offset, reset value and storage; the partial property reads and writes the
+    // stored value with no access rules (device side); On{Register}Written(previous, value) is called
+    // after each guest write that reaches the register through WriteMmio.
+
     /// <summary>Offset of Scratch: 4 bytes, ReadWrite.</summary>
     public const ulong ScratchOffset = 0x0UL;
-
     private const uint ScratchResetValue = 0x00000000U;
-
     private uint _scratch = ScratchResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial uint Scratch { get => _scratch; set => _scratch = value; }
-
-    /// <summary>Called after each guest write to Scratch, with the stored value before and after.</summary>
     partial void OnScratchWritten(uint previous, uint value);
 
     /// <summary>Offset of Counter: 8 bytes, ReadWrite.</summary>
     public const ulong CounterOffset = 0x8UL;
-
     private const ulong CounterResetValue = 0xDEADBEEF_00000001UL;
-
     private ulong _counter = CounterResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial ulong Counter { get => _counter; set => _counter = value; }
-
-    /// <summary>Called after each guest write to Counter, with the stored value before and after.</summary>
     partial void OnCounterWritten(ulong previous, ulong value);
 
     /// <summary>The block's ioeventfd registration table: one row per doorbell, arrays expanded, in declaration order.</summary>
@@ -94,15 +84,18 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public ulong ReadMmio(ulong offset, int size)
     {
-        if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))
+        if (!ByteLanes.IsInBlock(offset, size, BlockSize))
         {
-            switch (offset)
-            {
-                case >= ScratchOffset and < ScratchOffset + 4 when RegisterAccessMath.Fits(offset - ScratchOffset, size, 4):
-                    return RegisterAccessMath.Extract(_scratch, offset - ScratchOffset, size);
-                case >= CounterOffset and < CounterOffset + 8 when RegisterAccessMath.Fits(offset - CounterOffset, size, 8):
-                    return RegisterAccessMath.Extract(_counter, offset - CounterOffset, size);
-            }
+            OnUndefinedRead(offset, size);
+            return 0;
+        }
+
+        switch (offset)
+        {
+            case >= ScratchOffset and < ScratchOffset + 4 when ByteLanes.Fits(offset - ScratchOffset, size, 4):
+                return ByteLanes.Extract(_scratch, offset - ScratchOffset, size);
+            case >= CounterOffset and < CounterOffset + 8 when ByteLanes.Fits(offset - CounterOffset, size, 8):
+                return ByteLanes.Extract(_counter, offset - CounterOffset, size);
         }
 
         OnUndefinedRead(offset, size);
@@ -113,24 +106,27 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void WriteMmio(ulong offset, int size, ulong value)
     {
-        if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))
+        if (!ByteLanes.IsInBlock(offset, size, BlockSize))
         {
-            switch (offset)
+            OnUndefinedWrite(offset, size, value);
+            return;
+        }
+
+        switch (offset)
+        {
+            case >= ScratchOffset and < ScratchOffset + 4 when ByteLanes.Fits(offset - ScratchOffset, size, 4):
             {
-                case >= ScratchOffset and < ScratchOffset + 4 when RegisterAccessMath.Fits(offset - ScratchOffset, size, 4):
-                {
-                    uint previous = _scratch;
-                    _scratch = (uint)(RegisterAccessMath.Merge(previous, offset - ScratchOffset, size, value));
-                    OnScratchWritten(previous, _scratch);
-                    return;
-                }
-                case >= CounterOffset and < CounterOffset + 8 when RegisterAccessMath.Fits(offset - CounterOffset, size, 8):
-                {
-                    ulong previous = _counter;
-                    _counter = RegisterAccessMath.Merge(previous, offset - CounterOffset, size, value);
-                    OnCounterWritten(previous, _counter);
-                    return;
-                }
+                uint previous = _scratch;
+                _scratch = (uint)(ByteLanes.Merge(previous, offset - ScratchOffset, size, value));
+                OnScratchWritten(previous, _scratch);
+                return;
+            }
+            case >= CounterOffset and < CounterOffset + 8 when ByteLanes.Fits(offset - CounterOffset, size, 8):
+            {
+                ulong previous = _counter;
+                _counter = ByteLanes.Merge(previous, offset - CounterOffset, size, value);
+                OnCounterWritten(previous, _counter);
+                return;
             }
         }
 
@@ -147,13 +143,13 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
 }
 
 /// <summary>Byte-lane arithmetic of MMIO accesses within one register.</summary>
-file static class RegisterAccessMath
+file static class ByteLanes
 {
     /// <summary>Whether an access of <paramref name="size"/> bytes at <paramref name="relative"/> lies inside a register of <paramref name="width"/> bytes.</summary>
     public static bool Fits(ulong relative, int size, int width) => relative + (ulong)size <= (ulong)width;
 
     /// <summary>The register bits an access touches.</summary>
-    public static ulong Lanes(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
+    public static ulong Touched(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
 
     /// <summary>The bytes an access reads, shifted down to bit 0.</summary>
     public static ulong Extract(ulong register, ulong relative, int size) => (register >> (int)(relative * 8)) & SizeMask(size);
@@ -163,7 +159,7 @@ file static class RegisterAccessMath
 
     /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
     public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
-        (register & ~Lanes(relative, size)) | Place(value, relative, size);
+        (register & ~Touched(relative, size)) | Place(value, relative, size);
 
     /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
     public static ulong Truncate(ulong value, int size) => value & SizeMask(size);

@@ -9,32 +9,22 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     /// <summary>Size of the block in bytes (the BAR size).</summary>
     public const ulong BlockSize = 0x8UL;
 
+    // Each register: its offset, reset value and storage; the partial property reads and writes the
+    // stored value with no access rules (device side); On{Register}Written(previous, value) is called
+    // after each guest write that reaches the register through WriteMmio.
+
     /// <summary>Offset of Transmit: 1 bytes, WriteOnly.</summary>
     public const ulong TransmitOffset = 0x0UL;
-
     private const byte TransmitResetValue = 0x00;
-
     private byte _transmit = TransmitResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial byte Transmit { get => _transmit; set => _transmit = value; }
-
-    /// <summary>Called after each guest write to Transmit, with the stored value before and after.</summary>
     partial void OnTransmitWritten(byte previous, byte value);
 
     /// <summary>Offset of InterruptEnable: 1 bytes, ReadWrite.</summary>
     public const ulong InterruptEnableOffset = 0x1UL;
-
     private const byte InterruptEnableResetValue = 0x00;
-
     private byte _interruptEnable = InterruptEnableResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial byte InterruptEnable { get => _interruptEnable; set => _interruptEnable = value; }
-
-    /// <summary>Called after each guest write to InterruptEnable, with the stored value before and after.</summary>
     partial void OnInterruptEnableWritten(byte previous, byte value);
 
     /// <summary>Bit positions and masks of InterruptEnable's fields (masks already shifted).</summary>
@@ -54,24 +44,21 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
         public const byte ElsiMask = 0x04;
     }
 
-    /// <summary>InterruptEnable.ERBFI (bit 0) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>InterruptEnable.ERBFI, bit 0 of the stored value (no access rules).</summary>
     public bool InterruptEnableErbfi
     {
         get => (_interruptEnable & InterruptEnableFields.ErbfiMask) != 0;
         set => _interruptEnable = (byte)(value ? _interruptEnable | InterruptEnableFields.ErbfiMask : _interruptEnable & ~InterruptEnableFields.ErbfiMask);
     }
 
-    /// <summary>InterruptEnable.ETBEI (bit 1) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>InterruptEnable.ETBEI, bit 1 of the stored value (no access rules).</summary>
     public bool InterruptEnableEtbei
     {
         get => (_interruptEnable & InterruptEnableFields.EtbeiMask) != 0;
         set => _interruptEnable = (byte)(value ? _interruptEnable | InterruptEnableFields.EtbeiMask : _interruptEnable & ~InterruptEnableFields.EtbeiMask);
     }
 
-    /// <summary>InterruptEnable.ELSI (bit 2) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>InterruptEnable.ELSI, bit 2 of the stored value (no access rules).</summary>
     public bool InterruptEnableElsi
     {
         get => (_interruptEnable & InterruptEnableFields.ElsiMask) != 0;
@@ -80,16 +67,9 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
 
     /// <summary>Offset of InterruptIdentification: 1 bytes, ReadOnly.</summary>
     public const ulong InterruptIdentificationOffset = 0x2UL;
-
     private const byte InterruptIdentificationResetValue = 0x01;
-
     private byte _interruptIdentification = InterruptIdentificationResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial byte InterruptIdentification { get => _interruptIdentification; set => _interruptIdentification = value; }
-
-    /// <summary>Called after each guest write to InterruptIdentification, with the stored value before and after.</summary>
     partial void OnInterruptIdentificationWritten(byte previous, byte value);
 
     /// <summary>Bit positions and masks of InterruptIdentification's fields (masks already shifted).</summary>
@@ -105,16 +85,14 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
         public const byte IdMask = 0x0E;
     }
 
-    /// <summary>InterruptIdentification.NOT PENDING (bit 0) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>InterruptIdentification.NOT PENDING, bit 0 of the stored value (no access rules).</summary>
     public bool InterruptIdentificationNotPending
     {
         get => (_interruptIdentification & InterruptIdentificationFields.NotPendingMask) != 0;
         set => _interruptIdentification = (byte)(value ? _interruptIdentification | InterruptIdentificationFields.NotPendingMask : _interruptIdentification & ~InterruptIdentificationFields.NotPendingMask);
     }
 
-    /// <summary>InterruptIdentification.ID (bits 1..3) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>InterruptIdentification.ID, bits 1..3 of the stored value (no access rules).</summary>
     public byte InterruptIdentificationId
     {
         get => (byte)((_interruptIdentification & InterruptIdentificationFields.IdMask) >> InterruptIdentificationFields.IdShift);
@@ -123,16 +101,9 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
 
     /// <summary>Offset of LineStatus: 1 bytes, ReadOnly.</summary>
     public const ulong LineStatusOffset = 0x5UL;
-
     private const byte LineStatusResetValue = 0x60;
-
     private byte _lineStatus = LineStatusResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial byte LineStatus { get => _lineStatus; set => _lineStatus = value; }
-
-    /// <summary>Called after each guest write to LineStatus, with the stored value before and after.</summary>
     partial void OnLineStatusWritten(byte previous, byte value);
 
     /// <summary>Bit positions and masks of LineStatus's fields (masks already shifted).</summary>
@@ -164,48 +135,42 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
         public const byte TemtMask = 0x40;
     }
 
-    /// <summary>LineStatus.DR (bit 0) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>LineStatus.DR, bit 0 of the stored value (no access rules).</summary>
     public bool LineStatusDr
     {
         get => (_lineStatus & LineStatusFields.DrMask) != 0;
         set => _lineStatus = (byte)(value ? _lineStatus | LineStatusFields.DrMask : _lineStatus & ~LineStatusFields.DrMask);
     }
 
-    /// <summary>LineStatus.OE (bit 1) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>LineStatus.OE, bit 1 of the stored value (no access rules).</summary>
     public bool LineStatusOe
     {
         get => (_lineStatus & LineStatusFields.OeMask) != 0;
         set => _lineStatus = (byte)(value ? _lineStatus | LineStatusFields.OeMask : _lineStatus & ~LineStatusFields.OeMask);
     }
 
-    /// <summary>LineStatus.PE (bit 2) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>LineStatus.PE, bit 2 of the stored value (no access rules).</summary>
     public bool LineStatusPe
     {
         get => (_lineStatus & LineStatusFields.PeMask) != 0;
         set => _lineStatus = (byte)(value ? _lineStatus | LineStatusFields.PeMask : _lineStatus & ~LineStatusFields.PeMask);
     }
 
-    /// <summary>LineStatus.FE (bit 3) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>LineStatus.FE, bit 3 of the stored value (no access rules).</summary>
     public bool LineStatusFe
     {
         get => (_lineStatus & LineStatusFields.FeMask) != 0;
         set => _lineStatus = (byte)(value ? _lineStatus | LineStatusFields.FeMask : _lineStatus & ~LineStatusFields.FeMask);
     }
 
-    /// <summary>LineStatus.THRE (bit 5) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>LineStatus.THRE, bit 5 of the stored value (no access rules).</summary>
     public bool LineStatusThre
     {
         get => (_lineStatus & LineStatusFields.ThreMask) != 0;
         set => _lineStatus = (byte)(value ? _lineStatus | LineStatusFields.ThreMask : _lineStatus & ~LineStatusFields.ThreMask);
     }
 
-    /// <summary>LineStatus.TEMT (bit 6) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>LineStatus.TEMT, bit 6 of the stored value (no access rules).</summary>
     public bool LineStatusTemt
     {
         get => (_lineStatus & LineStatusFields.TemtMask) != 0;
@@ -214,16 +179,9 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
 
     /// <summary>Offset of Divisor: 2 bytes, ReadWrite.</summary>
     public const ulong DivisorOffset = 0x6UL;
-
     private const ushort DivisorResetValue = 0x000C;
-
     private ushort _divisor = DivisorResetValue;
-
-    /// <summary>The raw stored value (device side: no access rules applied).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public partial ushort Divisor { get => _divisor; set => _divisor = value; }
-
-    /// <summary>Called after each guest write to Divisor, with the stored value before and after.</summary>
     partial void OnDivisorWritten(ushort previous, ushort value);
 
     /// <summary>Bit positions and masks of Divisor's fields (masks already shifted).</summary>
@@ -235,8 +193,7 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
         public const ushort DivisorMask = 0xFFFF;
     }
 
-    /// <summary>Divisor.DIVISOR (bits 0..15) in the stored value; no access rules applied.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
+    /// <summary>Divisor.DIVISOR, bits 0..15 of the stored value (no access rules).</summary>
     public ushort DivisorDivisor
     {
         get => (ushort)((_divisor & DivisorFields.DivisorMask) >> DivisorFields.DivisorShift);
@@ -300,26 +257,29 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public ulong ReadMmio(ulong offset, int size)
     {
-        if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))
+        if (!ByteLanes.IsInBlock(offset, size, BlockSize))
         {
-            switch (offset)
+            OnUndefinedRead(offset, size);
+            return 0;
+        }
+
+        switch (offset)
+        {
+            case >= TransmitOffset and < TransmitOffset + 1 when ByteLanes.Fits(offset - TransmitOffset, size, 1):
+                return 0; // Transmit is write-only
+            case >= InterruptEnableOffset and < InterruptEnableOffset + 1 when ByteLanes.Fits(offset - InterruptEnableOffset, size, 1):
+                return ByteLanes.Extract(_interruptEnable, offset - InterruptEnableOffset, size);
+            case >= InterruptIdentificationOffset and < InterruptIdentificationOffset + 1 when ByteLanes.Fits(offset - InterruptIdentificationOffset, size, 1):
+                return ByteLanes.Extract(_interruptIdentification, offset - InterruptIdentificationOffset, size);
+            case >= LineStatusOffset and < LineStatusOffset + 1 when ByteLanes.Fits(offset - LineStatusOffset, size, 1):
             {
-                case >= TransmitOffset and < TransmitOffset + 1 when RegisterAccessMath.Fits(offset - TransmitOffset, size, 1):
-                    return 0; // Transmit is write-only
-                case >= InterruptEnableOffset and < InterruptEnableOffset + 1 when RegisterAccessMath.Fits(offset - InterruptEnableOffset, size, 1):
-                    return RegisterAccessMath.Extract(_interruptEnable, offset - InterruptEnableOffset, size);
-                case >= InterruptIdentificationOffset and < InterruptIdentificationOffset + 1 when RegisterAccessMath.Fits(offset - InterruptIdentificationOffset, size, 1):
-                    return RegisterAccessMath.Extract(_interruptIdentification, offset - InterruptIdentificationOffset, size);
-                case >= LineStatusOffset and < LineStatusOffset + 1 when RegisterAccessMath.Fits(offset - LineStatusOffset, size, 1):
-                {
-                    ulong value = RegisterAccessMath.Extract(_lineStatus, offset - LineStatusOffset, size);
-                    // Read-to-clear, after the read: OE, PE, FE
-                    _lineStatus = (byte)(_lineStatus & ~(RegisterAccessMath.Lanes(offset - LineStatusOffset, size) & 0x0EUL));
-                    return value;
-                }
-                case >= DivisorOffset and < DivisorOffset + 2 when RegisterAccessMath.Fits(offset - DivisorOffset, size, 2):
-                    return RegisterAccessMath.Extract(_divisor, offset - DivisorOffset, size);
+                ulong value = ByteLanes.Extract(_lineStatus, offset - LineStatusOffset, size);
+                // Read-to-clear, after the read: OE, PE, FE
+                _lineStatus = (byte)(_lineStatus & ~(ByteLanes.Touched(offset - LineStatusOffset, size) & 0x0EUL));
+                return value;
             }
+            case >= DivisorOffset and < DivisorOffset + 2 when ByteLanes.Fits(offset - DivisorOffset, size, 2):
+                return ByteLanes.Extract(_divisor, offset - DivisorOffset, size);
         }
 
         OnUndefinedRead(offset, size);
@@ -330,45 +290,48 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void WriteMmio(ulong offset, int size, ulong value)
     {
-        if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))
+        if (!ByteLanes.IsInBlock(offset, size, BlockSize))
         {
-            switch (offset)
+            OnUndefinedWrite(offset, size, value);
+            return;
+        }
+
+        switch (offset)
+        {
+            case >= TransmitOffset and < TransmitOffset + 1 when ByteLanes.Fits(offset - TransmitOffset, size, 1):
             {
-                case >= TransmitOffset and < TransmitOffset + 1 when RegisterAccessMath.Fits(offset - TransmitOffset, size, 1):
-                {
-                    byte previous = _transmit;
-                    _transmit = (byte)(RegisterAccessMath.Merge(previous, offset - TransmitOffset, size, value));
-                    OnTransmitWritten(previous, _transmit);
-                    return;
-                }
-                case >= InterruptEnableOffset and < InterruptEnableOffset + 1 when RegisterAccessMath.Fits(offset - InterruptEnableOffset, size, 1):
-                {
-                    byte previous = _interruptEnable;
-                    _interruptEnable = (byte)(RegisterAccessMath.Merge(previous, offset - InterruptEnableOffset, size, value));
-                    OnInterruptEnableWritten(previous, _interruptEnable);
-                    return;
-                }
-                case >= InterruptIdentificationOffset and < InterruptIdentificationOffset + 1 when RegisterAccessMath.Fits(offset - InterruptIdentificationOffset, size, 1):
-                {
-                    byte previous = _interruptIdentification;
-                    // InterruptIdentification is read-only for the guest: the write is ignored.
-                    OnInterruptIdentificationWritten(previous, _interruptIdentification);
-                    return;
-                }
-                case >= LineStatusOffset and < LineStatusOffset + 1 when RegisterAccessMath.Fits(offset - LineStatusOffset, size, 1):
-                {
-                    byte previous = _lineStatus;
-                    // LineStatus is read-only for the guest: the write is ignored.
-                    OnLineStatusWritten(previous, _lineStatus);
-                    return;
-                }
-                case >= DivisorOffset and < DivisorOffset + 2 when RegisterAccessMath.Fits(offset - DivisorOffset, size, 2):
-                {
-                    ushort previous = _divisor;
-                    _divisor = (ushort)(RegisterAccessMath.Merge(previous, offset - DivisorOffset, size, value));
-                    OnDivisorWritten(previous, _divisor);
-                    return;
-                }
+                byte previous = _transmit;
+                _transmit = (byte)(ByteLanes.Merge(previous, offset - TransmitOffset, size, value));
+                OnTransmitWritten(previous, _transmit);
+                return;
+            }
+            case >= InterruptEnableOffset and < InterruptEnableOffset + 1 when ByteLanes.Fits(offset - InterruptEnableOffset, size, 1):
+            {
+                byte previous = _interruptEnable;
+                _interruptEnable = (byte)(ByteLanes.Merge(previous, offset - InterruptEnableOffset, size, value));
+                OnInterruptEnableWritten(previous, _interruptEnable);
+                return;
+            }
+            case >= InterruptIdentificationOffset and < InterruptIdentificationOffset + 1 when ByteLanes.Fits(offset - InterruptIdentificationOffset, size, 1):
+            {
+                byte previous = _interruptIdentification;
+                // InterruptIdentification is read-only for the guest: the write is ignored.
+                OnInterruptIdentificationWritten(previous, _interruptIdentification);
+                return;
+            }
+            case >= LineStatusOffset and < LineStatusOffset + 1 when ByteLanes.Fits(offset - LineStatusOffset, size, 1):
+            {
+                byte previous = _lineStatus;
+                // LineStatus is read-only for the guest: the write is ignored.
+                OnLineStatusWritten(previous, _lineStatus);
+                return;
+            }
+            case >= DivisorOffset and < DivisorOffset + 2 when ByteLanes.Fits(offset - DivisorOffset, size, 2):
+            {
+                ushort previous = _divisor;
+                _divisor = (ushort)(ByteLanes.Merge(previous, offset - DivisorOffset, size, value));
+                OnDivisorWritten(previous, _divisor);
+                return;
             }
         }
 
@@ -388,13 +351,13 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
 }
 
 /// <summary>Byte-lane arithmetic of MMIO accesses within one register.</summary>
-file static class RegisterAccessMath
+file static class ByteLanes
 {
     /// <summary>Whether an access of <paramref name="size"/> bytes at <paramref name="relative"/> lies inside a register of <paramref name="width"/> bytes.</summary>
     public static bool Fits(ulong relative, int size, int width) => relative + (ulong)size <= (ulong)width;
 
     /// <summary>The register bits an access touches.</summary>
-    public static ulong Lanes(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
+    public static ulong Touched(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
 
     /// <summary>The bytes an access reads, shifted down to bit 0.</summary>
     public static ulong Extract(ulong register, ulong relative, int size) => (register >> (int)(relative * 8)) & SizeMask(size);
@@ -404,7 +367,7 @@ file static class RegisterAccessMath
 
     /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
     public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
-        (register & ~Lanes(relative, size)) | Place(value, relative, size);
+        (register & ~Touched(relative, size)) | Place(value, relative, size);
 
     /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
     public static ulong Truncate(ulong value, int size) => value & SizeMask(size);

@@ -11,32 +11,22 @@ partial class Devices
         /// <summary>Size of the block in bytes (the BAR size).</summary>
         public const ulong BlockSize = 0x1000UL;
 
+        // Each register: its offset, reset value and storage; the partial property reads and writes the
+        // stored value with no access rules (device side); On{Register}Written(previous, value) is called
+        // after each guest write that reaches the register through WriteMmio.
+
         /// <summary>Offset of DeviceId: 4 bytes, ReadOnly.</summary>
         public const ulong DeviceIdOffset = 0x0UL;
-
         private const uint DeviceIdResetValue = 0x00001AF4U;
-
         private uint _deviceId = DeviceIdResetValue;
-
-        /// <summary>The raw stored value (device side: no access rules applied).</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
         internal partial uint DeviceId { get => _deviceId; set => _deviceId = value; }
-
-        /// <summary>Called after each guest write to DeviceId, with the stored value before and after.</summary>
         partial void OnDeviceIdWritten(uint previous, uint value);
 
         /// <summary>Offset of DeviceStatus: 1 bytes, ReadWrite.</summary>
         public const ulong DeviceStatusOffset = 0x4UL;
-
         private const byte DeviceStatusResetValue = 0x00;
-
         private byte _deviceStatus = DeviceStatusResetValue;
-
-        /// <summary>The raw stored value (device side: no access rules applied).</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
         internal partial byte DeviceStatus { get => _deviceStatus; private set => _deviceStatus = value; }
-
-        /// <summary>Called after each guest write to DeviceStatus, with the stored value before and after.</summary>
         partial void OnDeviceStatusWritten(byte previous, byte value);
 
         /// <summary>The block's ioeventfd registration table: one row per doorbell, arrays expanded, in declaration order.</summary>
@@ -143,19 +133,22 @@ partial class Devices
         [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
         public ulong ReadMmio(ulong offset, int size)
         {
-            if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))
+            if (!ByteLanes.IsInBlock(offset, size, BlockSize))
             {
-                switch (offset)
-                {
-                    case >= DeviceIdOffset and < DeviceIdOffset + 4 when RegisterAccessMath.Fits(offset - DeviceIdOffset, size, 4):
-                        return RegisterAccessMath.Extract(_deviceId, offset - DeviceIdOffset, size);
-                    case >= DeviceStatusOffset and < DeviceStatusOffset + 1 when RegisterAccessMath.Fits(offset - DeviceStatusOffset, size, 1):
-                        return RegisterAccessMath.Extract(_deviceStatus, offset - DeviceStatusOffset, size);
-                }
-
-                // Doorbells are write-only: reads return 0.
-                if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size) return 0;
+                OnUndefinedRead(offset, size);
+                return 0;
             }
+
+            switch (offset)
+            {
+                case >= DeviceIdOffset and < DeviceIdOffset + 4 when ByteLanes.Fits(offset - DeviceIdOffset, size, 4):
+                    return ByteLanes.Extract(_deviceId, offset - DeviceIdOffset, size);
+                case >= DeviceStatusOffset and < DeviceStatusOffset + 1 when ByteLanes.Fits(offset - DeviceStatusOffset, size, 1):
+                    return ByteLanes.Extract(_deviceStatus, offset - DeviceStatusOffset, size);
+            }
+
+            // Doorbells are write-only: reads return 0.
+            if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size) return 0;
 
             OnUndefinedRead(offset, size);
             return 0;
@@ -165,31 +158,34 @@ partial class Devices
         [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
         public void WriteMmio(ulong offset, int size, ulong value)
         {
-            if (RegisterAccessMath.IsInBlock(offset, size, BlockSize))
+            if (!ByteLanes.IsInBlock(offset, size, BlockSize))
             {
-                switch (offset)
-                {
-                    case >= DeviceIdOffset and < DeviceIdOffset + 4 when RegisterAccessMath.Fits(offset - DeviceIdOffset, size, 4):
-                    {
-                        uint previous = _deviceId;
-                        // DeviceId is read-only for the guest: the write is ignored.
-                        OnDeviceIdWritten(previous, _deviceId);
-                        return;
-                    }
-                    case >= DeviceStatusOffset and < DeviceStatusOffset + 1 when RegisterAccessMath.Fits(offset - DeviceStatusOffset, size, 1):
-                    {
-                        byte previous = _deviceStatus;
-                        _deviceStatus = (byte)(RegisterAccessMath.Merge(previous, offset - DeviceStatusOffset, size, value));
-                        OnDeviceStatusWritten(previous, _deviceStatus);
-                        return;
-                    }
-                }
+                OnUndefinedWrite(offset, size, value);
+                return;
+            }
 
-                if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size)
+            switch (offset)
+            {
+                case >= DeviceIdOffset and < DeviceIdOffset + 4 when ByteLanes.Fits(offset - DeviceIdOffset, size, 4):
                 {
-                    OnDoorbellWritten(row, RegisterAccessMath.Truncate(value, size));
+                    uint previous = _deviceId;
+                    // DeviceId is read-only for the guest: the write is ignored.
+                    OnDeviceIdWritten(previous, _deviceId);
                     return;
                 }
+                case >= DeviceStatusOffset and < DeviceStatusOffset + 1 when ByteLanes.Fits(offset - DeviceStatusOffset, size, 1):
+                {
+                    byte previous = _deviceStatus;
+                    _deviceStatus = (byte)(ByteLanes.Merge(previous, offset - DeviceStatusOffset, size, value));
+                    OnDeviceStatusWritten(previous, _deviceStatus);
+                    return;
+                }
+            }
+
+            if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size)
+            {
+                OnDoorbellWritten(row, ByteLanes.Truncate(value, size));
+                return;
             }
 
             OnUndefinedWrite(offset, size, value);
@@ -206,13 +202,13 @@ partial class Devices
 }
 
 /// <summary>Byte-lane arithmetic of MMIO accesses within one register.</summary>
-file static class RegisterAccessMath
+file static class ByteLanes
 {
     /// <summary>Whether an access of <paramref name="size"/> bytes at <paramref name="relative"/> lies inside a register of <paramref name="width"/> bytes.</summary>
     public static bool Fits(ulong relative, int size, int width) => relative + (ulong)size <= (ulong)width;
 
     /// <summary>The register bits an access touches.</summary>
-    public static ulong Lanes(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
+    public static ulong Touched(ulong relative, int size) => SizeMask(size) << (int)(relative * 8);
 
     /// <summary>The bytes an access reads, shifted down to bit 0.</summary>
     public static ulong Extract(ulong register, ulong relative, int size) => (register >> (int)(relative * 8)) & SizeMask(size);
@@ -222,7 +218,7 @@ file static class RegisterAccessMath
 
     /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
     public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
-        (register & ~Lanes(relative, size)) | Place(value, relative, size);
+        (register & ~Touched(relative, size)) | Place(value, relative, size);
 
     /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
     public static ulong Truncate(ulong value, int size) => value & SizeMask(size);
