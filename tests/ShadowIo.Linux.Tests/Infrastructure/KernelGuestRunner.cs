@@ -22,7 +22,10 @@ public static class KernelGuestRunner
             if (publishedPath is null)
             {
                 var project = Path.Combine(RepositoryPaths.Root, "kernel", "ShadowIo.KernelGuest", "ShadowIo.KernelGuest.csproj");
-                var output = Path.Combine(AppContext.BaseDirectory, "kernel-guest-runner");
+                var output = Path.Combine(AppContext.BaseDirectory, "kernel-guest-runner", "publish");
+                // Its own obj/bin tree: a linux-x64 restore must not rewrite the project.assets.json
+                // of the runtime projects that the ordinary (RID-less) build uses.
+                var artifacts = Path.Combine(AppContext.BaseDirectory, "kernel-guest-runner", "artifacts");
                 // The test host's MSBuild variables would point a nested build at the outer one's SDK state.
                 var environment = new Dictionary<string, string?>
                 {
@@ -34,7 +37,7 @@ public static class KernelGuestRunner
                 };
                 var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
                 var result = await ScriptRunner.RunAsync(dotnet,
-                    ["publish", project, "-c", "Release", "-r", "linux-x64", "-o", output, "-nologo", "-v:q"],
+                    ["publish", project, "-c", "Release", "-r", "linux-x64", "--artifacts-path", artifacts, "-o", output, "-nologo", "-v:q"],
                     TimeSpan.FromMinutes(20), environment, cancellationToken);
                 var binary = Path.Combine(output, "shadowio-kernel-guest");
                 if (result.ExitCode != 0 || !File.Exists(binary))
