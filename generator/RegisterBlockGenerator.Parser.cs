@@ -323,7 +323,7 @@ public sealed partial class RegisterBlockGenerator
 
         private static bool IsPartialAndNotStatic(INamedTypeSymbol type, CancellationToken cancellationToken)
         {
-            if (type.IsStatic || type.TypeKind != TypeKind.Class) return false;
+            if (type.IsStatic || type.IsRecord || type.TypeKind != TypeKind.Class) return false;
             for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
             {
                 bool partial = current.DeclaringSyntaxReferences.Length > 0;

@@ -28,6 +28,24 @@ public sealed class BlockDiagnosticTests
         """);
 
     [Fact]
+    public Task SHIO001_static_class() => VerifyAsync("""
+        using ShadowIo;
+        [{|SHIO001:RegisterBlock("static", 0x100)|}]
+        public static partial class StaticBlock
+        {
+        }
+        """);
+
+    [Fact]
+    public Task SHIO001_record() => VerifyAsync("""
+        using ShadowIo;
+        [{|SHIO001:RegisterBlock("record", 0x100)|}]
+        public partial record RecordBlock
+        {
+        }
+        """);
+
+    [Fact]
     public Task SHIO002_register_not_a_partial_property() => VerifyAsync("""
         using ShadowIo;
         [RegisterBlock("block", 0x100)]
