@@ -274,9 +274,22 @@ public sealed partial class RegisterBlockGenerator
             };
         }
 
-        private static bool IsAttribute(AttributeData attribute, string metadataName) =>
-            attribute.AttributeClass is { } type
-            && type.ToDisplayString() == metadataName;
+        /// <summary>
+        /// Compares the attribute class with a ShadowIo attribute's metadata name by its parts, without
+        /// formatting a display string for every attribute of every member.
+        /// </summary>
+        private static bool IsAttribute(AttributeData attribute, string metadataName)
+        {
+            if (attribute.AttributeClass is not { } type) return false;
+            int dot = metadataName.LastIndexOf('.');
+            return type.Name.Length == metadataName.Length - dot - 1
+                && string.CompareOrdinal(type.Name, 0, metadataName, dot + 1, type.Name.Length) == 0
+                && type.ContainingType is null
+                && type.ContainingNamespace is { } ns
+                && ns.Name.Length == dot
+                && string.CompareOrdinal(ns.Name, 0, metadataName, 0, dot) == 0
+                && ns.ContainingNamespace is { IsGlobalNamespace: true };
+        }
 
         private static bool TryGetArgument<T>(AttributeData attribute, int index, out T value)
         {

@@ -24,11 +24,10 @@ public sealed partial class RegisterBlockGenerator : IIncrementalGenerator
                     : null)
             .WithTrackingName(TrackingNames.ParsedBlocks);
 
-        IncrementalValuesProvider<BlockModel> valid = parsed
+        IncrementalValuesProvider<BlockModel?> valid = parsed
             .Where(static model => model is not null)
-            .Select(static (model, _) => model!)
             .WithTrackingName(TrackingNames.ValidBlocks);
 
-        context.RegisterSourceOutput(valid, static (output, model) => output.AddSource(model.HintName, Emitter.Emit(model)));
+        context.RegisterSourceOutput(valid, static (output, model) => output.AddSource(model!.HintName, Emitter.Emit(model)));
     }
 }
