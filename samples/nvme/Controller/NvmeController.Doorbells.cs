@@ -11,6 +11,7 @@ public sealed partial class NvmeController
     private ShadowRegion _guestShadow;
     private ShadowRegion _eventIdx;
     private NvmeRegisters.DoorbellReader _guestReader;
+    private DoorbellBufferPages _activePages;
 
     /// <summary>A doorbell value that came through MMIO dispatch: keep it where readers look.</summary>
     private void StoreMmioDoorbell(int row, uint value)
@@ -230,22 +231,32 @@ public sealed partial class NvmeController
     /// <summary>Doorbell Buffer Config accepted: switch I/O queues to the guest's pages.</summary>
     private void ActivateDoorbellBuffer(DoorbellBufferPages pages)
     {
+        bool samePages = IsDoorbellBufferActive && _activePages.ShadowAddress == pages.ShadowAddress && _activePages.EventIdxAddress == pages.EventIdxAddress;
+        // Moving to other pages: the host lets go of the old ones first, then attaches the new.
+        if (IsDoorbellBufferActive && !samePages) InvokeHost(DoorbellBufferReleased);
+        _activePages = pages;
         _guestShadow = pages.Shadow;
         _eventIdx = pages.EventIdx;
         _guestReader = new NvmeRegisters.DoorbellReader(pages.Shadow);
         IsDoorbellBufferActive = true;
-        // Start both pages from the controller's view so the switch cannot invent work.
-        foreach (var sq in _submissionQueues)
+        // Admin values are written back (the admin queue keeps MMIO doorbells). New pages start
+        // from the controller's view of existing I/O queues so the switch cannot invent work; the
+        // same pages sent again are left alone, since the guest may have published tails there.
+        _guestShadow.WriteUInt32(SqShadowOffset(0), (uint)(_submissionQueues[0]?.Tail ?? 0));
+        _guestShadow.WriteUInt32(CqShadowOffset(0), (uint)(_completionQueues[0]?.Head ?? 0));
+        if (samePages) return; // Nothing changed for the host either.
+        for (int qid = 1; qid < QueueCount; qid++)
         {
-            if (sq is null) continue;
-            _guestShadow.WriteUInt32(SqShadowOffset(sq.Id), (uint)sq.Tail);
-            _eventIdx.WriteUInt32(SqShadowOffset(sq.Id), (uint)sq.Tail);
-        }
-        foreach (var cq in _completionQueues)
-        {
-            if (cq is null) continue;
-            _guestShadow.WriteUInt32(CqShadowOffset(cq.Id), (uint)cq.Head);
-            _eventIdx.WriteUInt32(CqShadowOffset(cq.Id), (uint)cq.Head);
+            if (_submissionQueues[qid] is { } sq)
+            {
+                _guestShadow.WriteUInt32(SqShadowOffset(qid), (uint)sq.Tail);
+                _eventIdx.WriteUInt32(SqShadowOffset(qid), (uint)sq.Tail);
+            }
+            if (_completionQueues[qid] is { } cq)
+            {
+                _guestShadow.WriteUInt32(CqShadowOffset(qid), (uint)cq.Head);
+                _eventIdx.WriteUInt32(CqShadowOffset(qid), (uint)cq.Head);
+            }
         }
         InvokeHost(DoorbellBufferConfigured, pages);
     }

@@ -262,5 +262,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
 
     internal int SubmissionQueueHead(int qid) => _submissionQueues[qid]?.Head ?? -1;
 
+    internal int SubmissionQueueTail(int qid) => _submissionQueues[qid]?.Tail ?? -1;
+
     internal int OutstandingAsyncEventRequests => _asyncEvents.OutstandingRequests;
 }
