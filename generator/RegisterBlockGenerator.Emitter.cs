@@ -71,7 +71,7 @@ public sealed partial class RegisterBlockGenerator
             string type = Widths.TypeKeyword(register.Width);
             string storage = Identifiers.ToStorageField(register.Name);
             writer.WriteLine();
-            writer.WriteLine($"/// <summary>Offset of {register.Name}: {register.Width} bytes, {register.Access}.</summary>");
+            writer.WriteLine($"/// <summary>Offset of {register.Name}: {register.Width} byte{(register.Width == 1 ? "" : "s")}, {register.Access}.</summary>");
             writer.WriteLine($"public const ulong {register.Name}Offset = {Offset(register.Offset)};");
             writer.WriteLine($"private const {type} {register.Name}ResetValue = {Hex(register.Reset, register.Width)};");
             writer.WriteLine($"private {type} {storage} = {register.Name}ResetValue;");

@@ -131,14 +131,14 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     public partial ushort Command { get => _command; set => _command = value; }
     partial void OnCommandWritten(ushort previous, ushort value);
 
-    /// <summary>Offset of Status: 1 bytes, WriteOneToClear.</summary>
+    /// <summary>Offset of Status: 1 byte, WriteOneToClear.</summary>
     public const ulong StatusOffset = 0x6UL;
     private const byte StatusResetValue = 0xFF;
     private byte _status = StatusResetValue;
     public partial byte Status { get => _status; set => _status = value; }
     partial void OnStatusWritten(byte previous, byte value);
 
-    /// <summary>Offset of Small: 1 bytes, ReadWrite.</summary>
+    /// <summary>Offset of Small: 1 byte, ReadWrite.</summary>
     public const ulong SmallOffset = 0x7UL;
     private const byte SmallResetValue = 0x00;
     private byte _small = SmallResetValue;

@@ -13,14 +13,14 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     // stored value with no access rules (device side); On{Register}Written(previous, value) is called
     // after each guest write that reaches the register through WriteMmio.
 
-    /// <summary>Offset of Transmit: 1 bytes, WriteOnly.</summary>
+    /// <summary>Offset of Transmit: 1 byte, WriteOnly.</summary>
     public const ulong TransmitOffset = 0x0UL;
     private const byte TransmitResetValue = 0x00;
     private byte _transmit = TransmitResetValue;
     public partial byte Transmit { get => _transmit; set => _transmit = value; }
     partial void OnTransmitWritten(byte previous, byte value);
 
-    /// <summary>Offset of InterruptEnable: 1 bytes, ReadWrite.</summary>
+    /// <summary>Offset of InterruptEnable: 1 byte, ReadWrite.</summary>
     public const ulong InterruptEnableOffset = 0x1UL;
     private const byte InterruptEnableResetValue = 0x00;
     private byte _interruptEnable = InterruptEnableResetValue;
@@ -65,7 +65,7 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
         set => _interruptEnable = (byte)(value ? _interruptEnable | InterruptEnableFields.ElsiMask : _interruptEnable & ~InterruptEnableFields.ElsiMask);
     }
 
-    /// <summary>Offset of InterruptIdentification: 1 bytes, ReadOnly.</summary>
+    /// <summary>Offset of InterruptIdentification: 1 byte, ReadOnly.</summary>
     public const ulong InterruptIdentificationOffset = 0x2UL;
     private const byte InterruptIdentificationResetValue = 0x01;
     private byte _interruptIdentification = InterruptIdentificationResetValue;
@@ -99,7 +99,7 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
         set => _interruptIdentification = (byte)((_interruptIdentification & ~InterruptIdentificationFields.IdMask) | ((value << InterruptIdentificationFields.IdShift) & InterruptIdentificationFields.IdMask));
     }
 
-    /// <summary>Offset of LineStatus: 1 bytes, ReadOnly.</summary>
+    /// <summary>Offset of LineStatus: 1 byte, ReadOnly.</summary>
     public const ulong LineStatusOffset = 0x5UL;
     private const byte LineStatusResetValue = 0x60;
     private byte _lineStatus = LineStatusResetValue;

@@ -22,7 +22,7 @@ partial class Devices
         internal partial uint DeviceId { get => _deviceId; set => _deviceId = value; }
         partial void OnDeviceIdWritten(uint previous, uint value);
 
-        /// <summary>Offset of DeviceStatus: 1 bytes, ReadWrite.</summary>
+        /// <summary>Offset of DeviceStatus: 1 byte, ReadWrite.</summary>
         public const ulong DeviceStatusOffset = 0x4UL;
         private const byte DeviceStatusResetValue = 0x00;
         private byte _deviceStatus = DeviceStatusResetValue;
