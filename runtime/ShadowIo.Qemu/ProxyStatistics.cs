@@ -21,7 +21,10 @@ public sealed class ProxyStatistics
     /// <summary>All BAR writes, doorbells included.</summary>
     public long BarWrites => Volatile.Read(ref BarWritesField);
 
-    /// <summary>BAR writes that hit a bound doorbell (MMIO doorbell writes that reached the device).</summary>
+    /// <summary>
+    /// BAR writes at a doorbell offset of the BAR's doorbell table, trapped or dispatched: the MMIO
+    /// doorbell writes that reached the device (what shadow doorbells and EventIdx try to avoid).
+    /// </summary>
     public long DoorbellWrites => Volatile.Read(ref DoorbellWritesField);
 
     public long MemorySyncs => Volatile.Read(ref MemorySyncsField);

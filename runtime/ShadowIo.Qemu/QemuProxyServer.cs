@@ -34,7 +34,11 @@ public sealed class QemuProxyServer : IDisposable
     private volatile bool _stopping;
 
     /// <param name="socketFd">Connected stream socket; the server owns it from now on.</param>
-    public QemuProxyServer(int socketFd, PciFunction function, Action<string>? log = null)
+    /// <param name="memory">
+    /// Where guest RAM is published (a device built before the server gets the same instance);
+    /// a new one when null.
+    /// </param>
+    public QemuProxyServer(int socketFd, PciFunction function, Action<string>? log = null, GuestMemory? memory = null)
     {
         ArgumentNullException.ThrowIfNull(function);
         _function = function;
@@ -42,7 +46,7 @@ public sealed class QemuProxyServer : IDisposable
         _log = log;
         _channel = new MpqemuChannel(socketFd);
         _wakeFd = FileDescriptors.CreateEventFd();
-        GuestMemory = new GuestMemory();
+        GuestMemory = memory ?? new GuestMemory();
         RamMapper = new GuestRamMapper(GuestMemory, log);
         Interrupt = new IntxLine();
         Interrupt.LevelChanged += ConfigSpace.SetInterruptStatus;
@@ -229,9 +233,9 @@ public sealed class QemuProxyServer : IDisposable
         }
         // The proxy's vCPU waits for this RET before the guest's store retires, so the order
         // guest store → shadow/register update → eventfd is the same as a KVM exit.
-        if (bar.Doorbells != null && bar.Doorbells.TryHandleWrite(offset, (int)access.Size, access.Value))
-            Statistics.DoorbellWritesField++;
-        else
+        var doorbells = bar.Doorbells;
+        if (doorbells != null && doorbells.Table.TryFind(offset, out _)) Statistics.DoorbellWritesField++;
+        if (doorbells == null || !doorbells.TryHandleWrite(offset, (int)access.Size, access.Value))
             bar.Device.WriteMmio(offset, (int)access.Size, access.Value);
         _channel.SendReturn(0);
     }

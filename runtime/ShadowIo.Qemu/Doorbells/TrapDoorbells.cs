@@ -20,6 +20,7 @@ public sealed class TrapDoorbells : IDisposable
 {
     private readonly MemoryMapping _shadowPage;
     private readonly int[] _eventFds;
+    private readonly EventFdSet _events = new();
     private long _trappedWrites;
 
     private TrapDoorbells(DoorbellTable table, MemoryMapping shadowPage, int[] eventFds)
@@ -28,6 +29,8 @@ public sealed class TrapDoorbells : IDisposable
         _shadowPage = shadowPage;
         _eventFds = eventFds;
         unsafe { Shadow = new ShadowRegion(shadowPage.Pointer, (int)shadowPage.Length); }
+        for (int row = 0; row < eventFds.Length; row++)
+            if (eventFds[row] >= 0) _events.Add(eventFds[row], row);
     }
 
     /// <summary>Binds the doorbells of <paramref name="table"/> (those <paramref name="include"/> accepts).</summary>
@@ -85,11 +88,21 @@ public sealed class TrapDoorbells : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Blocks until doorbells fire (or the timeout, or <see cref="Wake"/>); stores the fired rows,
+    /// with their eventfds drained, in <paramref name="rows"/> and returns how many. No allocation.
+    /// </summary>
+    public int Wait(Span<int> rows, int timeoutMilliseconds) => _events.Wait(rows, timeoutMilliseconds);
+
+    /// <summary>Makes a blocked <see cref="Wait"/> return 0 (shutdown, or a mode change).</summary>
+    public void Wake() => _events.Wake();
+
     /// <summary>Reads and clears row <paramref name="row"/>'s eventfd; true if it had fired.</summary>
     public bool TryConsume(int row) => IsBound(row) && FileDescriptors.DrainEventFd(_eventFds[row]);
 
     public void Dispose()
     {
+        _events.Dispose();
         for (int i = 0; i < _eventFds.Length; i++)
         {
             if (_eventFds[i] >= 0) close(_eventFds[i]);

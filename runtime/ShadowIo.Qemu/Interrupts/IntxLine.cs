@@ -48,6 +48,19 @@ public sealed class IntxLine : IDisposable
         if (changed) LevelChanged?.Invoke(asserted);
     }
 
+    /// <summary>
+    /// One interrupt event without holding the line: for a device (like NVMe's polled CQs) that
+    /// only needs the guest to look. With the resampling irqfd the GSI stays asserted until the
+    /// guest's EOI, and the resample then finds the line low, so this behaves as an edge.
+    /// </summary>
+    public void Pulse()
+    {
+        lock (_gate)
+        {
+            if (!_masked) SignalLocked();
+        }
+    }
+
     /// <summary>Takes ownership of new eventfds (QEMU re-sends them on reconnect); closes the old ones.</summary>
     internal void Connect(int intrFd, int resampleFd)
     {

@@ -56,6 +56,22 @@ public sealed class ProxyBarAccessTests
     }
 
     [Fact]
+    public void Waiting_returns_each_fired_doorbell_once_and_then_times_out()
+    {
+        using var served = new ServedDevice();
+        served.Enumerate();
+        served.Proxy.BarWrite(ServedDevice.Bar0Base + ServedDevice.SqTailOffset, 5, 4);
+        served.Proxy.BarWrite(ServedDevice.Bar0Base + ServedDevice.SqTailOffset, 6, 4);
+        Span<int> rows = stackalloc int[8];
+        Assert.Equal(1, served.Doorbells.Wait(rows, 5000));
+        Assert.Equal(0, rows[0]);
+        Assert.Equal(6u, served.Doorbells.Shadow.ReadUInt32(0));
+        Assert.Equal(0, served.Doorbells.Wait(rows, 50));       // drained: no second wake-up
+        served.Doorbells.Wake();
+        Assert.Equal(0, served.Doorbells.Wait(rows, 5000));     // a wake returns at once, with no rows
+    }
+
+    [Fact]
     public void Doorbell_access_kvm_would_not_match_falls_through_to_dispatch()
     {
         using var served = new ServedDevice();

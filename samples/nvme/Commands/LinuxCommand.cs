@@ -1,0 +1,114 @@
+using System.CommandLine;
+using ShadowIo.Samples.Nvme.Linux;
+
+namespace ShadowIo.Samples.Nvme.Commands;
+
+/// <summary>
+/// <c>linux</c>: the real Linux nvme driver, nvme-cli and fio (Debian 6.1 guest under QEMU TCG)
+/// against the sample controller served through QEMU 7.2's x-pci-proxy-dev, then the same
+/// guest and jobs against QEMU's own <c>-device nvme</c> (null-co); prints both side by side.
+/// </summary>
+internal static class LinuxCommand
+{
+    public static Command Create()
+    {
+        var runtime = new Option<int>("--runtime")
+        {
+            Description = "Seconds each measured fio job runs (1..120).",
+            DefaultValueFactory = _ => 8,
+            HelpName = "seconds",
+        };
+        runtime.Validators.Add(r =>
+        {
+            int v = r.GetValueOrDefault<int>();
+            if (v is < 1 or > 120) r.AddError($"--runtime {v} is outside 1..120.");
+        });
+        var spin = new Option<int>("--spin-us")
+        {
+            Description = "Microseconds the controller thread keeps polling after the last command before it sleeps (0..100000).",
+            DefaultValueFactory = _ => 1000,
+            HelpName = "microseconds",
+        };
+        spin.Validators.Add(r =>
+        {
+            int v = r.GetValueOrDefault<int>();
+            if (v is < 0 or > 100_000) r.AddError($"--spin-us {v} is outside 0..100000.");
+        });
+        var peer = new Option<string>("--peer")
+        {
+            Description = "Which devices to run: both, shadowio or qemu.",
+            DefaultValueFactory = _ => "both",
+            HelpName = "peer",
+        };
+        peer.AcceptOnlyFromAmong("both", "shadowio", "qemu");
+        var setup = new Option<string?>("--guest-setup")
+        {
+            Description = "Path of guest/setup.sh (default: found by walking up from the current directory).",
+            HelpName = "path",
+        };
+        var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout (progress goes to stderr)." };
+        var verbose = new Option<bool>("--verbose") { Description = "Echo the guest console and proxy log to stderr." };
+
+        var command = new Command("linux",
+            "Linux's nvme driver, nvme-cli and fio (QEMU TCG guest) on the sample controller through x-pci-proxy-dev, " +
+            "side by side with QEMU's own nvme: IOPS, mean latency, MMIO doorbell writes per I/O.")
+        {
+            runtime, spin, peer, setup, json, verbose,
+        };
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            bool asJson = parsed.GetValue(json);
+            bool chatty = parsed.GetValue(verbose);
+            var progress = Console.Error;
+            string script = parsed.GetValue(setup) ?? FindSetupScript();
+            progress.WriteLine("linux: setting up the Debian guest (guest/setup.sh; cached after the first run)...");
+            var booter = await QemuGuestBooter.SetUpAsync(script, chatty ? progress.WriteLine : null, cancellationToken);
+            var comparison = new LinuxComparison
+            {
+                Boot = booter.BootAsync,
+                NvmeModuleList = booter.NvmeModuleList,
+                RuntimeSeconds = parsed.GetValue(runtime),
+                Spin = TimeSpan.FromMicroseconds(parsed.GetValue(spin)),
+                Log = line =>
+                {
+                    if (chatty) progress.WriteLine(line);
+                    else if (line.StartsWith(GuestScript.JobBeginPrefix, StringComparison.Ordinal)) progress.WriteLine($"linux:   {line[GuestScript.JobBeginPrefix.Length..]}");
+                },
+            };
+            string which = parsed.GetValue(peer)!;
+            var empty = new PeerResult("(not run)", [], null, null, "", TimeSpan.Zero);
+            PeerResult ours = empty, qemu = empty;
+            if (which is "both" or "shadowio")
+            {
+                progress.WriteLine("linux: booting the guest with the sample controller behind x-pci-proxy-dev...");
+                ours = await comparison.RunShadowIoAsync(cancellationToken);
+            }
+            if (which is "both" or "qemu")
+            {
+                progress.WriteLine("linux: booting the guest with QEMU's -device nvme (null-co)...");
+                qemu = await comparison.RunQemuNvmeAsync(cancellationToken);
+            }
+            var result = new ComparisonResult(ours, qemu);
+            Console.Out.WriteLine(asJson ? ComparisonTable.Json(result) : ComparisonTable.Render(result));
+            bool ok = (which == "qemu" || (ours.RoundTripOk == true && ours.Jobs.All(j => j.Succeeded)))
+                && (which == "shadowio" || qemu.Jobs.All(j => j.Succeeded));
+            return ok ? 0 : CommandLineHost.Failure;
+        });
+        return command;
+    }
+
+    private static string FindSetupScript()
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir != null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "guest", "setup.sh");
+            if (File.Exists(candidate)) return candidate;
+        }
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "guest", "setup.sh");
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new UserErrorException("guest/setup.sh not found above the current directory; pass --guest-setup <path>.");
+    }
+}

@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace ShadowIo.Samples.Nvme.Linux;
+
+/// <summary>The side-by-side table (text) and the same figures as JSON.</summary>
+internal static class ComparisonTable
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static string Render(ComparisonResult result)
+    {
+        var s = new StringBuilder();
+        s.AppendLine(CultureInfo.InvariantCulture, $"{"job",-16} | {"ShadowIo IOPS",13} {"lat µs",9} {"db/IO",6} | {"QEMU nvme IOPS",14} {"lat µs",9} {"db/IO",6} | {"ratio",6}");
+        s.AppendLine(new string('-', 96));
+        foreach (var job in FioJob.Measured)
+        {
+            var ours = result.ShadowIo.Find(job.Name);
+            var peer = result.Qemu.Find(job.Name);
+            double ratio = ours != null && peer != null && peer.Fio.Iops > 0 ? ours.Fio.Iops / peer.Fio.Iops : 0;
+            s.AppendLine(CultureInfo.InvariantCulture,
+                $"{job.Name,-16} | {Iops(ours),13} {Latency(ours),9} {PerIo(ours),6} | {Iops(peer),14} {Latency(peer),9} {PerIo(peer),6} | {ratio,6:0.00}");
+        }
+        foreach (var job in FioJob.Verifying)
+        {
+            var ours = result.ShadowIo.Find(job.Name);
+            if (ours == null) continue;
+            s.AppendLine(CultureInfo.InvariantCulture, $"{job.Name,-16} | {(ours.Succeeded ? "verified" : "FAILED"),13} {Iops(ours) + " IOPS",-16} | (null-co keeps no data)");
+        }
+        s.AppendLine(CultureInfo.InvariantCulture, $"identify (ShadowIo): {Describe(result.ShadowIo.Identify)}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"identify (QEMU):     {Describe(result.Qemu.Identify)}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"data round trip (ShadowIo): {(result.ShadowIo.RoundTripOk == true ? "ok" : "FAILED")}");
+        if (result.ShadowIo.Controller is { } c)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture,
+                $"Doorbell Buffer Config: {(c.DoorbellBufferShadow is { } sh ? $"shadow 0x{sh:x}, EventIdx 0x{c.DoorbellBufferEventIdx:x}" : "not sent")}; " +
+                $"commands {c.CommandsFetched}, shadow re-read hits {c.ShadowRereadHits}, controller sleeps {c.ControllerSleeps}");
+            s.AppendLine(CultureInfo.InvariantCulture, $"proxy link: {c.ProxyStatistics}");
+        }
+        s.Append(CultureInfo.InvariantCulture, $"guest runs: ShadowIo {result.ShadowIo.Elapsed.TotalSeconds:0} s, QEMU {result.Qemu.Elapsed.TotalSeconds:0} s");
+        return s.ToString();
+    }
+
+    public static string Json(ComparisonResult result)
+    {
+        var document = new Dictionary<string, object?>
+        {
+            ["shadowio"] = Peer(result.ShadowIo),
+            ["qemu"] = Peer(result.Qemu),
+        };
+        return JsonSerializer.Serialize(document, Indented);
+    }
+
+    private static Dictionary<string, object?> Peer(PeerResult peer) => new()
+    {
+        ["peer"] = peer.Peer,
+        ["elapsedSeconds"] = Math.Round(peer.Elapsed.TotalSeconds, 1),
+        ["identify"] = peer.Identify,
+        ["roundTripOk"] = peer.RoundTripOk,
+        ["controller"] = peer.Controller,
+        ["jobs"] = peer.Jobs.Select(j => new Dictionary<string, object?>
+        {
+            ["name"] = j.Job.Name,
+            ["engine"] = j.Job.Engine,
+            ["iodepth"] = j.Job.QueueDepth,
+            ["verify"] = j.Job.Verify,
+            ["ok"] = j.Succeeded,
+            ["iops"] = Math.Round(j.Fio.Iops, 1),
+            ["meanLatencyMicroseconds"] = Math.Round(j.Fio.MeanLatencyMicroseconds, 1),
+            ["ios"] = j.Fio.IoCount,
+            ["mmioDoorbellWrites"] = j.DoorbellWrites,
+            ["doorbellsPerIo"] = Math.Round(j.DoorbellsPerIo, 3),
+            ["problem"] = j.Fio.Problem,
+        }).ToArray(),
+    };
+
+    private static string Iops(JobResult? r) => r == null ? "-" : r.Succeeded ? r.Fio.Iops.ToString("0", CultureInfo.InvariantCulture) : "FAILED";
+
+    private static string Latency(JobResult? r) => r is { Succeeded: true } ? r.Fio.MeanLatencyMicroseconds.ToString("0.0", CultureInfo.InvariantCulture) : "-";
+
+    private static string PerIo(JobResult? r) => r is { Succeeded: true } ? r.DoorbellsPerIo.ToString("0.00", CultureInfo.InvariantCulture) : "-";
+
+    private static string Describe(IdentifyReport? id) => id == null ? "unreadable"
+        : $"vid 0x{id.VendorId:x4} sn '{id.Serial}' mn '{id.Model}' fr '{id.Firmware}' oacs 0x{id.Oacs:x} mdts {id.Mdts} nn {id.NamespaceCount} nsze {id.NamespaceSize} lba 2^{id.LbaDataShift}";
+}

@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text;
+
+namespace ShadowIo.Samples.Nvme.Linux;
+
+/// <summary>
+/// The shell script the guest runs (busybox sh, after /init loaded the nvme modules) and the
+/// markers that cut its output into sections. The host watches the console for the job markers
+/// to read its doorbell counters at job boundaries.
+/// </summary>
+internal static class GuestScript
+{
+    public const string SectionPrefix = "@@section ";
+    public const string JobBeginPrefix = "@@job-begin ";
+    public const string JobEndPrefix = "@@job-end ";
+    public const string ExitPrefix = "@@rc ";
+
+    public const string RoundTripOk = "roundtrip ok";
+
+    /// <param name="dataChecks">Identify, round trip and fio verification (a device that keeps data).</param>
+    public static string Build(IReadOnlyList<FioJob> jobs, int runtimeSeconds, int rangeMiB, bool dataChecks)
+    {
+        var s = new StringBuilder();
+        s.Append("""
+            dev=/dev/nvme0n1
+            i=0
+            while [ ! -b $dev ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done
+            [ -b $dev ] || { echo "no $dev"; ls /dev; exit 1; }
+
+            """);
+        s.Append(Section("id-ctrl")).Append("nvme id-ctrl /dev/nvme0 -o json\n");
+        s.Append(Section("id-ns")).Append("nvme id-ns $dev -o json\n");
+        if (dataChecks)
+        {
+            // Patterns through the page cache (the driver's default queue), caches dropped between.
+            s.Append(Section("roundtrip")).Append($$"""
+                ok=1
+                for at in 16 2048; do
+                  head -c 524288 /dev/urandom > /tmp/pattern
+                  dd if=/tmp/pattern of=$dev bs=65536 seek=$at conv=fsync 2>/dev/null || ok=0
+                  sync; echo 3 > /proc/sys/vm/drop_caches
+                  dd if=$dev of=/tmp/back bs=65536 skip=$at count=8 2>/dev/null || ok=0
+                  cmp /tmp/pattern /tmp/back || ok=0
+                  echo "pattern at $((at*64)) KiB: $(md5sum < /tmp/pattern | cut -c1-32) read back $(md5sum < /tmp/back | cut -c1-32)"
+                done
+                [ $ok = 1 ] && echo "{{RoundTripOk}}" || echo "roundtrip FAILED"
+
+                """);
+        }
+        foreach (var job in jobs)
+        {
+            s.Append("echo \"").Append(JobBeginPrefix).Append(job.Name).Append("\"\n");
+            // A hung job must not eat the whole boot: busybox timeout kills fio (exit 143).
+            s.Append("timeout ").Append(JobTimeoutSeconds(job, runtimeSeconds).ToString(CultureInfo.InvariantCulture)).Append(' ')
+                .Append(job.CommandLine(runtimeSeconds, rangeMiB)).Append('\n');
+            s.Append("echo \"").Append(ExitPrefix).Append(job.Name).Append(" $?\"\n");
+            s.Append("echo \"").Append(JobEndPrefix).Append(job.Name).Append("\"\n");
+        }
+        // The driver's complaints (timeouts, resets) for the report; /init keeps them off the console.
+        s.Append(Section("dmesg")).Append("dmesg | grep -i -E 'nvme|blk|timeout|error' | tail -n 40\n");
+        s.Append("exit 0\n");
+        return s.ToString();
+    }
+
+    /// <summary>The nvme module list with the parameters a TCG guest behind the proxy needs.</summary>
+    /// <remarks>
+    /// /init loads modules with insmod, which does not read module options from the kernel
+    /// command line, so they go on the module's list line: one poll queue for hipri I/O,
+    /// 1-second admin and I/O timeouts so commands on interrupt-driven queues complete through
+    /// the timeout handler's "completion polled" path.
+    /// </remarks>
+    public static string WithNvmeParameters(string moduleList)
+    {
+        var lines = moduleList.Split('\n').Select(line =>
+        {
+            string trimmed = line.Trim();
+            if (trimmed.EndsWith("/nvme-core.ko", StringComparison.Ordinal)) return trimmed + " admin_timeout=1 io_timeout=1";
+            if (trimmed.EndsWith("/nvme.ko", StringComparison.Ordinal)) return trimmed + " poll_queues=1";
+            return line;
+        });
+        return string.Join('\n', lines);
+    }
+
+    /// <summary>Kernel arguments (for a kernel with nvme built in; harmless otherwise).</summary>
+    public static IReadOnlyList<string> KernelArgs { get; } = ["nvme.poll_queues=1", "nvme_core.admin_timeout=1", "nvme_core.io_timeout=1"];
+
+    private static int JobTimeoutSeconds(FioJob job, int runtimeSeconds) => job.Verify ? 120 : runtimeSeconds + 60;
+
+    private static string Section(string name) => $"echo \"{SectionPrefix}{name}\"\n";
+
+    /// <summary>Splits guest output into its sections and jobs (name → text).</summary>
+    public static Dictionary<string, string> Split(string output)
+    {
+        var parts = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? current = null;
+        var text = new StringBuilder();
+        foreach (var line in output.Split('\n'))
+        {
+            string? next = line.StartsWith(SectionPrefix, StringComparison.Ordinal) ? line[SectionPrefix.Length..].Trim()
+                : line.StartsWith(JobBeginPrefix, StringComparison.Ordinal) ? line[JobBeginPrefix.Length..].Trim()
+                : null;
+            if (next != null || line.StartsWith(JobEndPrefix, StringComparison.Ordinal))
+            {
+                if (current != null) parts[current] = text.ToString();
+                current = next;
+                text.Clear();
+                continue;
+            }
+            if (current != null) text.Append(line).Append('\n');
+        }
+        if (current != null) parts[current] = text.ToString();
+        return parts;
+    }
+
+    /// <summary>fio's exit status printed after a job ("@@rc name N"), or -1.</summary>
+    public static int ExitCode(string jobText, string jobName)
+    {
+        foreach (var line in jobText.Split('\n'))
+        {
+            if (!line.StartsWith(ExitPrefix + jobName + " ", StringComparison.Ordinal)) continue;
+            return int.TryParse(line[(ExitPrefix.Length + jobName.Length + 1)..].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int rc) ? rc : -1;
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using ShadowIo.Qemu.Protocol;
+using static Tmds.Linux.LibC;
+
+namespace ShadowIo.Samples.Nvme.Linux;
+
+/// <summary>
+/// Runs the same guest, kernel and fio jobs against the sample controller (served through
+/// QEMU's x-pci-proxy-dev) and against QEMU's own <c>-device nvme</c> on a null-co drive.
+/// </summary>
+internal sealed class LinuxComparison
+{
+    public const int GuestMemoryMiB = 1024;
+
+    public required GuestBooter Boot { get; init; }
+
+    /// <summary>The image's nvme module list (/etc/shadowio/modules.d/10-nvme.list); parameters are added.</summary>
+    public required string NvmeModuleList { get; init; }
+
+    /// <summary>Path of that list inside the guest.</summary>
+    public string NvmeModuleListPath { get; init; } = "/etc/shadowio/modules.d/10-nvme.list";
+
+    public int RuntimeSeconds { get; init; } = 8;
+
+    /// <summary>Namespace size and fio's range, in MiB (same for both peers).</summary>
+    public int RangeMiB { get; init; } = 256;
+
+    /// <summary>How long the controller thread keeps polling after the last command.</summary>
+    public TimeSpan Spin { get; init; } = TimeSpan.FromMilliseconds(1);
+
+    public TimeSpan BootTimeout { get; init; } = TimeSpan.FromMinutes(6);
+
+    public Action<string>? Log { get; init; }
+
+    /// <summary>Which jobs to run (all when null): for a quick look at one job.</summary>
+    public Func<FioJob, bool>? JobFilter { get; init; }
+
+    private FioJob[] Select(IEnumerable<FioJob> jobs) => jobs.Where(j => JobFilter?.Invoke(j) ?? true).ToArray();
+
+    public async Task<ComparisonResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var ours = await RunShadowIoAsync(cancellationToken);
+        var qemu = await RunQemuNvmeAsync(cancellationToken);
+        return new ComparisonResult(ours, qemu);
+    }
+
+    public async Task<PeerResult> RunShadowIoAsync(CancellationToken cancellationToken)
+    {
+        var jobs = Select(FioJob.Measured.Concat(FioJob.Verifying));
+        var (serverFd, qemuFd) = MpqemuChannel.CreateSocketPair(closeOnExec: true);
+        using var storage = new MemoryNamespaceStorage((long)RangeMiB << 20);
+        NvmeProxyHost host;
+        try
+        {
+            host = new NvmeProxyHost(serverFd, storage, Spin, line => Log?.Invoke($"[proxy] {line}"));
+        }
+        catch
+        {
+            close(serverFd);
+            close(qemuFd);
+            throw;
+        }
+        using (host)
+        {
+            var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+            var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true),
+                [
+                    "-object", $"memory-backend-memfd,id=mem,size={GuestMemoryMiB}M,share=on",
+                    "-machine", "pc,memory-backend=mem",
+                    "-device", $"x-pci-proxy-dev,id=nvme0,fd={qemuFd.ToString(CultureInfo.InvariantCulture)}",
+                ],
+                [qemuFd], line => Mark(line, marks, () => host.MmioDoorbellWrites));
+            var stopwatch = Stopwatch.StartNew();
+            string output;
+            try
+            {
+                output = await Boot(request, cancellationToken);
+            }
+            finally
+            {
+                // QEMU has exited (or was killed): our copy of its end is the last; closing it ends the server loop.
+                close(qemuFd);
+            }
+            stopwatch.Stop();
+            await host.Running.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            host.CheckHealth();
+            var c = host.Controller.Counters;
+            var observation = new ControllerObservation(
+                host.FirstDoorbellBuffer?.ShadowAddress, host.FirstDoorbellBuffer?.EventIdxAddress,
+                c.CommandsFetched, c.CompletionsPosted, c.InvalidDoorbellWrites, c.ShadowRereadHits, c.InternalErrors,
+                host.MmioDoorbellWrites, host.Sleeps, host.Server.Statistics.ToString(), host.Server.RamMapper.ActiveMappings);
+            return Collect("ShadowIo (x-pci-proxy-dev)", jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with { Controller = observation };
+        }
+    }
+
+    public async Task<PeerResult> RunQemuNvmeAsync(CancellationToken cancellationToken)
+    {
+        var jobs = Select(FioJob.Measured);
+        string trace = Path.Combine(Path.GetTempPath(), $"shadowio-qemu-nvme-{Guid.NewGuid():N}.log");
+        try
+        {
+            using var counter = new TraceLineCounter(trace);
+            var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+            var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: false),
+                [
+                    "-drive", $"driver=null-co,size={RangeMiB}M,read-zeroes=on,if=none,id=n0",
+                    "-device", "nvme,serial=QEMUNVME0001,drive=n0",
+                    // Only the two doorbell events: one log line per MMIO doorbell write.
+                    "-trace", "pci_nvme_mmio_doorbell_sq", "-trace", "pci_nvme_mmio_doorbell_cq", "-D", trace,
+                ],
+                [], line => Mark(line, marks, counter.Count));
+            var stopwatch = Stopwatch.StartNew();
+            string output = await Boot(request, cancellationToken);
+            stopwatch.Stop();
+            return Collect("QEMU -device nvme (null-co)", jobs, output, marks, stopwatch.Elapsed, dataChecks: false);
+        }
+        finally
+        {
+            File.Delete(trace);
+        }
+    }
+
+    private GuestBootRequest Request(string script, IReadOnlyList<string> qemuArgs, IReadOnlyList<int> fds, Action<string> console) =>
+        new(script,
+            new Dictionary<string, string> { [NvmeModuleListPath] = GuestScript.WithNvmeParameters(NvmeModuleList) },
+            qemuArgs, GuestScript.KernelArgs, fds,
+            line =>
+            {
+                console(line);
+                Log?.Invoke(line);
+            },
+            GuestMemoryMiB, BootTimeout);
+
+    /// <summary>Reads the doorbell counter when the console shows a job starting or ending.</summary>
+    private static void Mark(string line, ConcurrentDictionary<string, long> marks, Func<long> counter)
+    {
+        line = line.Trim();
+        if (line.StartsWith(GuestScript.JobBeginPrefix, StringComparison.Ordinal) || line.StartsWith(GuestScript.JobEndPrefix, StringComparison.Ordinal))
+            marks[line] = counter();
+    }
+
+    private static PeerResult Collect(string peer, IReadOnlyList<FioJob> jobs, string output, ConcurrentDictionary<string, long> marks, TimeSpan elapsed, bool dataChecks)
+    {
+        var parts = GuestScript.Split(output);
+        var results = new List<JobResult>();
+        foreach (var job in jobs)
+        {
+            string text = parts.GetValueOrDefault(job.Name, "");
+            var fio = FioResult.Parse(job.Name, text, job.Write && !job.Verify);
+            long begin = marks.GetValueOrDefault(GuestScript.JobBeginPrefix + job.Name);
+            long end = marks.GetValueOrDefault(GuestScript.JobEndPrefix + job.Name, begin);
+            results.Add(new JobResult(job, fio, GuestScript.ExitCode(text, job.Name), Math.Max(0, end - begin)));
+        }
+        var identify = IdentifyReport.Parse(parts.GetValueOrDefault("id-ctrl", ""), parts.GetValueOrDefault("id-ns", ""));
+        bool? roundTrip = dataChecks ? parts.GetValueOrDefault("roundtrip", "").Contains(GuestScript.RoundTripOk, StringComparison.Ordinal) : null;
+        return new PeerResult(peer, results, identify, roundTrip, output, elapsed);
+    }
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using ShadowIo.Qemu;
+using ShadowIo.Qemu.Doorbells;
+using ShadowIo.Qemu.Pci;
+
+namespace ShadowIo.Samples.Nvme.Linux;
+
+/// <summary>
+/// The sample NVMe controller served to QEMU through <c>x-pci-proxy-dev</c>: BAR0 (32-bit, the
+/// controller's register block), I/O queue doorbells trapped into a shadow page with eventfds,
+/// and a controller thread that polls while the guest is busy and sleeps on the eventfds when
+/// it is idle.
+/// </summary>
+/// <remarks>
+/// <para>Admin doorbells stay on MMIO dispatch (Linux never shadows queue 0), so admin commands
+/// run synchronously on the server thread while the proxy's vCPU waits for the RET.</para>
+/// <para>Polling keeps EventIdx one behind the tail (<see cref="NvmeController.IsPolling"/>), so
+/// a Linux guest using Doorbell Buffer Config does not ring at all while the thread spins. Before
+/// sleeping the thread turns polling off and polls once more: the controller then writes
+/// EventIdx = tail, and the next submission rings (one trapped write) and wakes it — the
+/// race-free hand-over QEMU and SPDK use.</para>
+/// </remarks>
+internal sealed class NvmeProxyHost : IDisposable
+{
+    /// <summary>PCI identity: NVMe class 01:08:02; vendor as in Identify (0x1B36), a device id of our own.</summary>
+    public static readonly PciIdentity Identity = new(0x1b36, 0x5349, 0x010802, RevisionId: 1, SubsystemVendorId: 0x1b36, SubsystemId: 0x5349);
+
+    private readonly Thread _thread;
+    private readonly TimeSpan _spin;
+    private volatile bool _stopping;
+    private Exception? _threadFailure;
+    private long _sleeps;
+
+    /// <param name="socketFd">The remote end of the socketpair whose other end QEMU inherits.</param>
+    /// <param name="spin">How long the controller thread keeps polling after the last work before it sleeps.</param>
+    public NvmeProxyHost(int socketFd, INamespaceStorage storage, TimeSpan spin, Action<string>? log = null)
+    {
+        var memory = new GuestMemory();
+        Controller = new NvmeController(memory, storage);
+        Doorbells = TrapDoorbells.Create(NvmeController.DoorbellTable, static e => e.Element != 0);
+        Controller.DoorbellSource = Doorbells.Shadow;
+        Controller.DoorbellBufferConfigured = pages => DoorbellBuffer = FirstDoorbellBuffer ??= pages;
+        Controller.DoorbellBufferReleased = () => DoorbellBuffer = null;
+        var bar0 = new PciBar(0, PciBarKind.Memory32, NvmeRegisters.BlockSize, Controller, Doorbells);
+        Server = new QemuProxyServer(socketFd, new PciFunction(Identity, [bar0], Controller.Registers.ResetRegisters), log, memory);
+        Controller.InterruptRequested = _ => Server.Interrupt.Pulse();
+        _spin = spin;
+        Running = Server.Start();
+        _thread = new Thread(DoorbellLoop) { IsBackground = true, Name = "nvme-proxy-doorbells" };
+        _thread.Start();
+    }
+
+    public NvmeController Controller { get; }
+
+    public TrapDoorbells Doorbells { get; }
+
+    public QemuProxyServer Server { get; }
+
+    /// <summary>Completes when QEMU closes the link.</summary>
+    public Task Running { get; }
+
+    /// <summary>The pages the guest named with Doorbell Buffer Config, while in use.</summary>
+    public DoorbellBufferPages? DoorbellBuffer { get; private set; }
+
+    /// <summary>The first Doorbell Buffer Config the guest sent (kept after a reset released it).</summary>
+    public DoorbellBufferPages? FirstDoorbellBuffer { get; private set; }
+
+    /// <summary>Times the controller thread went to sleep on the eventfds.</summary>
+    public long Sleeps => Interlocked.Read(ref _sleeps);
+
+    /// <summary>MMIO doorbell writes that reached the device (I/O doorbells trapped, admin doorbells dispatched).</summary>
+    public long MmioDoorbellWrites => Server.Statistics.DoorbellWrites;
+
+    /// <summary>Throws when the controller thread died or the controller caught one of its own bugs.</summary>
+    public void CheckHealth()
+    {
+        if (_threadFailure is { } failure)
+            throw new InvalidOperationException($"the controller thread failed: {failure.Message}", failure);
+        if (Controller.Counters.InternalErrors != 0)
+            throw new InvalidOperationException($"the controller caught {Controller.Counters.InternalErrors} internal error(s); last: {Controller.LastInternalError?.Message}");
+    }
+
+    private void DoorbellLoop()
+    {
+        Span<int> fired = stackalloc int[64];
+        try
+        {
+            long lastWork = Stopwatch.GetTimestamp();
+            Controller.IsPolling = true;
+            while (!_stopping)
+            {
+                if (Controller.Poll() > 0)
+                {
+                    lastWork = Stopwatch.GetTimestamp();
+                    continue;
+                }
+                if (Stopwatch.GetElapsedTime(lastWork) < _spin)
+                {
+                    // Two cores host QEMU's vCPUs too: give them the core between looks.
+                    Thread.Yield();
+                    continue;
+                }
+                Controller.IsPolling = false;
+                if (Controller.Poll() == 0)
+                {
+                    Interlocked.Increment(ref _sleeps);
+                    int n = Doorbells.Wait(fired, 100);
+                    for (int i = 0; i < n; i++) Controller.ProcessDoorbell(fired[i]);
+                }
+                Controller.IsPolling = true;
+                lastWork = Stopwatch.GetTimestamp();
+            }
+        }
+        catch (Exception e)
+        {
+            _threadFailure = e;
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        Doorbells.Wake();
+        _thread.Join();
+        Server.Dispose();
+        Controller.Dispose();
+        Doorbells.Dispose();
+    }
+}
