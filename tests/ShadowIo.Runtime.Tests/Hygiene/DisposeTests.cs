@@ -36,11 +36,11 @@ public sealed class DisposeTests
         var bound = new MmioBus();
         bound.Add(DoorbellScenario.BlockGpa, new TestDoorbellBlock(), binding);
         guest.RunToFinish(bound);
-        Assert.True(ProcessResources.Now().OpenFds > before.OpenFds);
+        Assert.True(ProcessResources.Now().KvmFds > before.KvmFds);
         binding.Dispose();
         events.Dispose();
 
-        Assert.Equal(before.OpenFds, ProcessResources.Now().OpenFds);
+        Assert.Equal(before.KvmFds, ProcessResources.Now().KvmFds);
         Assert.Equal(before.KvmAndShadowMappings, ProcessResources.Now().KvmAndShadowMappings);
         Assert.Equal(0, binding.AssignedIoEventFds);
         // With every ioeventfd deassigned, each doorbell write exits to userspace and reaches the device.
@@ -52,5 +52,28 @@ public sealed class DisposeTests
         Assert.Equal(writes.Length, device.DispatchedDoorbells.Count);
         // A disposed binding claims nothing (a VMM that forgot to unmap it would dispatch to the device).
         Assert.False(binding.TryHandleMmioWrite(DoorbellScenario.BlockGpa + 0x1000, 4, 1));
+    }
+
+    [Fact]
+    public void A_binding_that_fails_half_way_undoes_what_it_registered()
+    {
+        RequireKvm.Present();
+        using var kvm = ShadowIo.Kvm.KvmSystem.Open();
+        using var vm = kvm.CreateVm();
+        using var first = DoorbellBinding.Create(vm, DoorbellScenario.Table, DoorbellScenario.BlockGpa, DoorbellBindingMode.GuestShadow);
+        int assigned = first.AssignedIoEventFds;
+        // Same block, same address: KVM refuses the first duplicate ioeventfd (EEXIST). Fail once
+        // before counting: the runtime opens its own assemblies lazily on a first exception.
+        Func<DoorbellBinding> duplicate = () => DoorbellBinding.Create(vm, DoorbellScenario.Table, DoorbellScenario.BlockGpa, DoorbellBindingMode.GuestShadow);
+        Assert.Throws<ShadowIo.Kvm.KvmException>(duplicate);
+        var before = ProcessResources.Now();
+
+        var error = Assert.Throws<ShadowIo.Kvm.KvmException>(duplicate);
+
+        Assert.Equal(ShadowIo.Kvm.KvmError.AlreadyExists, error.Error);
+        Assert.Equal(before.KvmFds, ProcessResources.Now().KvmFds);
+        Assert.Equal(before.KvmAndShadowMappings, ProcessResources.Now().KvmAndShadowMappings);
+        Assert.Equal(assigned, first.AssignedIoEventFds);
+        Assert.True(assigned > 0);
     }
 }

@@ -3,19 +3,25 @@ using System.Globalization;
 namespace ShadowIo.Runtime.Tests.Support;
 
 /// <summary>What this process holds right now: open fds and mapped memory, from /proc/self.</summary>
-public readonly record struct ProcessResources(int OpenFds, long MappedBytes, int KvmAndShadowMappings)
+/// <param name="OpenFds">Every open fd (the test runner's own pipes and sockets included).</param>
+/// <param name="KvmFds">Fds of the kinds the runtime opens: /dev/kvm, KVM VM/vCPU, eventfd, epoll, shadow memfd.</param>
+public readonly record struct ProcessResources(int OpenFds, int KvmFds, long MappedBytes, int KvmAndShadowMappings)
 {
+    private static readonly string[] RuntimeFdKinds = ["/dev/kvm", "anon_inode:kvm", "anon_inode:[eventfd]", "anon_inode:[eventpoll]", "/memfd:shadowio"];
+
     public static ProcessResources Now()
     {
-        int fds = Directory.GetFileSystemEntries("/proc/self/fd").Length;
+        var links = Directory.GetFileSystemEntries("/proc/self/fd").Select(f => new FileInfo(f).LinkTarget ?? "").ToArray();
+        int fds = links.Length;
+        int kvmFds = links.Count(target => RuntimeFdKinds.Any(kind => target.StartsWith(kind, StringComparison.Ordinal)));
         // statm field 1: total program size in pages (every mapping, reserved or not).
         long pages = long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[0], CultureInfo.InvariantCulture);
         int ours = File.ReadLines("/proc/self/maps").Count(l =>
             l.Contains("kvm", StringComparison.Ordinal) || l.Contains("shadowio", StringComparison.Ordinal));
-        return new ProcessResources(fds, pages * Environment.SystemPageSize, ours);
+        return new ProcessResources(fds, kvmFds, pages * Environment.SystemPageSize, ours);
     }
 
-    public override string ToString() => $"{OpenFds} fds, {MappedBytes >> 20} MiB mapped, {KvmAndShadowMappings} KVM/shadow mappings";
+    public override string ToString() => $"{OpenFds} fds ({KvmFds} KVM/eventfd/epoll/memfd), {MappedBytes >> 20} MiB mapped, {KvmAndShadowMappings} KVM/shadow mappings";
 }
 
 /// <summary>Tests that count the process's fds and mappings must not run beside tests that open them.</summary>
