@@ -18,13 +18,13 @@ internal sealed class ControllerHost : IDisposable
 {
     private readonly DoorbellEvents _events = new();
     private readonly Thread _thread;
-    private readonly bool _polling;
     private readonly long _spinTicks;
+    private readonly long _pollIdleTicks;
     private volatile bool _stopping;
     private Exception? _threadFailure;
 
     /// <exception cref="Kvm.KvmException">The mode needs a kernel feature this kernel lacks.</exception>
-    public ControllerHost(TestGuest guest, INamespaceStorage storage, ulong bar, DoorbellBindingMode bindingMode, bool polling, TimeSpan eventSpin)
+    public ControllerHost(TestGuest guest, INamespaceStorage storage, ulong bar, DoorbellBindingMode bindingMode, bool polling, TimeSpan eventSpin, TimeSpan pollIdle)
     {
         Controller = new NvmeController(guest.Memory, storage);
         try
@@ -48,8 +48,8 @@ internal sealed class ControllerHost : IDisposable
         Bus.Add(bar, NvmeRegisters.BlockSize, Controller, Binding);
         _events.Add(Binding);
 
-        _polling = polling;
         _spinTicks = (long)(eventSpin.TotalSeconds * Stopwatch.Frequency);
+        _pollIdleTicks = (long)(pollIdle.TotalSeconds * Stopwatch.Frequency);
         Controller.IsPolling = polling;
         _thread = new Thread(polling ? PollLoop : EventLoop) { IsBackground = true, Name = polling ? "nvme-poll" : "nvme-doorbells" };
         _thread.Start();
@@ -63,6 +63,9 @@ internal sealed class ControllerHost : IDisposable
 
     /// <summary>Doorbell events the controller thread received (eventfd signals, coalesced).</summary>
     public long DoorbellEvents { get; private set; }
+
+    /// <summary>EventIdx mode: how often the polling thread went idle and slept until a doorbell.</summary>
+    public long Sleeps { get; private set; }
 
     /// <summary>Throws when the controller thread died or the controller caught one of its own bugs.</summary>
     public void CheckHealth()
@@ -103,16 +106,38 @@ internal sealed class ControllerHost : IDisposable
     }
 
     /// <summary>
-    /// EventIdx mode: the controller polls the shadow tails and heads continuously and keeps
-    /// EventIdx behind them, so a guest following Linux's rule does not need to ring.
+    /// EventIdx mode: while the guest keeps it busy the controller polls the shadow tails and
+    /// heads and keeps EventIdx behind them, so a guest following Linux's rule never rings.
+    /// After <see cref="_pollIdleTicks"/> without work it arms EventIdx at the tail (the guest's
+    /// next submission then rings: an ioeventfd, no exit), looks once more for work that raced
+    /// with the arming, and sleeps in epoll until that ring: SPDK's interrupt-mode handshake.
     /// </summary>
     private void PollLoop()
     {
+        Span<DoorbellEvent> fired = stackalloc DoorbellEvent[64];
         try
         {
+            long lastWork = Stopwatch.GetTimestamp();
             while (!_stopping)
             {
-                if (Controller.Poll() == 0) Thread.SpinWait(16);
+                if (Controller.Poll() > 0)
+                {
+                    lastWork = Stopwatch.GetTimestamp();
+                    continue;
+                }
+                if (Stopwatch.GetTimestamp() - lastWork < _pollIdleTicks)
+                {
+                    Thread.SpinWait(16);
+                    continue;
+                }
+                Controller.IsPolling = false;
+                if (Controller.Poll() == 0)
+                {
+                    Sleeps++;
+                    DoorbellEvents += _events.Wait(fired, -1);
+                }
+                Controller.IsPolling = true;
+                lastWork = Stopwatch.GetTimestamp();
             }
         }
         catch (Exception e)
@@ -124,7 +149,7 @@ internal sealed class ControllerHost : IDisposable
     public void Dispose()
     {
         _stopping = true;
-        if (!_polling) _events.Wake();
+        _events.Wake();
         _thread.Join();
         _events.Dispose();
         // The controller first: its reset still writes doorbell rows into the binding's page.

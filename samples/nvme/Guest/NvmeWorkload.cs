@@ -47,7 +47,7 @@ internal sealed partial class NvmeWorkload : IDisposable
             _storage = settings.BackingFile is null ? new MemoryNamespaceStorage(bytes) : FileNamespaceStorage.Open(settings.BackingFile);
             try
             {
-                _host = new ControllerHost(_guest, _storage, Bar, BindingMode(mode), polling: mode == WorkloadMode.EventIdx, settings.EventSpin);
+                _host = new ControllerHost(_guest, _storage, Bar, BindingMode(mode), polling: mode == WorkloadMode.EventIdx, settings.EventSpin, settings.PollIdle);
             }
             catch
             {

@@ -18,6 +18,12 @@ internal sealed record WorkloadSettings
     /// </summary>
     public TimeSpan EventSpin { get; init; } = TimeSpan.FromMicroseconds(50);
 
+    /// <summary>
+    /// EventIdx mode: how long the polling controller thread finds no work before it arms
+    /// EventIdx and sleeps until the guest rings (the harness stages data between phases).
+    /// </summary>
+    public TimeSpan PollIdle { get; init; } = TimeSpan.FromMilliseconds(1);
+
     /// <summary>A file backing the namespace, or null for memory.</summary>
     public string? BackingFile { get; init; }
 

@@ -40,7 +40,8 @@ public sealed class WorkloadModeTests
     [Fact]
     public void EventIdx_lets_the_guest_skip_nearly_every_doorbell_and_nothing_exits()
     {
-        var result = Run(WorkloadMode.EventIdx);
+        // A controller that never stops polling: only the protocol decides when the guest rings.
+        var result = Run(WorkloadMode.EventIdx, Settings with { PollIdle = TimeSpan.FromMinutes(10) });
 
         AssertVerified(result);
         Assert.Equal(0, result.UserspaceExits);
@@ -48,6 +49,18 @@ public sealed class WorkloadModeTests
         Assert.True(result.SuppressedDoorbells > result.DoorbellWrites * 10,
             $"expected the EventIdx rule to suppress most doorbells: {result.SuppressedDoorbells} suppressed, {result.DoorbellWrites} rung.");
         Assert.True(result.DoorbellWrites < result.Ios / 10, $"{result.DoorbellWrites} doorbell writes for {result.Ios} I/Os.");
+    }
+
+    [Fact]
+    public void EventIdx_with_a_controller_that_sleeps_whenever_idle_still_moves_every_block_without_exits()
+    {
+        // Idle after every command: the controller arms EventIdx and sleeps, so the guest's next
+        // submission must ring (an ioeventfd) to wake it. Data and exits must not care.
+        var result = Run(WorkloadMode.EventIdx, Settings with { PollIdle = TimeSpan.Zero });
+
+        AssertVerified(result);
+        Assert.Equal(0, result.UserspaceExits);
+        Assert.True(result.DoorbellWrites > 0, "a sleeping controller is woken by the guest's doorbell");
     }
 
     [Fact]
