@@ -14,6 +14,10 @@ public sealed class GeneratorRobustnessTests
     /// <summary>Inputs tried per property (reported in the generator's note to the lead).</summary>
     public const int MalformedInputs = 400;
     public const int WellFormedInputs = 150;
+    public const int DispatchInputs = 40;
+
+    /// <summary>Sizes KVM delivers, plus sizes it never does (dispatch must treat them as undefined).</summary>
+    private static readonly int[] s_accessSizes = [1, 2, 3, 4, 8, 16];
 
     private static readonly Gen<ulong> s_anyOffset = Gen.OneOf<ulong>(
         Gen.Int[0, 0x3000].Select(i => (ulong)i),
@@ -88,6 +92,37 @@ public sealed class GeneratorRobustnessTests
             Assert.Empty(run.Errors);
         }, iter: WellFormedInputs, threads: 1, print: spec => spec.ToSource());
         Assert.Equal(WellFormedInputs, tried);
+    }
+
+    [Fact]
+    public void Dispatch_of_random_blocks_never_throws_and_read_write_registers_read_back()
+    {
+        int tried = 0;
+        WellFormed().Sample(spec =>
+        {
+            Interlocked.Increment(ref tried);
+            GeneratorRun run = GeneratorHarness.Run(spec.ToSource());
+            using var loaded = LoadedBlock.Load(run.Output);
+            IMmioDevice device = loaded.Create("Block");
+            foreach (int size in s_accessSizes)
+            {
+                for (ulong offset = 0; offset < 0x1100; offset++)
+                {
+                    device.WriteMmio(offset, size, 0xA5A5_5A5A_F00D_CAFE ^ offset);
+                    _ = device.ReadMmio(offset, size);
+                }
+            }
+
+            for (int i = 0; i < spec.Registers.Length; i++)
+            {
+                RegisterSpec register = spec.Registers[i];
+                if (register.Access != 0 || register.Fields.Length != 0) continue;
+                ulong value = 0x0123_4567_89AB_CDEF & (register.Width == 8 ? ulong.MaxValue : (1UL << (register.Width * 8)) - 1);
+                device.WriteMmio(register.Offset, register.Width, value);
+                Assert.Equal(value, device.ReadMmio(register.Offset, register.Width));
+            }
+        }, iter: DispatchInputs, threads: 1, print: spec => spec.ToSource());
+        Assert.Equal(DispatchInputs, tried);
     }
 
     private static void AssertNeverThrew(GeneratorRun run)
