@@ -9,5 +9,7 @@ internal static class Verbs
     {
         // RUNTIME: ns per guest doorbell write in trap, ioeventfd and guest-store modes (the seed's demo).
         yield return DoorbellsCommand.Create();
+        // NVME-CONTROLLER: the hostile-host fuzzer over the controller (issue 5).
+        yield return FuzzCommand.Create();
     }
 }
