@@ -121,6 +121,21 @@ public sealed partial class NvmeController
     }
 
     /// <summary>
+    /// Polling ends: EventIdx = tail again (tail − 1 would keep a Linux guest from ever ringing),
+    /// then one last look for work published while EventIdx still said "don't ring".
+    /// </summary>
+    private void StopPolling()
+    {
+        if (!IsDoorbellBufferActive || !IsReady) return;
+        foreach (var sq in _submissionQueues)
+        {
+            if (sq is not null && sq.Id != 0) WriteSqEventIdx(sq);
+        }
+        Interlocked.MemoryBarrier();
+        PollQueues();
+    }
+
+    /// <summary>
     /// EventIdx for an SQ: QEMU's rule (EventIdx = tail we have seen) makes a Linux guest ring
     /// once when it adds work after we caught up. A polling controller writes tail − 1 instead,
     /// which Linux's test <c>(u16)(new − ei − 1) &lt; (u16)(new − old)</c> never passes.

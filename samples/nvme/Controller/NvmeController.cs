@@ -53,6 +53,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
     private NvmeRegisters.DoorbellReader _sourceReader;
     private bool _shutDown;
     private bool _disposed;
+    private volatile bool _isPolling;
 
     /// <param name="memory">Guest RAM: the only memory the controller reads or writes for the guest.</param>
     /// <param name="storage">The namespace's backing store (owned by the caller).</param>
@@ -115,7 +116,25 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
     /// Set while a thread calls <see cref="Poll"/> continuously: EventIdx is then written so that a
     /// guest following Linux's rule never needs to ring an I/O doorbell.
     /// </summary>
-    public bool IsPolling { get; set; }
+    public bool IsPolling
+    {
+        get => _isPolling;
+        set
+        {
+            lock (_gate)
+            {
+                if (_isPolling == value || _disposed) return;
+                _isPolling = value;
+                try
+                {
+                    if (!value) StopPolling();
+                }
+                catch (Exception e) when (RecordInternalError(e))
+                {
+                }
+            }
+        }
+    }
 
     /// <summary>Raised (under the controller lock) when the guest's Doorbell Buffer Config is accepted.</summary>
     public Action<DoorbellBufferPages>? DoorbellBufferConfigured { get; set; }

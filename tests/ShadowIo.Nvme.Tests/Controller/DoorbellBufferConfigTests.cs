@@ -177,4 +177,26 @@ public sealed class DoorbellBufferConfigTests : IDisposable
         Assert.True(_host.Controller.Counters.ShadowRereadHits >= 1);
         Assert.Equal(2u, pages.EventIdx.ReadUInt32(8));
     }
+
+    [Fact]
+    public void When_polling_stops_event_idx_again_asks_the_guest_to_ring()
+    {
+        Assert.Equal(NvmeStatus.Success, _host.AdminCommand(Commands.DoorbellBufferConfig(ShadowPage, EventIdxPage)).Status);
+        var pages = _configured[0];
+        var io = _host.CreateIoQueuePair(1, entries: 64);
+        _host.Controller.IsPolling = true;
+        int old = io.SqTail;
+        _host.Submit(io, Commands.Io(IoOpcode.Read, 0, 1, Data));
+        LinuxRing(io, pages.Shadow, pages.EventIdx, old);
+        _host.Controller.Poll();
+        Assert.Single(_host.ReapAll(io));
+        Assert.Equal((uint)(io.SqTail - 1), pages.EventIdx.ReadUInt32(8));
+
+        _host.Controller.IsPolling = false;
+        Assert.Equal((uint)io.SqTail, pages.EventIdx.ReadUInt32(8));
+        old = io.SqTail;
+        _host.Submit(io, Commands.Io(IoOpcode.Read, 0, 1, Data));
+        Assert.True(LinuxRing(io, pages.Shadow, pages.EventIdx, old)); // the guest rings again
+        Assert.Single(_host.ReapAll(io));
+    }
 }

@@ -91,6 +91,7 @@ internal sealed partial class FuzzEpisode : IDisposable
             case < 75: ResetMidIo(); break;
             case < 80: Guard(() => _controller.Poll()); break;
             case < 85: Guard(() => _controller.ProcessDoorbell(_r.Next(-2, 2 * NvmeRegisters.QueueCount + 2))); break;
+            case < 88: Guard(() => _controller.IsPolling = !_controller.IsPolling); break;
             default: RingCompletionHeads(force: true); break;
         }
     }
