@@ -49,4 +49,14 @@ public sealed class ProgramRunTests
         var row = Assert.Single(outcome.StandardOutput.Split('\n'), line => line.Contains("eventidx", StringComparison.Ordinal) && line.Contains('│'));
         Assert.Contains(" yes ", row, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Help_lists_the_options_and_the_doorbells_and_fuzz_verbs()
+    {
+        var outcome = DemoProgram.Run("--help");
+
+        Assert.Equal(0, outcome.ExitCode);
+        foreach (var word in (string[])["--backing-file", "--blocks", "--queue-depth", "--mode", "--json", "doorbells", "fuzz"])
+            Assert.Contains(word, outcome.StandardOutput, StringComparison.Ordinal);
+    }
 }
