@@ -56,7 +56,7 @@ public sealed partial class NvmeController
                 return;
             }
             uint head = ReadCqHead(qid);
-            if (head >= (uint)cq.Size)
+            if (!IsValidHead(cq, head))
             {
                 ReportInvalidDoorbell(qid, AsyncErrorInfo.InvalidDoorbellWriteValue);
                 return;
@@ -73,7 +73,7 @@ public sealed partial class NvmeController
         {
             if (cq is null) continue;
             uint head = ReadCqHead(cq.Id);
-            if (head < (uint)cq.Size) cq.Head = (int)head;
+            if (IsValidHead(cq, head)) cq.Head = (int)head;
         }
         foreach (var sq in _submissionQueues)
         {
@@ -165,7 +165,20 @@ public sealed partial class NvmeController
     private void RefreshHead(CompletionQueue cq)
     {
         uint head = ReadCqHead(cq.Id);
-        if (head < (uint)cq.Size) cq.Head = (int)head;
+        if (IsValidHead(cq, head)) cq.Head = (int)head;
+    }
+
+    /// <summary>
+    /// A CQ head may only move over entries the controller has posted: a value outside the queue,
+    /// or one that would consume entries not yet posted ("remove an entry from an empty CQ"), is an
+    /// Invalid Doorbell Write Value (base spec, Asynchronous Event Information – Error Status).
+    /// </summary>
+    private static bool IsValidHead(CompletionQueue cq, uint head)
+    {
+        if (head >= (uint)cq.Size) return false;
+        int consumed = ((int)head - cq.Head + cq.Size) % cq.Size;
+        int posted = (cq.Tail - cq.Head + cq.Size) % cq.Size;
+        return consumed <= posted;
     }
 
     /// <summary>A CQ's head moved: work that waited for room can go on.</summary>

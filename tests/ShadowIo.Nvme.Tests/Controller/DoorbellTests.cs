@@ -42,6 +42,22 @@ public sealed class DoorbellTests : IDisposable
     }
 
     [Fact]
+    public void A_completion_head_past_the_posted_entries_is_an_invalid_value()
+    {
+        var io = _host.CreateIoQueuePair(1, entries: 8);
+        PostAsyncEventRequest();
+        _host.RingSq(_host.Admin);
+        _host.Submit(io, Commands.Io(IoOpcode.Read, 0, 1, Data));
+        _host.RingSq(io);
+        Assert.Single(_host.ReapAll(io));
+        _host.Write32(0x100C, 3); // one entry posted: head 1 is fine, 3 would consume unposted ones
+        var c = Assert.Single(_host.ReapAll(_host.Admin));
+        Assert.Equal((byte)AsyncErrorInfo.InvalidDoorbellWriteValue, AsyncEvent.Parse(c.Result).Info);
+        _host.Write32(0x100C, 1);
+        Assert.Equal(1, _host.Controller.Counters.InvalidDoorbellWrites);
+    }
+
+    [Fact]
     public void An_event_without_a_waiting_request_is_kept_until_one_arrives_and_not_duplicated()
     {
         _host.Write32(0x1008, 3);
