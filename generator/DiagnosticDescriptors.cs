@@ -151,6 +151,12 @@ public static class DiagnosticDescriptors
         "'{0}' has access value {1}, which is not a member of {2}",
         "Use a member of RegisterAccess or FieldAccess; a cast integer has no defined MMIO behaviour.");
 
+    public static readonly DiagnosticDescriptor AttributeWithoutEffect = Create(
+        "SHIO024",
+        "Register-map attribute outside a register block",
+        "[{0}] on '{1}' has no effect: {2}",
+        "[Register] and the doorbell attributes only count inside a class marked [RegisterBlock], and [Field] only on a property marked [Register]; elsewhere nothing is generated for them.");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, string help) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
             description: help, helpLinkUri: HelpLinkBase + id.ToLowerInvariant());

@@ -45,7 +45,7 @@ public sealed partial class RegisterBlockGenerator
                 diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.BlockNotPartial, blockLocation, type.Name));
             }
 
-            List<RegisterDeclaration> registers = ReadRegisters(type, ref bindable, cancellationToken);
+            List<RegisterDeclaration> registers = ReadRegisters(type, diagnostics, ref bindable, cancellationToken);
             List<DoorbellDeclaration> doorbells = ReadDoorbells(type, ref bindable, cancellationToken);
 
             LayoutChecks.CheckRegisters(blockSize, registers, diagnostics);
@@ -65,7 +65,7 @@ public sealed partial class RegisterBlockGenerator
             return new ParseResult(model, diagnostics.ToImmutableArray());
         }
 
-        private static List<RegisterDeclaration> ReadRegisters(INamedTypeSymbol type, ref bool bindable, CancellationToken cancellationToken)
+        private static List<RegisterDeclaration> ReadRegisters(INamedTypeSymbol type, List<Diagnostic> diagnostics, ref bool bindable, CancellationToken cancellationToken)
         {
             var registers = new List<RegisterDeclaration>();
             foreach (ISymbol member in type.GetMembers())
@@ -76,7 +76,17 @@ public sealed partial class RegisterBlockGenerator
                 // Skip the implementing part once generated; its definition part carries the attributes.
                 if (property.PartialDefinitionPart is not null) continue;
                 AttributeData? attribute = property.GetAttributes().FirstOrDefault(static a => IsAttribute(a, KnownAttributes.Register));
-                if (attribute is null) continue;
+                if (attribute is null)
+                {
+                    // A [Field] without [Register] would silently do nothing.
+                    foreach (AttributeData stray in property.GetAttributes().Where(static a => IsAttribute(a, KnownAttributes.Field)))
+                    {
+                        diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.AttributeWithoutEffect,
+                            LocationOf(stray, property, cancellationToken), "Field", property.Name, "the property has no [Register]"));
+                    }
+
+                    continue;
+                }
                 if (!TryGetArgument(attribute, 0, out ulong offset) || !TryGetArgument(attribute, 1, out int width))
                 {
                     bindable = false;

@@ -236,6 +236,24 @@ public sealed class BlockDiagnosticTests
         """);
 
     [Fact]
+    public Task SHIO024_attributes_outside_a_register_block() => VerifyAsync("""
+        using ShadowIo;
+        [{|SHIO024:Doorbell("tail", 0x0, 4)|}]
+        public partial class NotABlock
+        {
+            [{|SHIO024:Register(0x0, 4)|}]
+            public uint Status { get; set; }
+        }
+
+        [RegisterBlock("block", 0x100)]
+        public partial class Block
+        {
+            [{|SHIO024:Field("EN", 0, 1)|}]
+            public uint Plain { get; set; }
+        }
+        """);
+
+    [Fact]
     public Task Valid_block_has_no_diagnostics() => Infrastructure.AnalyzerVerifier.VerifyValidAsync("""
         using ShadowIo;
         [RegisterBlock("block", 0x2000)]
