@@ -142,8 +142,10 @@ public sealed partial class NvmeController
     /// </summary>
     private void WriteSqEventIdx(SubmissionQueue sq)
     {
-        int value = IsPolling ? sq.Tail - 1 : sq.Tail;
-        _eventIdx.WriteUInt32(SqShadowOffset(sq.Id), (ushort)value);
+        int value = (ushort)(IsPolling ? sq.Tail - 1 : sq.Tail);
+        if (value == sq.PublishedEventIdx) return; // A polling thread would otherwise store on every pass.
+        sq.PublishedEventIdx = value;
+        _eventIdx.WriteUInt32(SqShadowOffset(sq.Id), (uint)value);
     }
 
     /// <summary>
@@ -279,6 +281,7 @@ public sealed partial class NvmeController
             {
                 _guestShadow.WriteUInt32(SqShadowOffset(qid), (uint)sq.Tail);
                 _eventIdx.WriteUInt32(SqShadowOffset(qid), (uint)sq.Tail);
+                sq.PublishedEventIdx = sq.Tail;
             }
             if (_completionQueues[qid] is { } cq)
             {

@@ -36,7 +36,7 @@ public sealed partial class NvmeController
         var status = CheckQueueMemory(command.Prp1, contiguous, (ulong)size * SubmissionEntry.Size, Registers.CcIosqes, RequiredIosqes);
         if (status != NvmeStatus.Success) return status;
 
-        _submissionQueues[qid] = new SubmissionQueue((ushort)qid, command.Prp1, size, cq);
+        _submissionQueues[qid] = new SubmissionQueue((ushort)qid, command.Prp1, size, cq) { PublishedEventIdx = IsDoorbellBufferActive ? 0 : -1 };
         cq.SubmissionQueueCount++;
         PrepareDoorbells(qid, SqShadowOffset(qid));
         return CommandOutcome.Success;

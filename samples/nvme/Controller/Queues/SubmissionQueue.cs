@@ -16,6 +16,9 @@ internal sealed class SubmissionQueue(ushort id, ulong baseAddress, int size, Co
     /// <summary>Last valid tail the host reported.</summary>
     public int Tail { get; set; }
 
+    /// <summary>Last EventIdx written for this queue (−1: none yet), so polling does not rewrite an unchanged value.</summary>
+    public int PublishedEventIdx { get; set; } = -1;
+
     public bool IsEmpty => Head == Tail;
 
     public ulong HeadAddress => BaseAddress + (ulong)Head * SubmissionEntry.Size;
