@@ -42,7 +42,7 @@ internal sealed class NvmeProxyHost : IDisposable
         Controller.DoorbellBufferConfigured = pages => DoorbellBuffer = FirstDoorbellBuffer ??= pages;
         Controller.DoorbellBufferReleased = () => DoorbellBuffer = null;
         var bar0 = new PciBar(0, PciBarKind.Memory32, NvmeRegisters.BlockSize, Controller, Doorbells);
-        Server = new QemuProxyServer(socketFd, new PciFunction(Identity, [bar0], Controller.Registers.ResetRegisters), log, memory);
+        Server = new QemuProxyServer(socketFd, new PciFunction(Identity, [bar0], ResetController), log, memory);
         Controller.InterruptRequested = _ => Server.Interrupt.Pulse();
         _spin = spin;
         Running = Server.Start();
@@ -78,6 +78,16 @@ internal sealed class NvmeProxyHost : IDisposable
             throw new InvalidOperationException($"the controller thread failed: {failure.Message}", failure);
         if (Controller.Counters.InternalErrors != 0)
             throw new InvalidOperationException($"the controller caught {Controller.Counters.InternalErrors} internal error(s); last: {Controller.LastInternalError?.Message}");
+    }
+
+    /// <summary>
+    /// DEVICE_RESET (system reset): clear CC.EN as a host would, which tears down the queues and
+    /// leaves guest-shadow mode, then return every register to its reset value.
+    /// </summary>
+    private void ResetController()
+    {
+        Controller.WriteMmio(NvmeRegisters.CcOffset, 4, 0);
+        Controller.Registers.ResetRegisters();
     }
 
     private void DoorbellLoop()
