@@ -258,6 +258,42 @@ public sealed partial class NvmeController
         }
     }
 
+    /// <summary>
+    /// Re-derives the guest's dbbuf pages from the current memory map at every entry point, so a
+    /// map change (QEMU re-sends its regions; a region is unmapped and mapped elsewhere) never
+    /// leaves the controller holding a stale host pointer. Pages that are no longer RAM end
+    /// guest-shadow mode; pages that moved in host memory are handed to the host again.
+    /// </summary>
+    private void RevalidateGuestPages()
+    {
+        if (!IsDoorbellBufferActive) return;
+        if (_memory.TryGetShadowRegion(_activePages.ShadowAddress, PrpList.PageSize, out var shadow)
+            && _memory.TryGetShadowRegion(_activePages.EventIdxAddress, PrpList.PageSize, out var eventIdx))
+        {
+            if (shadow.Address == _guestShadow.Address && eventIdx.Address == _eventIdx.Address) return;
+            _activePages = _activePages with { Shadow = shadow, EventIdx = eventIdx };
+            _guestShadow = shadow;
+            _eventIdx = eventIdx;
+            _guestReader = new NvmeRegisters.DoorbellReader(shadow);
+            InvokeHost(DoorbellBufferReleased);
+            InvokeHost(DoorbellBufferConfigured, _activePages);
+            return;
+        }
+        DeactivateDoorbellBuffer();
+    }
+
+    /// <summary>Ends guest-shadow mode (controller reset, or the pages left guest RAM) and tells the host.</summary>
+    private void DeactivateDoorbellBuffer()
+    {
+        if (!IsDoorbellBufferActive) return;
+        IsDoorbellBufferActive = false;
+        _guestShadow = default;
+        _eventIdx = default;
+        _guestReader = default;
+        _activePages = default;
+        InvokeHost(DoorbellBufferReleased);
+    }
+
     /// <summary>Doorbell Buffer Config accepted: switch I/O queues to the guest's pages.</summary>
     private void ActivateDoorbellBuffer(DoorbellBufferPages pages)
     {

@@ -79,13 +79,7 @@ public sealed partial class NvmeController
         _asyncEvents.Clear();
         _features.Reset();
         _shutDown = false;
-        if (IsDoorbellBufferActive)
-        {
-            IsDoorbellBufferActive = false;
-            _guestShadow = default;
-            _eventIdx = default;
-            InvokeHost(DoorbellBufferReleased);
-        }
+        DeactivateDoorbellBuffer();
         // Doorbell registers reset to 0; stale values must not look like new work to Poll.
         for (int qid = 0; qid < QueueCount; qid++) ZeroSourceRow(qid);
         Registers.Csts = 0;

@@ -127,6 +127,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
                 _isPolling = value;
                 try
                 {
+                    RevalidateGuestPages();
                     if (!value) StopPolling();
                 }
                 catch (Exception e) when (RecordInternalError(e))
@@ -165,7 +166,9 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
         {
             try
             {
-                if (!_disposed) HandleDoorbell(row);
+                if (_disposed) return;
+                RevalidateGuestPages();
+                HandleDoorbell(row);
             }
             catch (Exception e) when (RecordInternalError(e))
             {
@@ -184,7 +187,11 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
             long before = Counters.CommandsFetched;
             try
             {
-                if (!_disposed) PollQueues();
+                if (!_disposed)
+                {
+                    RevalidateGuestPages();
+                    PollQueues();
+                }
             }
             catch (Exception e) when (RecordInternalError(e))
             {
@@ -200,6 +207,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
             try
             {
                 if (_disposed) return;
+                RevalidateGuestPages();
                 StoreMmioDoorbell(row, value);
                 HandleDoorbell(row);
             }
@@ -215,7 +223,9 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
         {
             try
             {
-                if (!_disposed) ApplyConfiguration(previous, value);
+                if (_disposed) return;
+                RevalidateGuestPages();
+                ApplyConfiguration(previous, value);
             }
             catch (Exception e) when (RecordInternalError(e))
             {

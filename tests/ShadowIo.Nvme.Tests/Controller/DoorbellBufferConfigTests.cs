@@ -199,4 +199,36 @@ public sealed class DoorbellBufferConfigTests : IDisposable
         Assert.True(LinuxRing(io, pages.Shadow, pages.EventIdx, old)); // the guest rings again
         Assert.Single(_host.ReapAll(io));
     }
+
+    [Fact]
+    public void A_memory_map_change_never_leaves_the_controller_with_stale_shadow_pages()
+    {
+        // The dbbuf pages live in a second RAM region that the VMM later moves and then removes.
+        const ulong SecondBase = 0x100_0000;
+        using var first = new GuestRam(SecondBase, 0x1_0000);
+        using var moved = new GuestRam(SecondBase, 0x1_0000);
+        var main = _host.Ram.Memory.Regions[0];
+        _host.Ram.Memory.AddRegion(SecondBase, 0x1_0000, first.Memory.Regions[0].HostAddress);
+        Assert.Equal(NvmeStatus.Success, _host.AdminCommand(Commands.DoorbellBufferConfig(SecondBase, SecondBase + 0x1000)).Status);
+        var io = _host.CreateIoQueuePair(1, entries: 16);
+        Assert.Equal(first.Memory.Regions[0].HostAddress, _configured[^1].Shadow.Address);
+
+        // Moved: same guest address, new host mapping. The controller follows and tells the host.
+        _host.Ram.Memory.SetRegions([main, moved.Memory.Regions[0] with { GuestPhysicalAddress = SecondBase }]);
+        _host.Submit(io, Commands.Io(IoOpcode.Read, 0, 1, Data));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(moved.At(SecondBase + 8, 4), (uint)io.SqTail);
+        _host.Write32(0x1008, (uint)io.SqTail);
+        Assert.Single(_host.ReapAll(io));
+        Assert.Equal(moved.Memory.Regions[0].HostAddress, _configured[^1].Shadow.Address);
+        Assert.Equal(1, _released);
+
+        // Removed: guest-shadow mode ends; doorbells fall back to MMIO values.
+        _host.Ram.Memory.SetRegions([main]);
+        _host.Submit(io, Commands.Io(IoOpcode.Read, 0, 1, Data));
+        _host.Write32(0x1008, (uint)io.SqTail);
+        Assert.False(_host.Controller.IsDoorbellBufferActive);
+        Assert.Equal(2, _released);
+        Assert.Single(_host.ReapAll(io));
+        Assert.Equal(0, _host.Controller.Counters.InternalErrors);
+    }
 }
