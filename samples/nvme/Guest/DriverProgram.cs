@@ -26,6 +26,9 @@ internal sealed class DriverProgram
     private const int AqaOffset = 0x24;
     private const int AsqOffset = 0x28;
     private const int AcqOffset = 0x30;
+    private const uint CcEnable = 1u << 0;
+    /// <summary>CC.IOCQES = log2(16) and CC.IOSQES = log2(64): the entry sizes this driver uses.</summary>
+    private const uint CcQueueEntrySizes = 4u << 20 | 6u << 16;
     private const uint CstsReady = 1u << 0;
     private const uint CstsFatal = 1u << 1;
 
@@ -73,8 +76,7 @@ internal sealed class DriverProgram
         _asm.mov(__qword_ptr[rbp + AsqOffset], rax);
         _asm.mov(rax, adminCompletionQueue);
         _asm.mov(__qword_ptr[rbp + AcqOffset], rax);
-        const uint iosqes = 6, iocqes = 4; // log2(64), log2(16)
-        _asm.mov(__dword_ptr[rbp + CcOffset], iocqes << 20 | iosqes << 16 | 1u);
+        _asm.mov(__dword_ptr[rbp + CcOffset], CcQueueEntrySizes | CcEnable);
 
         var poll = _asm.CreateLabel("poll_ready");
         var ready = _asm.CreateLabel("ready");
@@ -92,6 +94,27 @@ internal sealed class DriverProgram
         _asm.Label(ref fatal);
         Fail(GuestFailure.ControllerFatal);
         _asm.Label(ref ready);
+    }
+
+    /// <summary>
+    /// Clears CC.EN and polls CSTS until RDY falls: a controller reset (NVMe 2.0 §3.7.2), which
+    /// deletes every queue and ends Doorbell Buffer Config. The driver must recreate its queues
+    /// (from zeroed memory) after enabling again.
+    /// </summary>
+    public void DisableController(int maxReadyPolls)
+    {
+        _asm.mov(__dword_ptr[rbp + CcOffset], CcQueueEntrySizes);
+        var poll = _asm.CreateLabel("poll_not_ready");
+        var done = _asm.CreateLabel("not_ready");
+        _asm.mov(ecx, maxReadyPolls);
+        _asm.Label(ref poll);
+        _asm.mov(eax, __dword_ptr[rbp + CstsOffset]);
+        _asm.test(eax, CstsReady);
+        _asm.jz(done);
+        _asm.dec(ecx);
+        _asm.jnz(poll);
+        Fail(GuestFailure.ReadyTimeout);
+        _asm.Label(ref done);
     }
 
     /// <summary>Submits and reaps every entry of <paramref name="job"/>.</summary>
@@ -221,6 +244,8 @@ internal sealed class DriverProgram
     /// <summary>Adds the finish marker and encodes the program for <paramref name="codeAddress"/>.</summary>
     public byte[] Assemble(ulong codeAddress)
     {
+        // A step may end on a label of its own (CSTS polled ready); Iced binds one label per instruction.
+        _asm.nop();
         _asm.Label(ref _finish);
         ReadTsc();
         _asm.mov(__qword_ptr[r8 + GuestStatistics.EndTscOffset], rax);

@@ -63,7 +63,7 @@ internal enum GuestFailure
     None = 0,
     /// <summary>No completion arrived before the guest's TSC deadline.</summary>
     CompletionTimeout = 1,
-    /// <summary>CSTS.RDY never rose after CC.EN was set.</summary>
+    /// <summary>CSTS.RDY never rose after CC.EN was set (or never fell after it was cleared).</summary>
     ReadyTimeout = 2,
     /// <summary>CSTS.CFS (controller fatal status) was set while enabling.</summary>
     ControllerFatal = 3,
