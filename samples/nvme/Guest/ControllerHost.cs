@@ -21,7 +21,7 @@ internal sealed class ControllerHost : IDisposable
     private readonly long _spinTicks;
     private readonly long _pollIdleTicks;
     private volatile bool _stopping;
-    private Exception? _threadFailure;
+    private volatile Exception? _threadFailure;
 
     /// <exception cref="Kvm.KvmException">The mode needs a kernel feature this kernel lacks.</exception>
     public ControllerHost(TestGuest guest, INamespaceStorage storage, ulong bar, DoorbellBindingMode bindingMode, bool polling, TimeSpan eventSpin, TimeSpan pollIdle)
