@@ -1,0 +1,101 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace ShadowIo.Generator.Helpers;
+
+/// <summary>
+/// What the generated partial declarations must repeat of the user's: partial-ness, modifiers,
+/// containing types, type parameters, and a unique hint name.
+/// </summary>
+internal static class Declarations
+{
+    public static bool IsPartialAndNotStatic(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        if (type.IsStatic || type.IsRecord || type.TypeKind != TypeKind.Class) return false;
+        for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+        {
+            bool partial = current.DeclaringSyntaxReferences.Length > 0;
+            foreach (SyntaxReference reference in current.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(cancellationToken) is not TypeDeclarationSyntax declaration
+                    || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+                {
+                    partial = false;
+                }
+            }
+
+            if (!partial) return false;
+        }
+
+        return true;
+    }
+
+    public static bool IsPartialPropertyDeclaration(IPropertySymbol property, PropertyDeclarationSyntax? syntax) =>
+        syntax is not null
+        && syntax.Modifiers.Any(SyntaxKind.PartialKeyword)
+        && property.IsPartialDefinition
+        && (property.PartialImplementationPart is null || IsGeneratedByUs(property.PartialImplementationPart))
+        && !property.IsStatic
+        && !property.IsIndexer
+        && property.GetMethod is not null
+        && property.SetMethod is { IsInitOnly: false }
+        && !property.ReturnsByRef
+        && !property.ReturnsByRefReadonly;
+
+    /// <summary>
+    /// The analyzer sees the compilation after generation, where the implementing part is ours;
+    /// the generator sees it before, where an implementing part can only be the user's.
+    /// </summary>
+    public static bool IsGeneratedByUs(IPropertySymbol implementation) =>
+        implementation.Locations.FirstOrDefault()?.SourceTree?.FilePath is { } path
+        && path.Contains(nameof(RegisterBlockGenerator));
+
+    public static string ModifiersWithoutPartial(SyntaxTokenList modifiers) =>
+        string.Join(" ", modifiers.Where(static m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(static m => m.Text));
+
+    public static string AccessorModifiers(PropertyDeclarationSyntax? syntax, SyntaxKind kind)
+    {
+        AccessorDeclarationSyntax? accessor = syntax?.AccessorList?.Accessors.FirstOrDefault(a => a.IsKind(kind));
+        return accessor is null ? "" : string.Join(" ", accessor.Modifiers.Select(static m => m.Text));
+    }
+
+    public static EquatableArray<string> ContainingTypeDeclarations(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        var declarations = new List<string>();
+        for (INamedTypeSymbol? current = type.ContainingType; current is not null; current = current.ContainingType)
+        {
+            string keyword = current.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) switch
+            {
+                RecordDeclarationSyntax record when record.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword) => "record struct",
+                RecordDeclarationSyntax => "record",
+                StructDeclarationSyntax => "struct",
+                InterfaceDeclarationSyntax => "interface",
+                _ => "class",
+            };
+            declarations.Insert(0, $"partial {keyword} {NameWithTypeParameters(current)}");
+        }
+
+        return declarations.ToEquatableArray();
+    }
+
+    public static string NameWithTypeParameters(INamedTypeSymbol type) =>
+        type.TypeParameters.Length == 0
+            ? type.Name
+            : $"{type.Name}<{string.Join(", ", type.TypeParameters.Select(static p => p.Name))}>";
+
+    public static string HintName(INamedTypeSymbol type)
+    {
+        var parts = new List<string>();
+        for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+        {
+            parts.Insert(0, current.TypeParameters.Length == 0 ? current.Name : $"{current.Name}_{current.TypeParameters.Length}");
+        }
+
+        if (type.ContainingNamespace is { IsGlobalNamespace: false } ns) parts.Insert(0, ns.ToDisplayString());
+        return string.Join(".", parts) + ".g.cs";
+    }
+}
