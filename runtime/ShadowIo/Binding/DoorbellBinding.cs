@@ -13,6 +13,18 @@ namespace ShadowIo.Binding;
 /// Dispose deassigns every ioeventfd it registered and closes every fd it opened. The VM must
 /// outlive the binding.
 /// </remarks>
+/// <example>
+/// <code>
+/// using var binding = DoorbellBinding.Create(vm, NvmeRegisters.DoorbellTable, bar0, DoorbellBindingMode.BestAvailable);
+/// bus.Add(bar0, registers, binding);               // VMM thread: trapped doorbells go to the binding first
+/// using var events = new DoorbellEvents();
+/// int source = events.Add(binding);
+/// Span&lt;DoorbellEvent&gt; fired = stackalloc DoorbellEvent[64];   // emulator thread:
+/// int n = events.Wait(fired, -1);
+/// var values = new NvmeRegisters.DoorbellReader(binding.Shadow);
+/// foreach (var e in fired[..n]) { /* row e.Row rang e.Signals times; its value: values.SqTail(y) */ }
+/// </code>
+/// </example>
 public sealed partial class DoorbellBinding : IDisposable
 {
     private const int PageSize = 4096;
