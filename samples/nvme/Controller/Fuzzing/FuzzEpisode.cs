@@ -65,6 +65,7 @@ internal sealed partial class FuzzEpisode : IDisposable
         }
         finally
         {
+            _report.CompletionWriteFailures += _controller.Counters.CompletionWriteFailures;
             Dispose();
         }
     }
@@ -92,6 +93,7 @@ internal sealed partial class FuzzEpisode : IDisposable
             case < 80: Guard(() => _controller.Poll()); break;
             case < 85: Guard(() => _controller.ProcessDoorbell(_r.Next(-2, 2 * NvmeRegisters.QueueCount + 2))); break;
             case < 88: Guard(() => _controller.IsPolling = !_controller.IsPolling); break;
+            case < 90: MemoryMapChange(); break;
             default: RingCompletionHeads(force: true); break;
         }
     }
@@ -194,6 +196,34 @@ internal sealed partial class FuzzEpisode : IDisposable
         // Doorbells to the old queues are now ignored.
         Write32(0x1000 + 8 * (ulong)_r.Next(NvmeRegisters.QueueCount), (uint)_r.Next(64));
         if (_controller.Counters.CommandsFetched != fetched) Fail("a doorbell was processed while disabled");
+        Setup();
+    }
+
+    /// <summary>
+    /// The VMM takes guest RAM out of the memory map while the guest keeps ringing (QEMU re-sending
+    /// its regions): rings, PRPs and dbbuf pages all vanish. Nothing may throw or touch memory;
+    /// fetches and completions fail cleanly. Then RAM comes back and the host resets the controller.
+    /// </summary>
+    private void MemoryMapChange()
+    {
+        _report.MemoryMapChanges++;
+        var regions = _ram.Memory.Regions.ToArray();
+        _ram.Memory.SetRegions([]);
+        for (int i = _r.Next(1, 6); i > 0; i--)
+        {
+            switch (_r.Next(3))
+            {
+                case 0: RingRandomQueue(); break;
+                case 1: Guard(() => _controller.Poll()); break;
+                default: RingCompletionHeads(force: true); break;
+            }
+        }
+        _ram.Memory.SetRegions(regions);
+        _report.ControllerResets++;
+        Write32(NvmeRegisters.CcOffset, 0);
+        // With RAM absent no command can even be read, so nothing may have reached the namespace.
+        if (_storage.Writes.Count != 0) Fail($"{_storage.Writes.Count} namespace write(s) while guest RAM was unmapped");
+        _storage.Writes.Clear();
         Setup();
     }
 

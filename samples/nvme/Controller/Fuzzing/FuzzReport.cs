@@ -19,6 +19,8 @@ public sealed class FuzzReport
     public long ControllerResets { get; internal set; }
     public long DoorbellBufferConfigs { get; internal set; }
     public long RoundTrips { get; internal set; }
+    public long MemoryMapChanges { get; internal set; }
+    public long CompletionWriteFailures { get; internal set; }
     public long FailureCount { get; internal set; }
     public SortedDictionary<string, long> Statuses { get; } = new(StringComparer.Ordinal);
     public List<string> Failures { get; } = [];
@@ -45,6 +47,8 @@ public sealed class FuzzReport
         ControllerResets += other.ControllerResets;
         DoorbellBufferConfigs += other.DoorbellBufferConfigs;
         RoundTrips += other.RoundTrips;
+        MemoryMapChanges += other.MemoryMapChanges;
+        CompletionWriteFailures += other.CompletionWriteFailures;
         FailureCount += other.FailureCount;
         foreach (var (k, v) in other.Statuses) Statuses[k] = Statuses.GetValueOrDefault(k) + v;
         foreach (var f in other.Failures)
@@ -67,6 +71,8 @@ public sealed class FuzzReport
         b.AppendLine(c, $"register writes         {RegisterWrites,12:N0}");
         b.AppendLine(c, $"controller resets       {ControllerResets,12:N0}");
         b.AppendLine(c, $"doorbell buffer configs {DoorbellBufferConfigs,12:N0}");
+        b.AppendLine(c, $"memory map changes      {MemoryMapChanges,12:N0}");
+        b.AppendLine(c, $"completions lost to RAM {CompletionWriteFailures,12:N0}  (CQ unmapped: written nowhere, counted)");
         b.AppendLine(c, $"write+read round trips  {RoundTrips,12:N0}");
         b.AppendLine(c, $"failures                {FailureCount,12:N0}");
         foreach (var (status, count) in Statuses) b.AppendLine(c, $"  status {status,-32} {count,12:N0}");
