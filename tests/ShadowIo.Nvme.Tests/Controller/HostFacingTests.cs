@@ -1,0 +1,70 @@
+using ShadowIo.Samples.Nvme;
+using Xunit;
+
+namespace ShadowIo.Nvme.Tests.Controller;
+
+/// <summary>What the host sees: media errors from its storage, its callbacks, and its mistakes.</summary>
+public sealed class HostFacingTests
+{
+    private const ulong Data = NvmeTestHost.DataArea;
+
+    [Fact]
+    public void Storage_failures_become_media_error_statuses()
+    {
+        using var host = new NvmeTestHost(storage: new FailingStorage(1 << 20));
+        host.Enable();
+        var io = host.CreateIoQueuePair(1);
+        Assert.Equal(NvmeStatus.UnrecoveredReadError, host.Execute(io, Commands.Io(IoOpcode.Read, 0, 1, Data)).Status);
+        Assert.Equal(NvmeStatus.WriteFault, host.Execute(io, Commands.Io(IoOpcode.Write, 0, 1, Data)).Status);
+        Assert.Equal(NvmeStatus.WriteFault, host.Execute(io, Commands.Io(IoOpcode.WriteZeroes, 0, 1, 0)).Status);
+        Assert.Equal(NvmeStatus.WriteFault, host.Execute(io, Commands.Io(IoOpcode.Flush, 0, 1, 0)).Status);
+    }
+
+    [Fact]
+    public void Interrupts_are_requested_per_completion_on_queues_created_with_them()
+    {
+        using var host = new NvmeTestHost();
+        var vectors = new List<int>();
+        host.Controller.InterruptRequested = vectors.Add;
+        host.Enable();
+        Assert.Equal(NvmeStatus.Success, host.AdminCommand(Commands.CreateCq(1, 16, NvmeTestHost.IoCq(1), interrupts: true, vector: 5)).Status);
+        Assert.Equal(NvmeStatus.Success, host.AdminCommand(Commands.CreateSq(1, 16, NvmeTestHost.IoSq(1), 1)).Status);
+        var io = new HostQueue(1, NvmeTestHost.IoSq(1), 16, NvmeTestHost.IoCq(1), 16);
+        host.Execute(io, Commands.Io(IoOpcode.Read, 0, 1, Data));
+        Assert.Equal([0, 0, 5], vectors); // admin completions use vector 0
+    }
+
+    [Fact]
+    public void A_throwing_host_callback_is_counted_and_the_guest_is_still_served()
+    {
+        using var host = new NvmeTestHost();
+        host.Controller.InterruptRequested = _ => throw new InvalidOperationException("host bug");
+        host.Controller.DoorbellBufferConfigured = _ => throw new InvalidOperationException("host bug");
+        host.Enable();
+        Assert.Equal(NvmeStatus.Success, host.AdminCommand(Commands.DoorbellBufferConfig(NvmeTestHost.RamBase + 0x30_0000, NvmeTestHost.RamBase + 0x30_1000)).Status);
+        Assert.True(host.Controller.Counters.HostCallbackErrors >= 2);
+        Assert.Equal(0, host.Controller.Counters.InternalErrors);
+        Assert.True(host.Ready);
+    }
+
+    [Fact]
+    public void Host_errors_are_reported_to_the_host_with_exceptions()
+    {
+        using var host = new NvmeTestHost();
+        Assert.Throws<ArgumentException>(() => host.Controller.DoorbellSource = default);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NvmeController(host.Ram.Memory, host.Storage, new NvmeControllerOptions { LbaShift = 10 }));
+        using var tiny = new MemoryNamespaceStorage(100);
+        Assert.Throws<ArgumentException>(() => new NvmeController(host.Ram.Memory, tiny));
+        Assert.ThrowsAny<IOException>(() => FileNamespaceStorage.Open(Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.img")));
+    }
+
+    private sealed class FailingStorage(long length) : INamespaceStorage
+    {
+        public long Length { get; } = length;
+        public bool TryRead(long offset, Span<byte> destination) => false;
+        public bool TryWrite(long offset, ReadOnlySpan<byte> source) => false;
+        public bool TryWriteZeroes(long offset, long length) => false;
+        public bool TryFlush() => false;
+        public void Dispose() { }
+    }
+}
