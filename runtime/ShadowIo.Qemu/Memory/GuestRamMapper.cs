@@ -13,8 +13,9 @@ namespace ShadowIo.Qemu.Memory;
 /// <remarks>
 /// <para>Each fd is identified by device and inode; a file already mapped is not mapped again
 /// (the re-sent fd is closed at once), so re-sends of the same memfd cost one fstat per region.
-/// A new file is mapped whole when its size covers the region, so later layouts that cut the
-/// same RAM differently (PAM, SMRAM, ROM shadowing) reuse that mapping.</para>
+/// A new file is mapped whole, so later layouts that cut the same RAM differently (PAM, SMRAM,
+/// ROM shadowing) reuse that mapping; a region reaching past the end of its file is refused
+/// (touching those pages would raise SIGBUS).</para>
 /// <para>The region table is replaced atomically (<see cref="GuestMemory.SetRegions"/>); a
 /// mapping that no region uses any more is retired and unmapped only after a grace period,
 /// because a device thread may be inside a copy through a span it obtained just before the
@@ -25,8 +26,6 @@ public sealed class GuestRamMapper : IDisposable
 {
     /// <summary>How long a retired mapping stays mapped; far above any single device copy.</summary>
     public static readonly TimeSpan RetireGracePeriod = TimeSpan.FromSeconds(2);
-
-    private const long PageSize = 4096;
 
     private readonly List<FileMapping> _active = [];
     private readonly List<(FileMapping Mapping, long RetiredAt)> _retired = [];
@@ -116,6 +115,13 @@ public sealed class GuestRamMapper : IDisposable
             return null;
         }
         long end = region.FileOffset + (long)region.Size;
+        if (identity.Size < end)
+        {
+            // Pages past the end of the file would raise SIGBUS on first touch: refuse the region.
+            _log?.Invoke($"SYNC_SYSMEM region {index} skipped: [0x{region.FileOffset:x}, 0x{end:x}) runs past the end of its file (0x{identity.Size:x} bytes)");
+            close(fd);
+            return null;
+        }
         foreach (var m in _active)
         {
             if (m.Device == identity.Device && m.Inode == identity.Inode &&
@@ -125,9 +131,9 @@ public sealed class GuestRamMapper : IDisposable
                 return m;
             }
         }
-        // Whole file when it covers the region (memfd guest RAM); otherwise just the pages of the region.
-        long mapOffset = identity.Size >= end ? 0 : region.FileOffset & ~(PageSize - 1);
-        long mapLength = identity.Size >= end ? identity.Size : end - mapOffset;
+        // The whole file: later layouts that cut the same RAM differently reuse this mapping.
+        const long mapOffset = 0;
+        long mapLength = identity.Size;
         try
         {
             var mapping = MemoryMapping.MapFd(fd, (ulong)mapLength, $"guest RAM region {index} (gpa 0x{region.GuestPhysicalAddress:x})", mapOffset);

@@ -51,11 +51,13 @@ public sealed class ProxyGuestMemoryTests
         second.Span[8] = 0x77;
         using var served = new ServedDevice();
         SendSync(served, first, [new(0, RamSize, 0)]);
-        SendSync(served, second, [new(0, RamSize, 0), new(0x1000, 0x1000, 0), new(0xffff_ffff_ffff_f000, 0x2000, 0), new(0x4000_0000, 0, 0)]);
+        SendSync(served, second, [new(0, RamSize, 0), new(0x1000, 0x1000, 0), new(0xffff_ffff_ffff_f000, 0x2000, 0), new(0x4000_0000, 0, 0),
+            new(0x8000_0000, RamSize, 0x1000)]);                                 // runs past the end of the memfd
         var memory = served.Server.GuestMemory;
         Assert.True(memory.TryRead<byte>(8, out byte value));
         Assert.Equal(0x77, value);
         Assert.Single(memory.Regions.ToArray());
+        Assert.False(memory.Contains(0x8000_0000, 1));
         Assert.Equal(1, served.Server.RamMapper.ActiveMappings);
     }
 
