@@ -75,7 +75,7 @@ public sealed partial class RegisterBlockGenerator
             writer.WriteLine($"public const ulong {register.Name}Offset = {Offset(register.Offset)};");
             writer.WriteLine($"private const {type} {register.Name}ResetValue = {Hex(register.Reset, register.Width)};");
             writer.WriteLine($"private {type} {storage} = {register.Name}ResetValue;");
-            writer.WriteLine($"{Prefix(register.Modifiers)}partial {type} {register.Name} {{ {Prefix(register.GetterModifiers)}get => {storage}; {Prefix(register.SetterModifiers)}set => {storage} = value; }}");
+            writer.WriteLine($"{Prefix(register.Modifiers)}partial {type} {Identifiers.Escape(register.Name)} {{ {Prefix(register.GetterModifiers)}get => {storage}; {Prefix(register.SetterModifiers)}set => {storage} = value; }}");
             writer.WriteLine($"partial void On{register.Name}Written({type} previous, {type} value);");
         }
 

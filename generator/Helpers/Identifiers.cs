@@ -50,6 +50,12 @@ public static class Identifiers
         word.Clear();
     }
 
+    /// <summary>A name as written in source: keywords get their '@' back ("event" → "@event").</summary>
+    public static string Escape(string name) =>
+        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None
+            ? "@" + name
+            : name;
+
     /// <summary>The backing field of a register property: "Cc" → "_cc".</summary>
     public static string ToStorageField(string propertyName) =>
         "_" + char.ToLowerInvariant(propertyName[0]) + propertyName.Substring(1);

@@ -84,6 +84,27 @@ public sealed class EmitterTests
     }
 
     [Fact]
+    public void Registers_named_like_keywords_compile()
+    {
+        GeneratorRun run = GeneratorHarness.Run("""
+            using ShadowIo;
+            [RegisterBlock("keywords", 0x10)]
+            [Doorbell("class", 0x8, 4)]
+            public partial class Keywords
+            {
+                [Register(0x0, 4)]
+                [Field("int", 0, 1)]
+                public partial uint @event { get; set; }
+
+                [Register(0x4, 4)]
+                public partial uint field { get; set; }
+            }
+            """);
+        Assert.Single(run.GeneratedSources);
+        Assert.Empty(run.Errors);
+    }
+
+    [Fact]
     public void Models_compare_by_value()
     {
         RegisterModel a = Register("Cc", 0x14, 4, RegisterAccessMode.ReadWrite, new FieldModel { DeclaredName = "EN", Name = "En", Bit = 0, Width = 1, Access = FieldAccessMode.ReadWrite, EnumType = null });
