@@ -28,7 +28,9 @@ public readonly record struct AsyncEvent(AsyncEventType Type, byte Info, byte Lo
 /// <summary>
 /// Outstanding Asynchronous Event Request commands and events not yet reported (section 5.2).
 /// Events wait while no request is outstanding or the admin CQ is full; an event already
-/// waiting is not queued twice, so a guest hammering a bad doorbell cannot grow this.
+/// waiting is not queued twice, so a guest hammering a bad doorbell cannot grow this. Once an
+/// event of a type is reported, that type is masked until the host reads its log page without
+/// Retain Asynchronous Event (section 5.2.1; QEMU's aer_mask behaves the same way).
 /// </summary>
 internal sealed class AsyncEvents
 {
@@ -37,7 +39,8 @@ internal sealed class AsyncEvents
     private const int PendingLimit = 16;
 
     private readonly Queue<ushort> _requests = new(RequestLimit);
-    private readonly Queue<AsyncEvent> _pending = new(PendingLimit);
+    private readonly List<AsyncEvent> _pending = new(PendingLimit);
+    private int _maskedTypes;
 
     public int OutstandingRequests => _requests.Count;
 
@@ -53,27 +56,39 @@ internal sealed class AsyncEvents
     public void Raise(AsyncEvent e)
     {
         if (_pending.Count >= PendingLimit || _pending.Contains(e)) return;
-        _pending.Enqueue(e);
+        _pending.Add(e);
     }
 
     /// <summary>Pairs the oldest waiting event with the oldest outstanding request.</summary>
+    /// <summary>Whether an outstanding request and an unmasked waiting event can be paired now.</summary>
+    public bool CanDeliver => _requests.Count > 0 && _pending.Exists(e => !IsMasked(e.Type));
+
     public bool TryTakeMatch(out ushort commandId, out AsyncEvent e)
     {
-        if (_requests.Count == 0 || _pending.Count == 0)
+        int index = _requests.Count == 0 ? -1 : _pending.FindIndex(x => !IsMasked(x.Type));
+        if (index < 0)
         {
             commandId = 0;
             e = default;
             return false;
         }
         commandId = _requests.Dequeue();
-        e = _pending.Dequeue();
+        e = _pending[index];
+        _pending.RemoveAt(index);
+        _maskedTypes |= 1 << (int)e.Type;
         return true;
     }
+
+    /// <summary>The host read the log page of <paramref name="type"/> (RAE = 0): report that type again.</summary>
+    public void Unmask(AsyncEventType type) => _maskedTypes &= ~(1 << (int)type);
+
+    private bool IsMasked(AsyncEventType type) => (_maskedTypes & (1 << (int)type)) != 0;
 
     /// <summary>Controller reset: outstanding requests are dropped with the admin queue (section 3.7.2).</summary>
     public void Clear()
     {
         _requests.Clear();
         _pending.Clear();
+        _maskedTypes = 0;
     }
 }

@@ -92,7 +92,15 @@ public sealed partial class NvmeController
         data.Clear();
         int available = logSize - (int)offset;
         log.Slice((int)offset, Math.Min(available, length)).CopyTo(data);
-        return CopyToGuest(in command, data);
+        var status = CopyToGuest(in command, data);
+        // Reading the page without Retain Asynchronous Event (CDW10 bit 15) clears the event type.
+        bool retain = (command.Cdw10 & (1 << 15)) != 0;
+        if (status == NvmeStatus.Success && !retain)
+        {
+            var type = (LogPageId)(byte)command.Cdw10 == LogPageId.SmartHealth ? AsyncEventType.SmartHealthStatus : AsyncEventType.ErrorStatus;
+            if ((LogPageId)(byte)command.Cdw10 != LogPageId.FirmwareSlot) _asyncEvents.Unmask(type);
+        }
+        return status;
     }
 
     private CommandOutcome SetFeatures(in SubmissionEntry command)

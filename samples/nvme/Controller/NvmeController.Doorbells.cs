@@ -214,6 +214,8 @@ public sealed partial class NvmeController
         }
         if (outcome.Status != NvmeStatus.Success) _errorLog.Record(sq.Id, command.CommandId, outcome.Status, nsid: command.Nsid);
         PostCompletion(sq, command.CommandId, outcome.Status, outcome.Result);
+        // A Get Log Page may have unmasked an event type: waiting events of it can go now.
+        if (sq.Id == 0 && _asyncEvents.CanDeliver) DeliverAsyncEvents();
     }
 
     private void PostCompletion(SubmissionQueue sq, ushort commandId, NvmeStatus status, uint result) =>
@@ -250,7 +252,7 @@ public sealed partial class NvmeController
     {
         var sq = _submissionQueues[0];
         if (sq is null) return;
-        while (_asyncEvents.OutstandingRequests > 0 && _asyncEvents.PendingEvents > 0 && HasCompletionSpace(sq.CompletionQueue))
+        while (_asyncEvents.CanDeliver && HasCompletionSpace(sq.CompletionQueue))
         {
             if (!_asyncEvents.TryTakeMatch(out ushort commandId, out var e)) return;
             PostCompletion(sq, commandId, NvmeStatus.Success, e.Result);

@@ -58,6 +58,33 @@ public sealed class DoorbellTests : IDisposable
     }
 
     [Fact]
+    public void An_event_type_stays_masked_until_the_host_reads_the_error_log_without_retain()
+    {
+        PostAsyncEventRequest();
+        PostAsyncEventRequest();
+        _host.RingSq(_host.Admin);
+        _host.Write32(0x1008, 1);  // no such queue
+        _host.Write32(0x1000, 99); // admin tail beyond the queue
+        var first = Assert.Single(_host.ReapAll(_host.Admin));
+        Assert.Equal((byte)AsyncErrorInfo.InvalidDoorbellRegister, AsyncEvent.Parse(first.Result).Info);
+        _host.RingCq(_host.Admin);
+
+        // Reading the log with Retain Asynchronous Event keeps the type masked.
+        uint numd = ErrorLog.EntrySize / 4 - 1;
+        var retain = _host.AdminCommand(Commands.Admin(AdminOpcode.GetLogPage, prp1: Data, cdw10: (uint)LogPageId.ErrorInformation | (1u << 15) | (numd << 16)));
+        Assert.Equal(NvmeStatus.Success, retain.Status);
+        Assert.Empty(_host.ReapAll(_host.Admin));
+
+        // Without it, the type is cleared and the waiting event is reported at once.
+        _host.Submit(_host.Admin, Commands.Admin(AdminOpcode.GetLogPage, prp1: Data, cdw10: (uint)LogPageId.ErrorInformation | (numd << 16)));
+        _host.RingSq(_host.Admin);
+        var completions = _host.ReapAll(_host.Admin);
+        Assert.Equal(2, completions.Count);
+        Assert.Equal(NvmeStatus.Success, completions[0].Status); // the Get Log Page
+        Assert.Equal((byte)AsyncErrorInfo.InvalidDoorbellWriteValue, AsyncEvent.Parse(completions[1].Result).Info);
+    }
+
+    [Fact]
     public void An_event_without_a_waiting_request_is_kept_until_one_arrives_and_not_duplicated()
     {
         _host.Write32(0x1008, 3);

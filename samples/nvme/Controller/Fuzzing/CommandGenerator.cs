@@ -137,7 +137,7 @@ internal sealed class CommandGenerator(FuzzSource r, GuestRam ram, ulong blockCo
                     e.Cdw12 = r.Chance(50) ? (uint)r.Next(1024) : r.NextUInt();
                     e.Cdw13 = r.Chance(80) ? 0 : r.NextUInt();
                 }
-                int length = (int)Math.Min((numd + 1UL) * 4, 64 * 1024);
+                int length = (int)Math.Min((numd + 1UL) * 4, 128 * 1024); // PRPs for the whole transfer up to MDTS
                 good = Prps(ref e, length) && (numd + 1UL) * 4 <= 128 * 1024 && lid is >= 1 and <= 3 && e.Cdw13 == 0 && (e.Cdw12 & 3) == 0
                     && e.Cdw12 < (lid == 1 ? (uint)(ErrorLog.Entries * ErrorLog.EntrySize) : 512u);
                 break;
