@@ -54,6 +54,7 @@ public sealed partial class RegisterBlockGenerator
                 if (Widths.IsValidAccessWidth(register.Width)) FieldChecks.Check(register, diagnostics);
             }
 
+            NameChecks.Check(type, registers, diagnostics);
             LayoutChecks.CheckDoorbells(blockSize, doorbells, diagnostics);
             CheckDuplicateDoorbellNames(type.Name, doorbells, diagnostics);
             int shadowLayoutSize = LayoutChecks.CheckShadowLayout(doorbells, shadowSize, diagnostics, out ulong shadowBase);

@@ -204,6 +204,29 @@ public sealed class BlockDiagnosticTests
         """);
 
     [Fact]
+    public Task SHIO014_generated_member_names_collide() => VerifyAsync("""
+        using ShadowIo;
+        [RegisterBlock("block", 0x100)]
+        public partial class Block
+        {
+            private int _status;
+
+            [Register(0x0, 4)]
+            [Field("EN", 0, 1)]
+            public partial uint Cc { get; set; }
+
+            [{|SHIO014:Register(0x4, 4)|}]
+            public partial uint CcEn { get; set; }
+
+            [{|SHIO014:Register(0x8, 4)|}]
+            public partial uint BlockSize { get; set; }
+
+            [{|SHIO014:Register(0xC, 4)|}]
+            public partial uint Status { get; set; }
+        }
+        """);
+
+    [Fact]
     public Task SHIO022_name_without_identifier() => VerifyAsync("""
         using ShadowIo;
         [RegisterBlock("block", 0x100)]

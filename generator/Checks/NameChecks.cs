@@ -1,0 +1,74 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using ShadowIo.Generator.Helpers;
+
+namespace ShadowIo.Generator.Checks;
+
+/// <summary>
+/// The generated members of a block must not collide with each other or with the user's own
+/// members: a register "CcEn" next to register "Cc" with field "EN", a register named
+/// "BlockSize", a field "_cc". Caught here, reported at the attribute that introduces the name,
+/// instead of as a duplicate-member error inside generated code.
+/// </summary>
+internal static class NameChecks
+{
+    private static readonly string[] s_blockMembers =
+    [
+        "BlockSize", "DoorbellTable", "DoorbellIndex", "ShadowLayout", "DoorbellReader", "CreateDoorbellRows",
+        "ReadMmio", "WriteMmio", "ResetRegisters", "OnUndefinedRead", "OnUndefinedWrite", "OnDoorbellWritten",
+    ];
+
+    public static void Check(INamedTypeSymbol type, List<RegisterDeclaration> registers, List<Diagnostic> diagnostics)
+    {
+        var taken = new HashSet<string>(s_blockMembers);
+        var registerNames = new HashSet<string>();
+        foreach (RegisterDeclaration register in registers) registerNames.Add(register.Name);
+
+        // The user's own members other than the register properties (and other than what we generated).
+        foreach (ISymbol member in type.GetMembers())
+        {
+            if (member.IsImplicitlyDeclared || member is IMethodSymbol || registerNames.Contains(member.Name)) continue;
+            if (!IsGenerated(member)) taken.Add(member.Name);
+        }
+
+        foreach (RegisterDeclaration register in registers)
+        {
+            string[] names = register.Fields.Count == 0
+                ? [register.Name, register.Name + "Offset", register.Name + "ResetValue", Identifiers.ToStorageField(register.Name)]
+                : [register.Name, register.Name + "Offset", register.Name + "ResetValue", Identifiers.ToStorageField(register.Name), register.Name + "Fields"];
+            if (!TakeAll(taken, names))
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateName, register.Location, register.Name, type.Name));
+            }
+
+            var fieldNames = new HashSet<string>();
+            foreach (FieldDeclaration field in register.Fields)
+            {
+                // Duplicates within the register are FieldChecks' to report.
+                if (field.Name is null || !fieldNames.Add(field.Name)) continue;
+                if (!taken.Add(register.Name + field.Name))
+                {
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateName, field.Location, register.Name + field.Name, type.Name));
+                }
+            }
+        }
+    }
+
+    private static bool TakeAll(HashSet<string> taken, string[] names)
+    {
+        bool free = true;
+        foreach (string name in names) free &= taken.Add(name);
+        return free;
+    }
+
+    /// <summary>Members the generator wrote (the analyzer sees them; the generator does not).</summary>
+    private static bool IsGenerated(ISymbol member)
+    {
+        foreach (Location location in member.Locations)
+        {
+            if (location.SourceTree?.FilePath is { } path && path.Contains(nameof(RegisterBlockGenerator))) return true;
+        }
+
+        return false;
+    }
+}
