@@ -76,11 +76,12 @@ public sealed partial class RegisterBlockGenerator
 
                 // Skip the implementing part once generated; its definition part carries the attributes.
                 if (property.PartialDefinitionPart is not null) continue;
-                AttributeData? attribute = property.GetAttributes().FirstOrDefault(static a => AttributeReader.IsAttribute(a, KnownAttributes.Register));
+                ImmutableArray<AttributeData> applied = property.GetAttributes();
+                AttributeData? attribute = applied.FirstOrDefault(static a => AttributeReader.IsAttribute(a, KnownAttributes.Register));
                 if (attribute is null)
                 {
                     // A [Field] without [Register] would silently do nothing.
-                    foreach (AttributeData stray in property.GetAttributes().Where(static a => AttributeReader.IsAttribute(a, KnownAttributes.Field)))
+                    foreach (AttributeData stray in applied.Where(static a => AttributeReader.IsAttribute(a, KnownAttributes.Field)))
                     {
                         diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.AttributeWithoutEffect,
                             AttributeReader.LocationOf(stray, property, cancellationToken), "Field", property.Name, "the property has no [Register]"));
@@ -88,6 +89,7 @@ public sealed partial class RegisterBlockGenerator
 
                     continue;
                 }
+
                 if (!AttributeReader.TryGetArgument(attribute, 0, out ulong offset) || !AttributeReader.TryGetArgument(attribute, 1, out int width))
                 {
                     bindable = false;
@@ -95,7 +97,7 @@ public sealed partial class RegisterBlockGenerator
                 }
 
                 var fields = new List<FieldDeclaration>();
-                foreach (AttributeData fieldAttribute in property.GetAttributes())
+                foreach (AttributeData fieldAttribute in applied)
                 {
                     if (!AttributeReader.IsAttribute(fieldAttribute, KnownAttributes.Field)) continue;
                     FieldDeclaration? field = ReadField(fieldAttribute, property, ref bindable, cancellationToken);
