@@ -266,7 +266,12 @@ internal sealed class CommandGenerator(FuzzSource r, GuestRam ram, ulong blockCo
         {
             case 0: e.Prp1 = r.Pick<ulong>([FuzzLayout.End, 0, 0x1000, ulong.MaxValue & ~0xFFFUL, FuzzLayout.End - 0x200]); e.Prp2 = 0; break;
             case 1: (e.Prp1, e.Prp2) = ValidPrps(bytes); e.Prp1 |= 1 + (ulong)r.Next(3); break;
-            case 2: (e.Prp1, e.Prp2) = ValidPrps(bytes); e.Prp2 |= 8; break;
+            case 2:
+                // A misaligned second data pointer. (Not a list pointer shifted by a slot: the walk
+                // would then take the list's chain pointer for a data page and write into lists.)
+                (e.Prp1, e.Prp2) = ValidPrps(Math.Min(bytes, 2 * Page));
+                e.Prp2 |= 8;
+                break;
             case 3: (e.Prp1, e.Prp2) = ValidPrps(bytes); e.Prp2 = FuzzLayout.End + (ulong)r.Next(16) * 0x1000; break;
             case 4: (e.Prp1, e.Prp2) = ValidPrps(bytes); e.Prp2 |= 4; break;
             case 5:
