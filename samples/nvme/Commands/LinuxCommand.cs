@@ -41,6 +41,17 @@ internal static class LinuxCommand
             HelpName = "peer",
         };
         peer.AcceptOnlyFromAmong("both", "shadowio", "qemu");
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Runs per device, alternating the two; the table shows each job's best run (1..5).",
+            DefaultValueFactory = _ => 1,
+            HelpName = "count",
+        };
+        rounds.Validators.Add(r =>
+        {
+            int v = r.GetValueOrDefault<int>();
+            if (v is < 1 or > 5) r.AddError($"--rounds {v} is outside 1..5.");
+        });
         var setup = new Option<string?>("--guest-setup")
         {
             Description = "Path of guest/setup.sh (default: found by walking up from the current directory).",
@@ -53,7 +64,7 @@ internal static class LinuxCommand
             "Linux's nvme driver, nvme-cli and fio (QEMU TCG guest) on the sample controller through x-pci-proxy-dev, " +
             "side by side with QEMU's own nvme: IOPS, mean latency, MMIO doorbell writes per I/O.")
         {
-            runtime, spin, peer, setup, json, verbose,
+            runtime, spin, peer, rounds, setup, json, verbose,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -77,17 +88,25 @@ internal static class LinuxCommand
             };
             string which = parsed.GetValue(peer)!;
             var empty = new PeerResult("(not run)", [], null, null, "", TimeSpan.Zero);
-            PeerResult ours = empty, qemu = empty;
-            if (which is "both" or "shadowio")
+            var ourRuns = new List<PeerResult>();
+            var qemuRuns = new List<PeerResult>();
+            int count = parsed.GetValue(rounds);
+            for (int round = 1; round <= count; round++)
             {
-                progress.WriteLine("linux: booting the guest with the sample controller behind x-pci-proxy-dev...");
-                ours = await comparison.RunShadowIoAsync(cancellationToken);
+                string of = count > 1 ? $" (round {round} of {count})" : "";
+                if (which is "both" or "shadowio")
+                {
+                    progress.WriteLine($"linux: booting the guest with the sample controller behind x-pci-proxy-dev{of}...");
+                    ourRuns.Add(await comparison.RunShadowIoAsync(cancellationToken));
+                }
+                if (which is "both" or "qemu")
+                {
+                    progress.WriteLine($"linux: booting the guest with QEMU's -device nvme (null-co){of}...");
+                    qemuRuns.Add(await comparison.RunQemuNvmeAsync(cancellationToken));
+                }
             }
-            if (which is "both" or "qemu")
-            {
-                progress.WriteLine("linux: booting the guest with QEMU's -device nvme (null-co)...");
-                qemu = await comparison.RunQemuNvmeAsync(cancellationToken);
-            }
+            var ours = ourRuns.Count > 0 ? PeerResult.Best(ourRuns) : empty;
+            var qemu = qemuRuns.Count > 0 ? PeerResult.Best(qemuRuns) : empty;
             var result = new ComparisonResult(ours, qemu);
             Console.Out.WriteLine(asJson ? ComparisonTable.Json(result) : ComparisonTable.Render(result));
             bool ok = (which == "qemu" || (ours.RoundTripOk == true && ours.Jobs.All(j => j.Succeeded)))

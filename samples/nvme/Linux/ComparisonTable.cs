@@ -38,7 +38,7 @@ internal static class ComparisonTable
                 $"commands {c.CommandsFetched}, shadow re-read hits {c.ShadowRereadHits}, controller sleeps {c.ControllerSleeps}");
             s.AppendLine(CultureInfo.InvariantCulture, $"proxy link: {c.ProxyStatistics}");
         }
-        s.Append(CultureInfo.InvariantCulture, $"guest runs: ShadowIo {result.ShadowIo.Elapsed.TotalSeconds:0} s, QEMU {result.Qemu.Elapsed.TotalSeconds:0} s");
+        s.Append(CultureInfo.InvariantCulture, $"guest runs: ShadowIo {result.ShadowIo.Rounds} x, {result.ShadowIo.Elapsed.TotalSeconds:0} s; QEMU {result.Qemu.Rounds} x, {result.Qemu.Elapsed.TotalSeconds:0} s (best run per job shown)");
         return s.ToString();
     }
 
@@ -56,6 +56,7 @@ internal static class ComparisonTable
     {
         ["peer"] = peer.Peer,
         ["elapsedSeconds"] = Math.Round(peer.Elapsed.TotalSeconds, 1),
+        ["rounds"] = peer.Rounds,
         ["identify"] = peer.Identify,
         ["roundTripOk"] = peer.RoundTripOk,
         ["controller"] = peer.Controller,
