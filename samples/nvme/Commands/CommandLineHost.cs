@@ -24,7 +24,17 @@ internal static class CommandLineHost
         var root = WorkloadCommand.Create();
         foreach (var verb in Verbs.Create()) root.Add(verb);
 
-        ParseResult parsed = root.Parse(args);
+        ParseResult parsed;
+        try
+        {
+            parsed = root.Parse(args);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A verb's validator that reads a value the parser could not convert throws here.
+            error.WriteLine($"{ProgramName}: {OneLine(e.Message)} (see --help)");
+            return UsageError;
+        }
         if (parsed.Errors.Count > 0)
         {
             // The parser's messages are single sentences; its default action would add the whole help.

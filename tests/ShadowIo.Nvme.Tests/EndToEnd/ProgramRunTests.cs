@@ -51,12 +51,12 @@ public sealed class ProgramRunTests
     }
 
     [Fact]
-    public void Help_lists_the_options_and_the_doorbells_and_fuzz_verbs()
+    public void Help_lists_the_options_and_the_doorbells_fuzz_and_linux_verbs()
     {
         var outcome = DemoProgram.Run("--help");
 
         Assert.Equal(0, outcome.ExitCode);
-        foreach (var word in (string[])["--backing-file", "--blocks", "--queue-depth", "--mode", "--json", "doorbells", "fuzz"])
+        foreach (var word in (string[])["--backing-file", "--blocks", "--queue-depth", "--mode", "--json", "doorbells", "fuzz", "linux"])
             Assert.Contains(word, outcome.StandardOutput, StringComparison.Ordinal);
     }
 }
