@@ -39,6 +39,7 @@ public sealed class TrapDoorbells : IDisposable
         ArgumentNullException.ThrowIfNull(table);
         var shadow = MemoryMapping.CreateMemfd($"shadowio-doorbells-{table.BlockName}", (ulong)Math.Max(table.ShadowSize, 1));
         var fds = new int[table.Count];
+        Array.Fill(fds, -1);   // so a failure part-way closes only what was created
         try
         {
             for (int row = 0; row < fds.Length; row++)
@@ -46,7 +47,7 @@ public sealed class TrapDoorbells : IDisposable
         }
         catch
         {
-            FileDescriptors.CloseAll(fds.Where(fd => fd > 0).ToArray());
+            FileDescriptors.CloseAll(fds.Where(fd => fd >= 0).ToArray());
             shadow.Dispose();
             throw;
         }
