@@ -52,15 +52,7 @@ internal static class ModeRun
         bool guestStores = mode == DoorbellBindingMode.GuestShadow;
         return Execute(mode, guestStores, a =>
         {
-            a.mov(rbx, BlockGpa);
-            a.mov(rsi, GuestShadowGpa);
-            foreach (var w in writes)
-            {
-                var e = Table[w.Row];
-                a.mov(rax, w.Value);
-                if (guestStores && e.Kind == DoorbellKind.Value) Store(a, rsi, e.ShadowOffset, e.Width);
-                Store(a, rbx, (int)e.Offset, e.Width);
-            }
+            DoorbellSequence.EmitWrites(a, Table, BlockGpa, guestStores ? GuestShadowGpa : null, writes);
             EmitRegisterAccess(a);
         });
     }
@@ -112,13 +104,13 @@ internal static class ModeRun
         var bus = new MmioBus();
         bus.Add(BlockGpa, DoorbellTestBlock.BlockSize, device, binding);
         using var events = new DoorbellEvents();
-        events.Add(binding);
-        using var consumer = new DoorbellConsumer(events, Table.Count);
+        int source = events.Add(binding);
+        using var counter = new DoorbellSignalCounter(events, source, Table.Count);
 
         var stopwatch = Stopwatch.StartNew();
         var result = guest.RunToFinish(bus);
         stopwatch.Stop();
-        var signals = consumer.Stop();
+        var signals = counter.Stop();
 
         var reader = new DoorbellTestBlock.DoorbellReader(binding.Shadow);
         var last = new ulong[Table.Count];
@@ -143,16 +135,5 @@ internal static class ModeRun
         a.mov(eax, __dword_ptr[rbx + (int)DoorbellTestBlock.StatusOffset]);
         a.mov(rcx, StatusCopyGpa);
         a.mov(__dword_ptr[rcx], eax);
-    }
-
-    public static void Store(Assembler a, AssemblerRegister64 @base, int displacement, int width)
-    {
-        switch (width)
-        {
-            case 1: a.mov(__byte_ptr[@base + displacement], al); break;
-            case 2: a.mov(__word_ptr[@base + displacement], ax); break;
-            case 4: a.mov(__dword_ptr[@base + displacement], eax); break;
-            default: a.mov(__qword_ptr[@base + displacement], rax); break;
-        }
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using ShadowIo.Binding;
 using ShadowIo.Kvm;
 using ShadowIo.KernelGuest;
+using ShadowIo.Testing;
 
 // Usage: shadowio-kernel-guest [--expect-post-write] [--rate-writes N] [--seed N]
 // Prints one record per line (see Report) and exits 0 when every check passed.
@@ -51,10 +52,11 @@ if (!postWrite)
     }
 }
 
-var writes = DoorbellSequence.Create(seed, writesPerRow: 6);
-var expectedSignals = DoorbellSequence.ExpectedSignals(writes);
-var expectedValues = DoorbellSequence.ExpectedLastValues(writes);
-var expectedDispatched = DoorbellSequence.ExpectedDispatched(writes);
+var table = DoorbellTestBlock.DoorbellTable;
+var writes = DoorbellSequence.Create(table, seed, writesPerRow: 6);
+var expectedSignals = DoorbellSequence.ExpectedSignals(table, writes);
+var expectedValues = DoorbellSequence.ExpectedLastValues(table, writes);
+var expectedDispatched = DoorbellSequence.ExpectedDispatched(table, writes);
 int kickMisses = expectedDispatched.Length;
 const int RegisterAccesses = 2, Finish = 1;
 var observed = new Dictionary<DoorbellBindingMode, string>();

@@ -2,13 +2,14 @@ using ShadowIo.Binding;
 using ShadowIo.Kvm;
 using ShadowIo.Runtime.Tests.Blocks;
 using ShadowIo.Runtime.Tests.Support;
+using ShadowIo.Testing;
 
 namespace ShadowIo.Runtime.Tests.Binding;
 
 /// <summary>Issue 3: for each mode, a guest rings a block's doorbells; the consumer sees everything.</summary>
 public sealed class DoorbellBindingModeTests
 {
-    private static readonly DoorbellWrite[] Writes = DoorbellScenario.Sequence(seed: 3);
+    private static readonly DoorbellWrite[] Writes = DoorbellSequence.Create(DoorbellScenario.Table, seed: 3);
 
     [Theory]
     [InlineData(DoorbellBindingMode.Trap, false)]
@@ -20,8 +21,8 @@ public sealed class DoorbellBindingModeTests
 
         var seen = DoorbellScenario.Run(mode, Writes, attach);
 
-        Assert.Equal(DoorbellScenario.ExpectedSignals(Writes), seen.Signals);
-        Assert.Equal(DoorbellScenario.ExpectedLastValues(Writes), seen.LastValues);
+        Assert.Equal(DoorbellSequence.ExpectedSignals(DoorbellScenario.Table, Writes), seen.Signals);
+        Assert.Equal(DoorbellSequence.ExpectedLastValues(DoorbellScenario.Table, Writes), seen.LastValues);
     }
 
     [Fact]
@@ -89,8 +90,8 @@ public sealed class DoorbellBindingModeTests
         if (vm.SupportsIoEventFdPostWrite)
         {
             var seen = DoorbellScenario.Run(DoorbellBindingMode.KernelPostWrite, Writes, attachGuestShadow: false);
-            Assert.Equal(DoorbellScenario.ExpectedSignals(Writes), seen.Signals);
-            Assert.Equal(DoorbellScenario.ExpectedLastValues(Writes), seen.LastValues);
+            Assert.Equal(DoorbellSequence.ExpectedSignals(DoorbellScenario.Table, Writes), seen.Signals);
+            Assert.Equal(DoorbellSequence.ExpectedLastValues(DoorbellScenario.Table, Writes), seen.LastValues);
             return;
         }
 

@@ -3,6 +3,7 @@ using ShadowIo.Binding;
 using ShadowIo.Kvm;
 using ShadowIo.Runtime.Tests.Blocks;
 using ShadowIo.Runtime.Tests.Support;
+using ShadowIo.Testing;
 
 namespace ShadowIo.Runtime.Tests.Hostile;
 
@@ -39,11 +40,11 @@ public sealed class BindingPropertyTests
             int row = -1;
             bool isDoorbellStart = gpa >= BlockGpa && gpa - BlockGpa < table.BlockSize && table.TryFind(gpa - BlockGpa, out row);
             bool kvmWouldMatch = isDoorbellStart && size == table[row].Width &&
-                (!table[row].HasDataMatch || (value & DoorbellScenario.Mask(size)) == table[row].DataMatch);
+                (!table[row].HasDataMatch || (value & DoorbellSequence.Mask(size)) == table[row].DataMatch);
             Assert.Equal(kvmWouldMatch, claimed);
             Assert.Equal(trappedBefore + (claimed ? 1 : 0), binding.TrappedWrites);
             if (claimed && table[row].Kind == DoorbellKind.Value)
-                Assert.Equal(value & DoorbellScenario.Mask(size), binding.Shadow.Read(table[row].ShadowOffset, size));
+                Assert.Equal(value & DoorbellSequence.Mask(size), binding.Shadow.Read(table[row].ShadowOffset, size));
         }, iter: 20_000, threads: 1);
 
         Assert.Equal(20_000, tried);

@@ -45,7 +45,7 @@ public sealed class HostileGuestTests
             {
                 a.mov(rax, x.Value);
                 int d = (int)x.Offset;
-                if (x.IsWrite) DoorbellScenario.Store(a, rbx, d, x.Size);
+                if (x.IsWrite) DoorbellSequence.Store(a, rbx, d, x.Size);
                 else if (x.Size == 8) a.mov(rax, __qword_ptr[rbx + d]);
                 else if (x.Size == 4) a.mov(eax, __dword_ptr[rbx + d]);
                 else if (x.Size == 2) a.mov(ax, __word_ptr[rbx + d]);
@@ -69,7 +69,7 @@ public sealed class HostileGuestTests
             var expected = new ulong[table.Count];
             foreach (var x in accesses)
                 if (x.IsWrite && table.TryFind(x.Offset, out int row) && table[row].Width == x.Size &&
-                    (!table[row].HasDataMatch || (x.Value & DoorbellScenario.Mask(x.Size)) == table[row].DataMatch))
+                    (!table[row].HasDataMatch || (x.Value & DoorbellSequence.Mask(x.Size)) == table[row].DataMatch))
                     expected[row]++;
             var signals = new ulong[table.Count];
             var fired = new DoorbellEvent[32];

@@ -24,7 +24,7 @@ public sealed class CycleHygieneTests(ITestOutputHelper output)
     public void A_thousand_create_bind_run_dispose_cycles_leave_fds_and_mapped_memory_where_they_started()
     {
         RequireKvm.Present();
-        var writes = DoorbellScenario.Sequence(seed: 7, writesPerRow: 1);
+        var writes = DoorbellSequence.Create(DoorbellScenario.Table, seed: 7, writesPerRow: 1);
         var a = new Assembler(64);
         DoorbellScenario.EmitWrites(a, writes);
         TestGuest.EmitFinish(a);

@@ -17,7 +17,7 @@ public sealed class DisposeTests
     public void After_dispose_no_fd_is_left_open_and_every_doorbell_write_reaches_the_vmm_again(DoorbellBindingMode mode, bool attach)
     {
         RequireKvm.Present();
-        var writes = DoorbellScenario.Sequence(seed: 5, writesPerRow: 2);
+        var writes = DoorbellSequence.Create(DoorbellScenario.Table, seed: 5, writesPerRow: 2);
         using var guest = TestGuest.Create();
         var a = new Assembler(64);
         DoorbellScenario.EmitWrites(a, writes);

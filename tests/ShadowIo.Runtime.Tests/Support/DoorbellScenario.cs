@@ -6,9 +6,6 @@ using static Iced.Intel.AssemblerRegisters;
 
 namespace ShadowIo.Runtime.Tests.Support;
 
-/// <summary>One guest write to a doorbell row.</summary>
-public readonly record struct DoorbellWrite(int Row, ulong Value);
-
 /// <summary>What the emulator side saw after a guest ran a doorbell sequence.</summary>
 public sealed record DoorbellObservation(
     ulong[] Signals,
@@ -42,57 +39,9 @@ public static class DoorbellScenario
 
     public static DoorbellTable Table => TestDoorbellBlock.DoorbellTable;
 
-    /// <summary>Every row written several times, interleaved; the datamatch doorbell also with other values.</summary>
-    public static DoorbellWrite[] Sequence(int seed, int writesPerRow = 5)
-    {
-        var random = new Random(seed);
-        var writes = new List<DoorbellWrite>();
-        for (int row = 0; row < Table.Count; row++)
-        {
-            ref readonly var e = ref Table[row];
-            for (int k = 0; k < writesPerRow; k++)
-            {
-                ulong value = e.HasDataMatch
-                    ? (k % 2 == 0 ? e.DataMatch : e.DataMatch + 1 + (ulong)k)
-                    : (ulong)random.NextInt64() & Mask(e.Width);
-                writes.Add(new DoorbellWrite(row, value));
-            }
-        }
-        return [.. writes.OrderBy(_ => random.Next())];
-    }
-
-    public static ulong Mask(int width) => width >= 8 ? ulong.MaxValue : (1UL << (width * 8)) - 1;
-
-    /// <summary>Signals each row must see: every write, except non-matching writes to a datamatch doorbell.</summary>
-    public static ulong[] ExpectedSignals(IEnumerable<DoorbellWrite> writes)
-    {
-        var expected = new ulong[Table.Count];
-        foreach (var w in writes)
-            if (!Table[w.Row].HasDataMatch || Table[w.Row].DataMatch == w.Value) expected[w.Row]++;
-        return expected;
-    }
-
-    /// <summary>The last value written to each value row (0 for notify rows and unwritten rows).</summary>
-    public static ulong[] ExpectedLastValues(IEnumerable<DoorbellWrite> writes)
-    {
-        var last = new ulong[Table.Count];
-        foreach (var w in writes)
-            if (Table[w.Row].Kind == DoorbellKind.Value) last[w.Row] = w.Value;
-        return last;
-    }
-
-    public static void EmitWrites(Assembler a, IEnumerable<DoorbellWrite> writes)
-    {
-        a.mov(rbx, BlockGpa);
-        a.mov(rsi, GuestShadowGpa);
-        foreach (var w in writes)
-        {
-            ref readonly var e = ref Table[w.Row];
-            a.mov(rax, w.Value);
-            if (e.Kind == DoorbellKind.Value) Store(a, rsi, e.ShadowOffset, e.Width);
-            Store(a, rbx, (int)e.Offset, e.Width);
-        }
-    }
+    /// <summary>The writes, each value stored into the guest shadow page first (whatever the mode).</summary>
+    public static void EmitWrites(Assembler a, IEnumerable<DoorbellWrite> writes) =>
+        DoorbellSequence.EmitWrites(a, Table, BlockGpa, GuestShadowGpa, writes);
 
     public static void EmitRegisterAccess(Assembler a)
     {
@@ -101,17 +50,6 @@ public static class DoorbellScenario
         a.mov(eax, __dword_ptr[rbx + (int)TestDoorbellBlock.StatusOffset]);
         a.mov(rcx, StatusCopyGpa);
         a.mov(__dword_ptr[rcx], eax);
-    }
-
-    public static void Store(Assembler a, AssemblerRegister64 @base, int displacement, int width)
-    {
-        switch (width)
-        {
-            case 1: a.mov(__byte_ptr[@base + displacement], al); break;
-            case 2: a.mov(__word_ptr[@base + displacement], ax); break;
-            case 4: a.mov(__dword_ptr[@base + displacement], eax); break;
-            default: a.mov(__qword_ptr[@base + displacement], rax); break;
-        }
     }
 
     /// <summary>Builds a guest, binds the block in <paramref name="mode"/>, runs the writes and observes.</summary>
@@ -136,10 +74,11 @@ public static class DoorbellScenario
         bus.Add(BlockGpa, device, binding);
         using var events = new DoorbellEvents();
         int source = events.Add(binding);
-        using var consumer = new Consumer(events, Table.Count, source);
+        using var counter = new DoorbellSignalCounter(events, source, Table.Count);
 
         var result = guest.RunToFinish(bus);
-        var signals = consumer.Stop();
+        var signals = counter.Stop();
+        Assert.Equal(0, counter.OtherSourceEvents);
 
         var reader = new TestDoorbellBlock.DoorbellReader(binding.Shadow);
         var last = new ulong[Table.Count];
@@ -152,62 +91,5 @@ public static class DoorbellScenario
         Assert.True(guest.Memory.TryRead(StatusCopyGpa, out uint status));
         return new DoorbellObservation(signals, last, device.Control, status, [.. device.DispatchedDoorbells],
             result.ExitsToUserspace, binding.TrappedWrites);
-    }
-
-    /// <summary>The emulator side: a thread of its own waiting on DoorbellEvents, summing signals per row.</summary>
-    public sealed class Consumer : IDisposable
-    {
-        private readonly DoorbellEvents _events;
-        private readonly ulong[] _signals;
-        private readonly int _source;
-        private readonly Thread _thread;
-        private volatile bool _stop;
-
-        public Consumer(DoorbellEvents events, int rows, int source)
-        {
-            _events = events;
-            _signals = new ulong[rows];
-            _source = source;
-            _thread = new Thread(Loop) { IsBackground = true, Name = "doorbell consumer" };
-            _thread.Start();
-        }
-
-        public int Wakeups { get; private set; }
-
-        private void Loop()
-        {
-            var batch = new DoorbellEvent[32];
-            while (!_stop)
-            {
-                int n = _events.Wait(batch, 5000);
-                Wakeups++;
-                Add(batch.AsSpan(0, n));
-            }
-            // Whatever KVM signalled after the last wait is still counted in the eventfds.
-            int rest;
-            while ((rest = _events.Wait(batch, 0)) > 0) Add(batch.AsSpan(0, rest));
-        }
-
-        private void Add(ReadOnlySpan<DoorbellEvent> fired)
-        {
-            foreach (var e in fired)
-            {
-                Assert.Equal(_source, e.Source);
-                _signals[e.Row] += e.Signals;
-            }
-        }
-
-        public ulong[] Stop()
-        {
-            _stop = true;
-            _events.Wake();
-            _thread.Join();
-            return _signals;
-        }
-
-        public void Dispose()
-        {
-            if (_thread.IsAlive) Stop();
-        }
     }
 }
