@@ -67,10 +67,11 @@ public sealed class HostileGuestTests
             var result = guest.RunToFinish(bus);
 
             var expected = new ulong[table.Count];
-            foreach (var x in accesses)
-                if (x.IsWrite && table.TryFind(x.Offset, out int row) && table[row].Width == x.Size &&
-                    (!table[row].HasDataMatch || (x.Value & DoorbellSequence.Mask(x.Size)) == table[row].DataMatch))
-                    expected[row]++;
+            foreach (var x in accesses.Where(x => x.IsWrite))
+                foreach (var (offset, size, value) in PageFragments(x))
+                    if (table.TryFind(offset, out int row) && table[row].Width == size &&
+                        (!table[row].HasDataMatch || (value & DoorbellSequence.Mask(size)) == table[row].DataMatch))
+                        expected[row]++;
             var signals = new ulong[table.Count];
             var fired = new DoorbellEvent[32];
             int n;
@@ -79,5 +80,20 @@ public sealed class HostileGuestTests
             Assert.Equal(expected, signals);
             Assert.Equal(0, result.UnmappedAccesses);
         }, iter: 40, threads: 1);
+    }
+
+    /// <summary>
+    /// The writes KVM makes of one guest store: x86 KVM's emulator splits a store that crosses a
+    /// 4 KiB page boundary there (emulator_read_write in arch/x86/kvm/x86.c) and matches each
+    /// fragment against the ioeventfds on its own, so an 8-byte store at 0xFFC rings the 4-byte
+    /// doorbell at 0x1000 with its high half (in trap mode it reaches userspace as two exits).
+    /// The block's GPA is page-aligned, so block offsets split where GPAs do.
+    /// </summary>
+    private static IEnumerable<(ulong Offset, int Size, ulong Value)> PageFragments(Access x)
+    {
+        int first = (int)Math.Min((ulong)x.Size, 0x1000 - (x.Offset & 0xFFF));
+        yield return (x.Offset, first, x.Value);
+        if (first < x.Size)
+            yield return (x.Offset + (ulong)first, x.Size - first, x.Value >> (8 * first));
     }
 }
