@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ShadowIo.LinuxGuest;
 using ShadowIo.Samples.Nvme.Linux;
 
 namespace ShadowIo.Samples.Nvme.Commands;
@@ -73,11 +74,12 @@ internal static class LinuxCommand
             var progress = Console.Error;
             string script = parsed.GetValue(setup) ?? FindSetupScript();
             progress.WriteLine("linux: setting up the Debian guest (guest/setup.sh; cached after the first run)...");
-            var booter = await QemuGuestBooter.SetUpAsync(script, chatty ? progress.WriteLine : null, cancellationToken);
+            if (!File.Exists(script))
+                throw new FileNotFoundException($"guest set-up script not found at {script} (pass --guest-setup or run from the repository).");
+            var image = await GuestImage.GetAsync(script, chatty ? progress.WriteLine : null, cancellationToken);
             var comparison = new LinuxComparison
             {
-                Boot = booter.BootAsync,
-                NvmeModuleList = booter.NvmeModuleList,
+                Image = image,
                 RuntimeSeconds = parsed.GetValue(runtime),
                 Spin = TimeSpan.FromMicroseconds(parsed.GetValue(spin)),
                 Log = line =>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using ShadowIo.LinuxGuest;
 using ShadowIo.Qemu.Protocol;
 using static Tmds.Linux.LibC;
 
@@ -14,10 +15,11 @@ internal sealed class LinuxComparison
 {
     public const int GuestMemoryMiB = 1024;
 
-    public required GuestBooter Boot { get; init; }
+    /// <summary>The Debian test guest both peers boot (guest/setup.sh's build).</summary>
+    public required GuestImage Image { get; init; }
 
-    /// <summary>The image's nvme module list (/etc/shadowio/modules.d/10-nvme.list); parameters are added.</summary>
-    public required string NvmeModuleList { get; init; }
+    /// <summary>The image's nvme module list (/etc/shadowio/modules.d/10-nvme.list, load order); parameters are added.</summary>
+    public string NvmeModuleList => File.ReadAllText(Path.Combine(Image.RootDirectory, NvmeModuleListPath.TrimStart('/')));
 
     /// <summary>Path of that list inside the guest.</summary>
     public string NvmeModuleListPath { get; init; } = "/etc/shadowio/modules.d/10-nvme.list";
@@ -77,7 +79,7 @@ internal sealed class LinuxComparison
             string output;
             try
             {
-                output = await Boot(request, cancellationToken);
+                output = (await LinuxGuestRunner.RunAsync(Image, request, cancellationToken)).Output;
             }
             finally
             {
@@ -113,7 +115,7 @@ internal sealed class LinuxComparison
                 ],
                 [], line => Mark(line, marks, counter.Count));
             var stopwatch = Stopwatch.StartNew();
-            string output = await Boot(request, cancellationToken);
+            string output = (await LinuxGuestRunner.RunAsync(Image, request, cancellationToken)).Output;
             stopwatch.Stop();
             return Collect("QEMU -device nvme (null-co)", jobs, output, marks, stopwatch.Elapsed, dataChecks: false);
         }
@@ -136,16 +138,22 @@ internal sealed class LinuxComparison
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
-    private GuestBootRequest Request(string script, IReadOnlyList<string> qemuArgs, IReadOnlyList<int> fds, Action<string> console) =>
-        new(script,
-            new Dictionary<string, string> { [NvmeModuleListPath] = GuestScript.WithNvmeParameters(NvmeModuleList) },
-            qemuArgs, GuestScript.KernelArgs, fds,
-            line =>
+    private LinuxGuestOptions Request(string script, IReadOnlyList<string> qemuArgs, IReadOnlyList<int> fds, Action<string> console) =>
+        new()
+        {
+            Script = script,
+            Files = [GuestFile.FromText(NvmeModuleListPath, GuestScript.WithNvmeParameters(NvmeModuleList))],
+            ExtraQemuArgs = qemuArgs,
+            ExtraKernelArgs = GuestScript.KernelArgs,
+            InheritedFds = fds,
+            ConsoleLine = line =>
             {
                 console(line);
                 Log?.Invoke(line);
             },
-            GuestMemoryMiB, BootTimeout);
+            MemoryMiB = GuestMemoryMiB,
+            Timeout = BootTimeout,
+        };
 
     /// <summary>Reads the doorbell counter when the console shows a job starting or ending.</summary>
     private static void Mark(string line, ConcurrentDictionary<string, long> marks, Func<long> counter)

@@ -1,3 +1,5 @@
+using ShadowIo.LinuxGuest;
+
 namespace ShadowIo.Linux.Tests.Infrastructure;
 
 /// <summary>
@@ -38,7 +40,7 @@ public static class KernelGuestRunner
                 var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
                 var result = await ScriptRunner.RunAsync(dotnet,
                     ["publish", project, "-c", "Release", "-r", "linux-x64", "--artifacts-path", artifacts, "-o", output, "-nologo", "-v:q"],
-                    TimeSpan.FromMinutes(20), environment, cancellationToken);
+                    TimeSpan.FromMinutes(20), environment, cancellationToken: cancellationToken);
                 var binary = Path.Combine(output, "shadowio-kernel-guest");
                 if (result.ExitCode != 0 || !File.Exists(binary))
                 {

@@ -1,3 +1,5 @@
+using ShadowIo.LinuxGuest;
+
 namespace ShadowIo.Linux.Tests.Infrastructure;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using ShadowIo.Linux.Tests.Infrastructure;
+using ShadowIo.LinuxGuest;
 using Xunit;
 
 namespace ShadowIo.Linux.Tests.Kernel;
@@ -9,14 +10,14 @@ public sealed class GuestImageTests
     [Fact]
     public async Task Guest_boots_runs_the_script_with_overlay_files_and_reports_its_exit_code()
     {
-        var result = await LinuxGuest.RunAsync(new LinuxGuestOptions
+        var result = await RepositoryGuest.RunAsync(new LinuxGuestOptions
         {
             Script = "uname -r\ncat /etc/shadowio-test.txt\nfio --version\nnvme version | head -n1\nlsmod | cut -d' ' -f1 | grep -x nvme\nexit 7\n",
             Files = [GuestFile.FromText("/etc/shadowio-test.txt", "overlay file arrived\n")],
             Timeout = TimeSpan.FromMinutes(3),
         }, TestContext.Current.CancellationToken);
 
-        var image = await GuestImage.GetAsync(TestContext.Current.CancellationToken);
+        var image = await RepositoryGuest.ImageAsync(TestContext.Current.CancellationToken);
         Assert.Equal(7, result.ExitCode);
         Assert.Equal(
             [image.KernelRelease, "overlay file arrived", "fio-3.33", "nvme version 2.3 (git 2.3)", "nvme"],
@@ -31,7 +32,7 @@ public sealed class GuestImageTests
         using var file = File.OpenHandle(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.DeleteOnClose);
         var fd = (int)file.DangerousGetHandle();
 
-        var result = await LinuxGuest.RunAsync(new LinuxGuestOptions
+        var result = await RepositoryGuest.RunAsync(new LinuxGuestOptions
         {
             Script = "echo inherited\n",
             ExtraQemuArgs = ["-add-fd", $"fd={fd},set=1"],
@@ -48,7 +49,7 @@ public sealed class GuestImageTests
         using var file = File.OpenHandle(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.DeleteOnClose);
         var fd = (int)file.DangerousGetHandle();
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => LinuxGuest.RunAsync(new LinuxGuestOptions
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => RepositoryGuest.RunAsync(new LinuxGuestOptions
         {
             ExtraQemuArgs = ["-add-fd", $"fd={fd},set=1"],
             Timeout = TimeSpan.FromMinutes(3),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ShadowIo.Linux.Tests.Infrastructure;
+using ShadowIo.LinuxGuest;
 
 namespace ShadowIo.Linux.Tests.Kernel;
 
@@ -52,7 +53,7 @@ public sealed class KernelGuestRun
             echo "MODULES-LOADED $(grep -c -w svm /proc/cpuinfo) svm cpus"
             {{KernelGuestRunner.GuestPath}} {{runnerArguments}}
             """;
-        var result = await LinuxGuest.RunAsync(new LinuxGuestOptions
+        var result = await RepositoryGuest.RunAsync(new LinuxGuestOptions
         {
             Script = script + "\n",
             Files = files,

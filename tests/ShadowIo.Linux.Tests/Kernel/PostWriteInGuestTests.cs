@@ -32,7 +32,7 @@ public sealed class PostWriteInGuestTests
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         var modules = await PatchedKvmModules.GetAsync(cancellationToken);
-        var image = await GuestImage.GetAsync(cancellationToken);
+        var image = await RepositoryGuest.ImageAsync(cancellationToken);
         Assert.Equal(image.KernelRelease, modules.KernelRelease);
 
         var run = await KernelGuestRun.StartAsync(modules, "--expect-post-write --rate-writes 20000", cancellationToken);

@@ -1,3 +1,4 @@
+using ShadowIo.Linux.Tests.Infrastructure;
 using ShadowIo.Samples.Nvme;
 using ShadowIo.Samples.Nvme.Linux;
 using Xunit;
@@ -22,8 +23,7 @@ public sealed class LinuxNvmeDriverTests
         var ct = TestContext.Current.CancellationToken;
         var comparison = new LinuxComparison
         {
-            Boot = FixtureGuestBooter.BootAsync,
-            NvmeModuleList = await FixtureGuestBooter.ReadNvmeModuleListAsync(ct),
+            Image = await RepositoryGuest.ImageAsync(ct),
             RuntimeSeconds = 3,
             Log = line => { if (!line.StartsWith('{') && !line.StartsWith(' ')) _output.WriteLine(line); },
         };

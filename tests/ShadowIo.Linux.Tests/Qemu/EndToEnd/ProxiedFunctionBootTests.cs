@@ -5,6 +5,7 @@ using ShadowIo.Qemu;
 using ShadowIo.Qemu.Doorbells;
 using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
+using ShadowIo.LinuxGuest;
 using Xunit;
 using static Tmds.Linux.LibC;
 
@@ -39,7 +40,7 @@ public sealed class ProxiedFunctionBootTests
         GuestRunResult result;
         try
         {
-            result = await LinuxGuest.RunAsync(new LinuxGuestOptions
+            result = await RepositoryGuest.RunAsync(new LinuxGuestOptions
             {
                 Script = Script,
                 ExtraQemuArgs =

@@ -1,4 +1,4 @@
-namespace ShadowIo.Linux.Tests.Infrastructure;
+namespace ShadowIo.LinuxGuest;
 
 /// <summary>What one guest run printed.</summary>
 /// <param name="Output">The payload's output between the markers (\n line ends).</param>

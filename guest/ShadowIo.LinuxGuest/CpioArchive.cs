@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace ShadowIo.Linux.Tests.Infrastructure;
+namespace ShadowIo.LinuxGuest;
 
 /// <summary>
 /// Writes an uncompressed "newc" cpio archive. The kernel unpacks every archive concatenated in
@@ -15,6 +15,7 @@ public sealed class CpioArchive
     private readonly HashSet<string> directories = new(StringComparer.Ordinal);
     private int inode = 1;
 
+    /// <summary>Writes entries to <paramref name="output"/> from its current position.</summary>
     public CpioArchive(Stream output) => this.output = output;
 
     /// <summary>Adds a regular file; parent directories are added first when missing.</summary>
@@ -25,6 +26,7 @@ public sealed class CpioArchive
         WriteEntry(name, 0x8000 | mode, contents);
     }
 
+    /// <summary>Adds a directory (once; parents first).</summary>
     public void AddDirectory(string path, int mode = 0b111_101_101)
     {
         var name = Normalize(path);
@@ -33,6 +35,7 @@ public sealed class CpioArchive
             WriteEntry(name, 0x4000 | mode, []);
     }
 
+    /// <summary>Adds a symbolic link to <paramref name="target"/>.</summary>
     public void AddSymlink(string path, string target)
     {
         var name = Normalize(path);

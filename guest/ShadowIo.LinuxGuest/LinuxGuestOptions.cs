@@ -1,4 +1,4 @@
-namespace ShadowIo.Linux.Tests.Infrastructure;
+namespace ShadowIo.LinuxGuest;
 
 /// <summary>How to boot one run of the test guest under QEMU TCG.</summary>
 public sealed class LinuxGuestOptions
@@ -14,6 +14,7 @@ public sealed class LinuxGuestOptions
     /// <see cref="ExtraQemuArgs"/> (e.g. memory-backend-memfd for x-pci-proxy-dev).</summary>
     public int MemoryMiB { get; init; } = 1024;
 
+    /// <summary>Virtual CPUs (-smp).</summary>
     public int Cpus { get; init; } = 2;
 
     /// <summary>QEMU CPU model; "max" exposes AMD SVM with NPT under TCG (nested KVM).</summary>

@@ -4,15 +4,16 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace ShadowIo.Linux.Tests.Infrastructure;
+namespace ShadowIo.LinuxGuest;
 
 /// <summary>
 /// Boots Debian's kernel with the ShadowIo initramfs under QEMU TCG, runs a script inside and
 /// returns what it printed between /init's markers. Each run is a fresh boot; QEMU is killed
 /// when the run exceeds its timeout.
 /// </summary>
-public static partial class LinuxGuest
+public static partial class LinuxGuestRunner
 {
+    /// <summary>The line /init prints before the script's output (the end line carries its exit status).</summary>
     public const string BeginMarker = "=====SHADOWIO-OUTPUT-BEGIN=====";
     private const string GuestScriptPath = "/shadowio/run.sh";
 
@@ -22,10 +23,13 @@ public static partial class LinuxGuest
     [GeneratedRegex(@"^=====SHADOWIO-OUTPUT-END rc=(\d+)=====$", RegexOptions.Multiline)]
     private static partial Regex EndMarker();
 
-    public static async Task<GuestRunResult> RunAsync(LinuxGuestOptions options, CancellationToken cancellationToken = default)
+    /// <summary>Boots <paramref name="image"/> once with <paramref name="options"/> and returns what the script printed.</summary>
+    /// <exception cref="TimeoutException">The run exceeded <see cref="LinuxGuestOptions.Timeout"/> (QEMU was killed).</exception>
+    /// <exception cref="InvalidOperationException">QEMU ended without /init's output markers.</exception>
+    public static async Task<GuestRunResult> RunAsync(GuestImage image, LinuxGuestOptions options, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(options);
-        var image = await GuestImage.GetAsync(cancellationToken);
         var initrd = WriteInitrd(image, options);
         try
         {

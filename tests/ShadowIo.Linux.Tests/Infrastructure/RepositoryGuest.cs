@@ -1,0 +1,17 @@
+using ShadowIo.LinuxGuest;
+
+namespace ShadowIo.Linux.Tests.Infrastructure;
+
+/// <summary>The test guest built by this repository's guest/setup.sh (found through <see cref="RepositoryPaths"/>).</summary>
+public static class RepositoryGuest
+{
+    public static string SetupScript => Path.Combine(RepositoryPaths.Root, "guest", "setup.sh");
+
+    /// <summary>Runs guest/setup.sh once per test process and returns the guest it built or found.</summary>
+    public static Task<GuestImage> ImageAsync(CancellationToken cancellationToken = default) =>
+        GuestImage.GetAsync(SetupScript, cancellationToken: cancellationToken);
+
+    /// <summary>One fresh boot of the repository's guest.</summary>
+    public static async Task<GuestRunResult> RunAsync(LinuxGuestOptions options, CancellationToken cancellationToken = default) =>
+        await LinuxGuestRunner.RunAsync(await ImageAsync(cancellationToken), options, cancellationToken);
+}
