@@ -61,7 +61,8 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
     qemu-system-x86 >&2 || die "apt-get install qemu-system-x86 failed"
 fi
 qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found after install"
-for tool in cpio objcopy; do
+# gcc: the linker driver NativeAOT uses to publish the kernel tests' in-guest runner.
+for tool in cpio objcopy gcc; do
   if ! command -v $tool >/dev/null; then
     apt_update
     pkg=$tool; [ $tool = objcopy ] && pkg=binutils

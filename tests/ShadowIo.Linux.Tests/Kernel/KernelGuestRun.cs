@@ -30,6 +30,8 @@ public sealed class KernelGuestRun
     /// <param name="patched">The rebuilt kvm.ko/kvm-amd.ko (post-write) instead of the image's stock ones.</param>
     public static async Task<KernelGuestRun> StartAsync(PatchedKvmModules? patched, string runnerArguments, CancellationToken cancellationToken)
     {
+        // The image's set-up installs what a fresh machine lacks, gcc among it (NativeAOT's linker driver).
+        await RepositoryGuest.ImageAsync(cancellationToken);
         var runner = await KernelGuestRunner.PublishAsync(cancellationToken);
         var files = new List<GuestFile> { GuestFile.FromHostFile(KernelGuestRunner.GuestPath, runner, GuestFile.Executable) };
         if (patched is not null)
