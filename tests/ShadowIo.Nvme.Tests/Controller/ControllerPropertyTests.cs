@@ -66,8 +66,8 @@ public sealed class ControllerPropertyTests
     [Fact]
     public void Any_io_entry_completes_once_with_an_allowed_status_and_writes_only_its_range()
     {
-        using var host = new NvmeTestHost(namespaceBytes: 1 << 20, storage: new TrackingStorage(1 << 20));
-        var storage = (TrackingStorage)host.Storage;
+        using var host = new NvmeTestHost(namespaceBytes: 1 << 20, storage: new RecordingStorage(1 << 20));
+        var storage = (RecordingStorage)host.Storage;
         host.Enable();
         var io = host.CreateIoQueuePair(1, entries: 16);
         Gen.Select(IoEntry, Gen.ULong.Array[64]).Sample((entry, listWords) =>
@@ -243,32 +243,4 @@ public sealed class ControllerPropertyTests
             Assert.Equal(length, total);
         }, iter: 400, threads: 1);
     }
-}
-
-/// <summary>A memory namespace that records writes (for "no data outside the LBA range").</summary>
-internal sealed class TrackingStorage(long length) : INamespaceStorage
-{
-    private readonly MemoryNamespaceStorage _inner = new(length);
-
-    public List<(long Offset, long Length)> Writes { get; } = [];
-
-    public long Length => _inner.Length;
-
-    public bool TryRead(long offset, Span<byte> destination) => _inner.TryRead(offset, destination);
-
-    public bool TryWrite(long offset, ReadOnlySpan<byte> source)
-    {
-        Writes.Add((offset, source.Length));
-        return _inner.TryWrite(offset, source);
-    }
-
-    public bool TryWriteZeroes(long offset, long length)
-    {
-        Writes.Add((offset, length));
-        return _inner.TryWriteZeroes(offset, length);
-    }
-
-    public bool TryFlush() => true;
-
-    public void Dispose() => _inner.Dispose();
 }
