@@ -19,22 +19,14 @@ internal static class LinuxCommand
             DefaultValueFactory = _ => 8,
             HelpName = "seconds",
         };
-        runtime.Validators.Add(r =>
-        {
-            int v = r.GetValueOrDefault<int>();
-            if (v is < 1 or > 120) r.AddError($"--runtime {v} is outside 1..120.");
-        });
+        runtime.AcceptRange(1, 120);
         var spin = new Option<int>("--spin-us")
         {
             Description = "Microseconds the controller thread keeps polling after the last command before it sleeps (0..100000).",
             DefaultValueFactory = _ => 1000,
             HelpName = "microseconds",
         };
-        spin.Validators.Add(r =>
-        {
-            int v = r.GetValueOrDefault<int>();
-            if (v is < 0 or > 100_000) r.AddError($"--spin-us {v} is outside 0..100000.");
-        });
+        spin.AcceptRange(0, 100_000);
         var peer = new Option<string>("--peer")
         {
             Description = "Which devices to run: both, shadowio or qemu.",
@@ -48,11 +40,7 @@ internal static class LinuxCommand
             DefaultValueFactory = _ => 1,
             HelpName = "count",
         };
-        rounds.Validators.Add(r =>
-        {
-            int v = r.GetValueOrDefault<int>();
-            if (v is < 1 or > 5) r.AddError($"--rounds {v} is outside 1..5.");
-        });
+        rounds.AcceptRange(1, 5);
         var setup = new Option<string?>("--guest-setup")
         {
             Description = "Path of guest/setup.sh (default: found by walking up from the current directory).",

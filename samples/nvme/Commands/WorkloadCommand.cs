@@ -23,21 +23,21 @@ internal static class WorkloadCommand
             DefaultValueFactory = _ => WorkloadOptions.DefaultBlocks,
             HelpName = "count",
         };
-        blocks.Validators.Add(result => InRange(result, "--blocks", 1, WorkloadOptions.MaxBlocks));
+        blocks.AcceptRange(1, WorkloadOptions.MaxBlocks);
         var queueDepth = new Option<int>("--queue-depth")
         {
             Description = $"Commands in flight in the second phase; the first always runs at depth 1 (1..{WorkloadOptions.MaxQueueDepth}).",
             DefaultValueFactory = _ => WorkloadOptions.DefaultQueueDepth,
             HelpName = "depth",
         };
-        queueDepth.Validators.Add(result => InRange(result, "--queue-depth", 1, WorkloadOptions.MaxQueueDepth));
+        queueDepth.AcceptRange(1, WorkloadOptions.MaxQueueDepth);
         var rounds = new Option<int>("--rounds")
         {
             Description = $"Write/read/verify cycles per mode; IOPS and ns per doorbell are the best round's (1..{WorkloadOptions.MaxRounds}).",
             DefaultValueFactory = _ => WorkloadOptions.DefaultRounds,
             HelpName = "count",
         };
-        rounds.Validators.Add(result => InRange(result, "--rounds", 1, WorkloadOptions.MaxRounds));
+        rounds.AcceptRange(1, WorkloadOptions.MaxRounds);
         var mode = new Option<string>("--mode")
         {
             Description = "Doorbell mode to run: all, trap, ioeventfd, eventidx or post-write.",
@@ -80,12 +80,5 @@ internal static class WorkloadCommand
             return WorkloadAction.Run(options);
         });
         return root;
-    }
-
-    private static void InRange(OptionResult result, string name, int min, int max)
-    {
-        // A token that is not a number is the parser's error to report; only range-check numbers.
-        if (result.Tokens.Count == 0 || !int.TryParse(result.Tokens[^1].Value, System.Globalization.CultureInfo.InvariantCulture, out int value)) return;
-        if (value < min || value > max) result.AddError($"{name} {value} is out of range: use {min}..{max}.");
     }
 }
