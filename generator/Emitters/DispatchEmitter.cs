@@ -72,23 +72,36 @@ internal static class DispatchEmitter
             """);
     }
 
-    private static void WriteRead(SourceWriter writer, BlockModel block)
+    /// <summary>
+    /// The head both entry points share: an access outside the block or of a size KVM never
+    /// delivers goes to the undefined hook, then a switch over the register ranges.
+    /// </summary>
+    private static void WriteEntry(
+        SourceWriter writer, BlockModel block, string what, string signature, string undefinedHook, string exit,
+        System.Action<SourceWriter, RegisterModel> writeCase)
     {
         writer.WriteLine();
-        writer.WriteLine("/// <summary>A guest read: access rules and field modes applied; never throws.</summary>");
+        writer.WriteLine($"/// <summary>{what}: access rules and field modes applied; never throws.</summary>");
         writer.WriteLine(GeneratedCodeAttribute);
-        writer.OpenBlock("public ulong ReadMmio(ulong offset, int size)");
+        writer.OpenBlock(signature);
         writer.OpenBlock("if (!ByteLanes.IsInBlock(offset, size, BlockSize))");
-        writer.WriteLine("OnUndefinedRead(offset, size);");
-        writer.WriteLine("return 0;");
+        writer.WriteLine(undefinedHook);
+        writer.WriteLine(exit);
         writer.CloseBlock();
         writer.WriteLine();
-        if (!block.Registers.IsEmpty)
-        {
-            writer.OpenBlock("switch (offset)");
-            foreach (RegisterModel register in block.Registers) WriteReadCase(writer, register);
-            writer.CloseBlock();
-        }
+        if (block.Registers.IsEmpty) return;
+        writer.OpenBlock("switch (offset)");
+        foreach (RegisterModel register in block.Registers) writeCase(writer, register);
+        writer.CloseBlock();
+    }
+
+    /// <summary>The case of a register: an access that lies wholly inside it.</summary>
+    private static void WriteCaseLabel(SourceWriter writer, RegisterModel register, string relative) =>
+        writer.WriteLine($"case >= {register.Name}Offset and < {register.Name}Offset + {Number(register.Width)} when ByteLanes.Fits({relative}, size, {Number(register.Width)}):");
+
+    private static void WriteRead(SourceWriter writer, BlockModel block)
+    {
+        WriteEntry(writer, block, "A guest read", "public ulong ReadMmio(ulong offset, int size)", "OnUndefinedRead(offset, size);", "return 0;", WriteReadCase);
 
         if (!block.Doorbells.IsEmpty)
         {
@@ -107,7 +120,7 @@ internal static class DispatchEmitter
     {
         string storage = Identifiers.ToStorageField(register.Name);
         string relative = $"offset - {register.Name}Offset";
-        writer.WriteLine($"case >= {register.Name}Offset and < {register.Name}Offset + {Number(register.Width)} when ByteLanes.Fits({relative}, size, {Number(register.Width)}):");
+        WriteCaseLabel(writer, register, relative);
         FieldMasks masks = FieldMasks.Of(register);
         string readable = masks.Readable == Widths.LowMask(register.Width * 8) ? storage : $"{storage} & {Mask(masks.Readable, register)}";
         if (masks.Readable == 0)
@@ -141,21 +154,7 @@ internal static class DispatchEmitter
 
     private static void WriteWrite(SourceWriter writer, BlockModel block)
     {
-        writer.WriteLine();
-        writer.WriteLine("/// <summary>A guest write: access rules and field modes applied; never throws.</summary>");
-        writer.WriteLine(GeneratedCodeAttribute);
-        writer.OpenBlock("public void WriteMmio(ulong offset, int size, ulong value)");
-        writer.OpenBlock("if (!ByteLanes.IsInBlock(offset, size, BlockSize))");
-        writer.WriteLine("OnUndefinedWrite(offset, size, value);");
-        writer.WriteLine("return;");
-        writer.CloseBlock();
-        writer.WriteLine();
-        if (!block.Registers.IsEmpty)
-        {
-            writer.OpenBlock("switch (offset)");
-            foreach (RegisterModel register in block.Registers) WriteWriteCase(writer, register);
-            writer.CloseBlock();
-        }
+        WriteEntry(writer, block, "A guest write", "public void WriteMmio(ulong offset, int size, ulong value)", "OnUndefinedWrite(offset, size, value);", "return;", WriteWriteCase);
 
         if (!block.Doorbells.IsEmpty)
         {
@@ -179,7 +178,7 @@ internal static class DispatchEmitter
         FieldMasks masks = FieldMasks.Of(register);
         ulong all = Widths.LowMask(register.Width * 8);
 
-        writer.WriteLine($"case >= {register.Name}Offset and < {register.Name}Offset + {Number(register.Width)} when ByteLanes.Fits({relative}, size, {Number(register.Width)}):");
+        WriteCaseLabel(writer, register, relative);
         writer.OpenBlock("");
         writer.WriteLine($"{type} previous = {storage};");
         if (masks.Replace == all)
