@@ -1,34 +1,25 @@
-using System.Runtime.InteropServices;
+using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
 namespace ShadowIo.Qemu.Native;
 
 /// <summary>
 /// epoll over a fixed set of non-blocking eventfds, each tagged with an integer; one extra
-/// eventfd wakes a blocked <see cref="Wait"/> for shutdown. <c>struct epoll_event</c> is packed
-/// (12 bytes) on x86_64, so it is declared here rather than trusted to a binding.
+/// eventfd wakes a blocked <see cref="Wait"/> for shutdown. Tmds.Linux's <c>epoll_event</c> is
+/// already the packed 12-byte x86_64 layout, so its epoll calls are used as they are.
 /// </summary>
-internal sealed unsafe partial class EventFdSet : IDisposable
+internal sealed unsafe class EventFdSet : IDisposable
 {
-    private const int EpollIn = 0x001;
-    private const int EpollCtlAdd = 1;
     private const int WakeTag = -1;
-
-    [StructLayout(LayoutKind.Sequential, Pack = 4)]
-    private struct EpollEvent
-    {
-        public uint Events;
-        public ulong Data;
-    }
 
     private readonly int _epollFd;
     private readonly int _wakeFd;
-    private readonly EpollEvent[] _events = new EpollEvent[64];
+    private readonly epoll_event[] _events = new epoll_event[64];
 
     public EventFdSet()
     {
-        _epollFd = EpollCreate(0x80000 /* EPOLL_CLOEXEC */);
-        if (_epollFd < 0) throw PosixError.Create("epoll_create1", "doorbell events", Marshal.GetLastPInvokeError());
+        _epollFd = epoll_create1(EPOLL_CLOEXEC);
+        if (_epollFd < 0) throw PosixError.Create("epoll_create1", "doorbell events");
         _wakeFd = FileDescriptors.CreateEventFd();
         Add(_wakeFd, WakeTag);
     }
@@ -36,26 +27,28 @@ internal sealed unsafe partial class EventFdSet : IDisposable
     public void Add(int eventFd, int tag)
     {
         // The fd rides in the high half of the event data so Wait can drain it without a lookup.
-        var e = new EpollEvent { Events = EpollIn, Data = ((ulong)(uint)eventFd << 32) | (uint)tag };
-        if (EpollControl(_epollFd, EpollCtlAdd, eventFd, &e) != 0)
-            throw PosixError.Create("epoll_ctl", $"eventfd {eventFd}", Marshal.GetLastPInvokeError());
+        var e = new epoll_event { events = EPOLLIN };
+        e.data.u64 = ((ulong)(uint)eventFd << 32) | (uint)tag;
+        if (epoll_ctl(_epollFd, EPOLL_CTL_ADD, eventFd, &e) != 0)
+            throw PosixError.Create("epoll_ctl", $"eventfd {eventFd}");
     }
 
     /// <summary>Waits for fired eventfds, drains them and stores their tags; returns how many (0 on timeout or wake).</summary>
     public int Wait(Span<int> tags, int timeoutMilliseconds)
     {
         int n;
-        fixed (EpollEvent* events = _events)
+        fixed (epoll_event* events = _events)
         {
-            n = EpollWait(_epollFd, events, Math.Min(_events.Length, Math.Max(tags.Length, 1)), timeoutMilliseconds);
+            n = epoll_wait(_epollFd, events, Math.Min(_events.Length, Math.Max(tags.Length, 1)), timeoutMilliseconds);
         }
         if (n < 0) return 0; // EINTR
         int count = 0;
         for (int i = 0; i < n; i++)
         {
-            int tag = (int)(uint)_events[i].Data;
+            ulong data = _events[i].data.u64;
+            int tag = (int)(uint)data;
             // Level-triggered: an eventfd left undrained would fire again at once.
-            FileDescriptors.DrainEventFd((int)(_events[i].Data >> 32));
+            FileDescriptors.DrainEventFd((int)(data >> 32));
             if (tag == WakeTag) continue;
             if (count < tags.Length) tags[count++] = tag;
         }
@@ -69,13 +62,4 @@ internal sealed unsafe partial class EventFdSet : IDisposable
         close(_wakeFd);
         close(_epollFd);
     }
-
-    [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
-    private static partial int EpollCreate(int flags);
-
-    [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
-    private static partial int EpollControl(int epollFd, int operation, int fd, EpollEvent* e);
-
-    [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
-    private static partial int EpollWait(int epollFd, EpollEvent* events, int maxEvents, int timeout);
 }
