@@ -59,13 +59,14 @@ internal sealed class AsyncEvents
         _pending.Add(e);
     }
 
-    /// <summary>Pairs the oldest waiting event with the oldest outstanding request.</summary>
     /// <summary>Whether an outstanding request and an unmasked waiting event can be paired now.</summary>
-    public bool CanDeliver => _requests.Count > 0 && _pending.Exists(e => !IsMasked(e.Type));
+    /// <remarks>Asked on every poll while a guest keeps AERs outstanding (Linux always does): no allocation.</remarks>
+    public bool CanDeliver => _requests.Count > 0 && FirstUnmaskedEvent() >= 0;
 
+    /// <summary>Pairs the oldest waiting event with the oldest outstanding request.</summary>
     public bool TryTakeMatch(out ushort commandId, out AsyncEvent e)
     {
-        int index = _requests.Count == 0 ? -1 : _pending.FindIndex(x => !IsMasked(x.Type));
+        int index = _requests.Count == 0 ? -1 : FirstUnmaskedEvent();
         if (index < 0)
         {
             commandId = 0;
@@ -81,6 +82,16 @@ internal sealed class AsyncEvents
 
     /// <summary>The host read the log page of <paramref name="type"/> (RAE = 0): report that type again.</summary>
     public void Unmask(AsyncEventType type) => _maskedTypes &= ~(1 << (int)type);
+
+    /// <summary>Index of the oldest waiting event whose type is not masked, or −1 (a loop, not a capturing lambda).</summary>
+    private int FirstUnmaskedEvent()
+    {
+        for (int i = 0; i < _pending.Count; i++)
+        {
+            if (!IsMasked(_pending[i].Type)) return i;
+        }
+        return -1;
+    }
 
     private bool IsMasked(AsyncEventType type) => (_maskedTypes & (1 << (int)type)) != 0;
 
