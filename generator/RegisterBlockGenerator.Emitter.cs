@@ -1,6 +1,4 @@
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using Microsoft.CodeAnalysis.CSharp;
 using ShadowIo.Generator.Checks;
 using ShadowIo.Generator.Emitters;
@@ -128,8 +126,5 @@ public sealed partial class RegisterBlockGenerator
         public static string Literal(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
 
         private static string Prefix(string modifiers) => modifiers.Length == 0 ? "" : modifiers + " ";
-
-        /// <summary>Declared field names, for a comment next to a mask literal.</summary>
-        public static string Names(IEnumerable<FieldModel> fields) => string.Join(", ", fields.Select(static f => Comment(f.DeclaredName)));
     }
 }
