@@ -24,11 +24,12 @@ internal static class NameChecks
         var registerNames = new HashSet<string>();
         foreach (RegisterDeclaration register in registers) registerNames.Add(register.Name);
 
-        // The user's own members other than the register properties (and other than what we generated).
+        // The user's own members other than the register properties, and other than what we
+        // generated (the analyzer sees those; the generator does not).
         foreach (ISymbol member in type.GetMembers())
         {
             if (member.IsImplicitlyDeclared || member is IMethodSymbol || registerNames.Contains(member.Name)) continue;
-            if (!IsGenerated(member)) taken.Add(member.Name);
+            if (!Declarations.IsGeneratedByUs(member)) taken.Add(member.Name);
         }
 
         foreach (RegisterDeclaration register in registers)
@@ -59,16 +60,5 @@ internal static class NameChecks
         bool free = true;
         foreach (string name in names) free &= taken.Add(name);
         return free;
-    }
-
-    /// <summary>Members the generator wrote (the analyzer sees them; the generator does not).</summary>
-    private static bool IsGenerated(ISymbol member)
-    {
-        foreach (Location location in member.Locations)
-        {
-            if (location.SourceTree?.FilePath is { } path && path.Contains(nameof(RegisterBlockGenerator))) return true;
-        }
-
-        return false;
     }
 }

@@ -47,12 +47,19 @@ internal static class Declarations
         && !property.ReturnsByRefReadonly;
 
     /// <summary>
-    /// The analyzer sees the compilation after generation, where the implementing part is ours;
-    /// the generator sees it before, where an implementing part can only be the user's.
+    /// Whether this generator wrote the symbol (a generated file's path names it). The analyzer
+    /// sees the compilation after generation, where the implementing parts and generated members
+    /// are ours; the generator sees it before, where they can only be the user's.
     /// </summary>
-    public static bool IsGeneratedByUs(IPropertySymbol implementation) =>
-        implementation.Locations.FirstOrDefault()?.SourceTree?.FilePath is { } path
-        && path.Contains(nameof(RegisterBlockGenerator));
+    public static bool IsGeneratedByUs(ISymbol symbol)
+    {
+        foreach (Location location in symbol.Locations)
+        {
+            if (location.SourceTree?.FilePath is { } path && path.Contains(nameof(RegisterBlockGenerator))) return true;
+        }
+
+        return false;
+    }
 
     public static string ModifiersWithoutPartial(SyntaxTokenList modifiers) =>
         string.Join(" ", modifiers.Where(static m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(static m => m.Text));
