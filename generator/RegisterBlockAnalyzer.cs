@@ -80,23 +80,20 @@ public sealed class RegisterBlockAnalyzer : DiagnosticAnalyzer
     {
         var property = (IPropertySymbol)context.Symbol;
         if (property.PartialDefinitionPart is not null) return; // the generated implementing part
+
+        // Inside a register block the parser reads every property and reports a stray [Field] itself.
+        if (property.ContainingType.GetAttributes().Any(a => attributes.Is(a, attributes.RegisterBlock))) return;
         ImmutableArray<AttributeData> applied = property.GetAttributes();
         AttributeData? register = applied.FirstOrDefault(a => attributes.Is(a, attributes.Register));
-        if (register is null)
+        if (register is not null)
         {
-            // Inside a register block the parser reports these (and the block generates nothing).
-            if (property.ContainingType.GetAttributes().Any(a => attributes.Is(a, attributes.RegisterBlock))) return;
-            foreach (AttributeData field in applied.Where(a => attributes.Is(a, attributes.Field)))
-            {
-                Report(context, field, property, "the property has no [Register]");
-            }
-
+            Report(context, register, property, "its class has no [RegisterBlock]");
             return;
         }
 
-        if (!property.ContainingType.GetAttributes().Any(a => attributes.Is(a, attributes.RegisterBlock)))
+        foreach (AttributeData field in applied.Where(a => attributes.Is(a, attributes.Field)))
         {
-            Report(context, register, property, "its class has no [RegisterBlock]");
+            Report(context, field, property, "the property has no [Register]");
         }
     }
 
