@@ -56,7 +56,7 @@ public sealed partial class RegisterBlockGenerator
 
             NameChecks.Check(type, registers, diagnostics);
             LayoutChecks.CheckDoorbells(blockSize, doorbells, diagnostics);
-            CheckDuplicateDoorbellNames(type.Name, doorbells, diagnostics);
+            NameChecks.CheckDoorbells(type.Name, doorbells, diagnostics);
             int shadowLayoutSize = LayoutChecks.CheckShadowLayout(doorbells, shadowSize, diagnostics, out ulong shadowBase);
             LayoutChecks.CheckOverlaps(registers, doorbells, diagnostics);
 
@@ -192,25 +192,6 @@ public sealed partial class RegisterBlockGenerator
             }
 
             return doorbells;
-        }
-
-        /// <summary>
-        /// Doorbell names become members of DoorbellIndex, ShadowLayout and DoorbellReader, arrays
-        /// also "{Name}Count" and "{Name}Stride", next to ShadowLayout.Size: all must be distinct.
-        /// </summary>
-        private static void CheckDuplicateDoorbellNames(string typeName, List<DoorbellDeclaration> doorbells, List<Diagnostic> diagnostics)
-        {
-            var names = new HashSet<string> { "Size" };
-            foreach (DoorbellDeclaration doorbell in doorbells)
-            {
-                if (doorbell.Name is null) continue;
-                string[] generated = doorbell.Kind == DoorbellModelKind.ValueArray
-                    ? [doorbell.Name, doorbell.Name + "Count", doorbell.Name + "Stride"]
-                    : [doorbell.Name];
-                bool clash = false;
-                foreach (string name in generated) clash |= !names.Add(name);
-                if (clash) diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateName, doorbell.Location, doorbell.DeclaredName, typeName));
-            }
         }
 
         private static BlockModel CreateModel(

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 using ShadowIo.Generator.Helpers;
+using ShadowIo.Generator.Model;
 
 namespace ShadowIo.Generator.Checks;
 
@@ -52,6 +53,23 @@ internal static class NameChecks
                     diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateName, field.Location, register.Name + field.Name, type.Name));
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Doorbell names become members of DoorbellIndex, ShadowLayout and DoorbellReader, arrays
+    /// also "{Name}Count" and "{Name}Stride", next to ShadowLayout.Size: all must be distinct.
+    /// </summary>
+    public static void CheckDoorbells(string typeName, List<DoorbellDeclaration> doorbells, List<Diagnostic> diagnostics)
+    {
+        var names = new HashSet<string> { "Size" };
+        foreach (DoorbellDeclaration doorbell in doorbells)
+        {
+            if (doorbell.Name is null) continue;
+            string[] generated = doorbell.Kind == DoorbellModelKind.ValueArray
+                ? [doorbell.Name, doorbell.Name + "Count", doorbell.Name + "Stride"]
+                : [doorbell.Name];
+            if (!TakeAll(names, generated)) diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateName, doorbell.Location, doorbell.DeclaredName, typeName));
         }
     }
 
