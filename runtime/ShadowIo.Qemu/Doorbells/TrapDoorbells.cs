@@ -42,6 +42,7 @@ public sealed class TrapDoorbells : IDisposable
         Array.Fill(fds, -1);   // so a failure part-way closes only what was created
         try
         {
+            foreach (ref readonly var entry in table.Entries) Validate(table, entry, shadow.Length);
             for (int row = 0; row < fds.Length; row++)
                 fds[row] = include == null || include(table[row]) ? FileDescriptors.CreateEventFd() : -1;
         }
@@ -52,6 +53,19 @@ public sealed class TrapDoorbells : IDisposable
             throw;
         }
         return new TrapDoorbells(table, shadow, fds);
+    }
+
+    /// <summary>
+    /// Checked once here so that no guest write can reach a doorbell whose width or shadow slot
+    /// would make <see cref="TryHandleWrite"/> throw inside the server loop (a hand-built table
+    /// may be inconsistent; generated ones are not).
+    /// </summary>
+    private static void Validate(DoorbellTable table, in DoorbellEntry e, ulong shadowLength)
+    {
+        if (e.Width is not (1 or 2 or 4 or 8))
+            throw new ArgumentException($"Doorbell '{e.Name}'[{e.Element}] of '{table.BlockName}' has width {e.Width}; it must be 1, 2, 4 or 8.", nameof(table));
+        if (e.Kind == DoorbellKind.Value && (e.ShadowOffset < 0 || (ulong)e.ShadowOffset > shadowLength - (ulong)e.Width))
+            throw new ArgumentException($"Doorbell '{e.Name}'[{e.Element}]'s shadow offset {e.ShadowOffset} lies outside the {shadowLength}-byte shadow page of '{table.BlockName}'.", nameof(table));
     }
 
     public DoorbellTable Table { get; }

@@ -89,4 +89,20 @@ public sealed class ProxyHostileInputTests
         Assert.False(served.Running.IsCompleted);
         Assert.Equal(0x1b36u, served.Proxy.ConfigRead(0, 2) & 0xffff);
     }
+
+    [Fact]
+    public void A_doorbell_table_whose_shadow_slot_is_outside_the_shadow_page_is_refused_when_bound()
+    {
+        // Otherwise the first guest write to that doorbell would throw inside the server loop.
+        var table = new DoorbellTable("bad block", 0x1000, 8,
+        [
+            new DoorbellEntry("Tail", 0, 0x100, 4, DoorbellKind.Value, false, 0, 4096),
+        ]);
+        Assert.Throws<ArgumentException>(() => ShadowIo.Qemu.Doorbells.TrapDoorbells.Create(table));
+        var oddWidth = new DoorbellTable("bad block", 0x1000, 8,
+        [
+            new DoorbellEntry("Kick", 0, 0x100, 3, DoorbellKind.Notify, false, 0, -1),
+        ]);
+        Assert.Throws<ArgumentException>(() => ShadowIo.Qemu.Doorbells.TrapDoorbells.Create(oddWidth));
+    }
 }
