@@ -17,7 +17,10 @@ public sealed class GeneratorRobustnessTests
     public const int DispatchInputs = 40;
 
     /// <summary>Sizes KVM delivers, plus sizes it never does (dispatch must treat them as undefined).</summary>
-    private static readonly int[] s_accessSizes = [1, 2, 3, 4, 8, 16];
+    private static readonly int[] s_accessSizes = [1, 2, 3, 4, 8, 16, 0, 5, -1, int.MinValue, int.MaxValue];
+
+    /// <summary>Offsets past the end of the loop below, where offset + size overflows included.</summary>
+    private static readonly ulong[] s_farOffsets = [0x3000, int.MaxValue, uint.MaxValue, 1UL << 63, ulong.MaxValue - 7, ulong.MaxValue];
 
     private static readonly Gen<ulong> s_anyOffset = Gen.OneOf<ulong>(
         Gen.Int[0, 0x3000].Select(i => (ulong)i),
@@ -106,7 +109,8 @@ public sealed class GeneratorRobustnessTests
             IMmioDevice device = loaded.Create("Block");
             foreach (int size in s_accessSizes)
             {
-                for (ulong offset = 0; offset < 0x1100; offset++)
+                // Every offset of the 0x2000-byte block (registers low, doorbells from 0x1000) and just past it.
+                foreach (ulong offset in Enumerable.Range(0, 0x2010).Select(static i => (ulong)i).Concat(s_farOffsets))
                 {
                     device.WriteMmio(offset, size, 0xA5A5_5A5A_F00D_CAFE ^ offset);
                     _ = device.ReadMmio(offset, size);
