@@ -96,12 +96,14 @@ public sealed class TrapDoorbells : IDisposable
         if (entry.Width != size) return false;
         if (entry.Kind == DoorbellKind.Value)
             Shadow.Write(entry.ShadowOffset, entry.Width, value);
-        else if (entry.HasDataMatch && entry.DataMatch != value)
-            return false;
+        else if (entry.HasDataMatch && entry.DataMatch != TruncateToWidth(value, size))
+            return false;   // KVM compares only the access's bytes (virt/kvm/eventfd.c ioeventfd_in_range)
         Interlocked.Increment(ref _trappedWrites);
         FileDescriptors.SignalEventFd(_eventFds[row]);
         return true;
     }
+
+    private static ulong TruncateToWidth(ulong value, int width) => width >= 8 ? value : value & ((1UL << (width * 8)) - 1);
 
     /// <summary>
     /// Blocks until doorbells fire (or the timeout, or <see cref="Wake"/>); stores the fired rows,

@@ -83,4 +83,14 @@ public sealed class ProxyBarAccessTests
         Assert.True(served.Doorbells.TryConsume(2));
         Assert.Equal(0u, served.Doorbells.Shadow.ReadUInt32(0));
     }
+
+    [Fact]
+    public void A_datamatch_doorbell_compares_only_the_bytes_written_as_kvm_does()
+    {
+        using var served = new ServedDevice();
+        served.Enumerate();
+        served.Proxy.BarWrite(ServedDevice.Bar0Base + ServedDevice.KickOffset, 0xdead_0001, 2);   // a 2-byte write of 0x0001
+        Assert.Empty(served.Device.Writes);
+        Assert.True(served.Doorbells.TryConsume(2));
+    }
 }
