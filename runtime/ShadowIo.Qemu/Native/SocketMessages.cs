@@ -39,7 +39,10 @@ internal static unsafe partial class SocketMessages
     /// <summary>CMSG_SPACE: header plus data, 8-aligned.</summary>
     public static int ControlSpace(int dataBytes) => ControlHeaderSize + ((dataBytes + 7) & ~7);
 
-    /// <summary>CMSG_LEN: header plus data, unpadded.</summary>
+    /// <summary>
+    /// CMSG_LEN: header plus data, unpadded. Not Tmds.Linux's <c>CMSG_LEN</c>, which pads the data
+    /// (24 for one fd, glibc says 20): the kernel would then read a second, garbage fd.
+    /// </summary>
     public static int ControlLength(int dataBytes) => ControlHeaderSize + dataBytes;
 
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
