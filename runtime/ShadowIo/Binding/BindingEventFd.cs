@@ -9,11 +9,7 @@ internal static unsafe class BindingEventFd
     public static int Create(string purpose)
     {
         int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (fd < 0)
-        {
-            int e = errno;
-            throw new IOException($"eventfd for {purpose} failed: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(e)} (errno {e}).");
-        }
+        if (fd < 0) throw PosixError.Create("eventfd", purpose);
         return fd;
     }
 

@@ -24,7 +24,7 @@ public sealed unsafe class DoorbellEvents : IDisposable
     public DoorbellEvents()
     {
         _epollFd = epoll_create1(EPOLL_CLOEXEC);
-        if (_epollFd < 0) throw new IOException($"epoll_create1 failed (errno {errno}).");
+        if (_epollFd < 0) throw PosixError.Create("epoll_create1", "DoorbellEvents");
         _wakeFd = BindingEventFd.Create("DoorbellEvents.Wake");
         Control(EPOLL_CTL_ADD, _wakeFd, WakeToken);
     }
@@ -77,7 +77,7 @@ public sealed unsafe class DoorbellEvents : IDisposable
         while ((n = epoll_wait(EpollFd, ready, max, timeoutMilliseconds)) < 0)
         {
             int e = errno;
-            if (e != 4 /* EINTR */) throw new IOException($"epoll_wait failed (errno {e}).");
+            if (e != EINTR) throw PosixError.Create("epoll_wait", "DoorbellEvents", e);
         }
         var sources = Volatile.Read(ref _sources);
         int count = 0;
@@ -109,7 +109,7 @@ public sealed unsafe class DoorbellEvents : IDisposable
         var ev = new epoll_event { events = EPOLLIN };
         ev.data.u64 = token;
         if (epoll_ctl(_epollFd, op, fd, &ev) != 0)
-            throw new IOException($"epoll_ctl({(op == EPOLL_CTL_ADD ? "ADD" : "DEL")}) of fd {fd} failed (errno {errno}).");
+            throw PosixError.Create($"epoll_ctl({(op == EPOLL_CTL_ADD ? "ADD" : "DEL")})", $"fd {fd}");
     }
 
     public void Dispose()

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -36,7 +35,7 @@ public sealed unsafe class MemoryMapping : IDisposable
     {
         ulong size = PageAlign(length);
         void* p = mmap(null, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) throw PosixError("mmap", $"{size} bytes of anonymous memory");
+        if (p == MAP_FAILED) throw PosixError.Create("mmap", $"{size} bytes of anonymous memory");
         return new MemoryMapping((byte*)p, size, -1);
     }
 
@@ -47,10 +46,10 @@ public sealed unsafe class MemoryMapping : IDisposable
         byte[] nameBytes = System.Text.Encoding.ASCII.GetBytes(name + "\0");
         int fd;
         fixed (byte* n = nameBytes) fd = memfd_create(n, MFD_CLOEXEC);
-        if (fd < 0) throw PosixError("memfd_create", name);
+        if (fd < 0) throw PosixError.Create("memfd_create", name);
         if (ftruncate(fd, (off_t)(long)size) != 0)
         {
-            var e = PosixError("ftruncate", name);
+            var e = PosixError.Create("ftruncate", name);
             close(fd);
             throw e;
         }
@@ -63,7 +62,7 @@ public sealed unsafe class MemoryMapping : IDisposable
         void* p = mmap(null, (size_t)length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)offset);
         if (p == MAP_FAILED)
         {
-            var e = PosixError("mmap", what);
+            var e = PosixError.Create("mmap", what);
             close(fd);
             throw e;
         }
@@ -83,11 +82,5 @@ public sealed unsafe class MemoryMapping : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfZero(length);
         return (length + 4095) & ~4095UL;
-    }
-
-    private static IOException PosixError(string call, string what)
-    {
-        int error = errno;
-        return new IOException($"{call} failed for {what}: {Marshal.GetPInvokeErrorMessage(error)} (errno {error}).");
     }
 }
