@@ -1,3 +1,4 @@
+using ShadowIo.Binding;
 using ShadowIo.Qemu.Native;
 using static Tmds.Linux.LibC;
 
@@ -93,17 +94,13 @@ public sealed class TrapDoorbells : IDisposable
     {
         if (!Table.TryFind(offset, out int row) || _eventFds[row] < 0) return false;
         ref readonly var entry = ref Table[row];
-        if (entry.Width != size) return false;
+        if (!IoEventFdMatch.Matches(entry, size, value)) return false;
         if (entry.Kind == DoorbellKind.Value)
             Shadow.Write(entry.ShadowOffset, entry.Width, value);
-        else if (entry.HasDataMatch && entry.DataMatch != TruncateToWidth(value, size))
-            return false;   // KVM compares only the access's bytes (virt/kvm/eventfd.c ioeventfd_in_range)
         Interlocked.Increment(ref _trappedWrites);
         FileDescriptors.SignalEventFd(_eventFds[row]);
         return true;
     }
-
-    private static ulong TruncateToWidth(ulong value, int width) => width >= 8 ? value : value & ((1UL << (width * 8)) - 1);
 
     /// <summary>
     /// Blocks until doorbells fire (or the timeout, or <see cref="Wake"/>); stores the fired rows,

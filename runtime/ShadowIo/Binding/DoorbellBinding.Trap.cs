@@ -19,13 +19,10 @@ public sealed partial class DoorbellBinding
         if (gpa < BlockGpa || offset >= Table.BlockSize || !Table.TryFind(offset, out int row)) return false;
         if (!Volatile.Read(ref _trapped[row])) return false;
         ref readonly var e = ref Table[row];
-        if (size != e.Width) return false;
-        if (e.HasDataMatch && TruncateToWidth(value, size) != e.DataMatch) return false;
+        if (!IoEventFdMatch.Matches(e, size, value)) return false;
         if (e.Kind == DoorbellKind.Value) Volatile.Read(ref _state).Values.Write(e.ShadowOffset, size, value);
         BindingEventFd.Signal(_eventFds[row]);
         Interlocked.Increment(ref _trappedWrites);
         return true;
     }
-
-    private static ulong TruncateToWidth(ulong value, int width) => width >= 8 ? value : value & ((1UL << (width * 8)) - 1);
 }
