@@ -19,7 +19,7 @@ internal sealed class ControllerHost : IDisposable
     private readonly DoorbellEvents _events = new();
     private readonly Thread _thread;
     private readonly long _spinTicks;
-    private readonly long _pollIdleTicks;
+    private readonly TimeSpan _pollIdle;
     private volatile bool _stopping;
     private volatile Exception? _threadFailure;
 
@@ -49,7 +49,7 @@ internal sealed class ControllerHost : IDisposable
         _events.Add(Binding);
 
         _spinTicks = (long)(eventSpin.TotalSeconds * Stopwatch.Frequency);
-        _pollIdleTicks = (long)(pollIdle.TotalSeconds * Stopwatch.Frequency);
+        _pollIdle = pollIdle;
         Controller.IsPolling = polling;
         _thread = new Thread(polling ? PollLoop : EventLoop) { IsBackground = true, Name = polling ? "nvme-poll" : "nvme-doorbells" };
         _thread.Start();
@@ -106,39 +106,20 @@ internal sealed class ControllerHost : IDisposable
     }
 
     /// <summary>
-    /// EventIdx mode: while the guest keeps it busy the controller polls the shadow tails and
-    /// heads and keeps EventIdx behind them, so a guest following Linux's rule never rings.
-    /// After <see cref="_pollIdleTicks"/> without work it arms EventIdx at the tail (the guest's
-    /// next submission then rings: an ioeventfd, no exit), looks once more for work that raced
-    /// with the arming, and sleeps in epoll until that ring: SPDK's interrupt-mode handshake.
+    /// EventIdx mode: poll the shadow tails and heads while the guest is busy, and after
+    /// <see cref="_pollIdle"/> without work sleep in epoll until a doorbell (see <see cref="AdaptivePolling"/>).
     /// </summary>
     private void PollLoop()
     {
-        Span<DoorbellEvent> fired = stackalloc DoorbellEvent[64];
+        var fired = new DoorbellEvent[64];
         try
         {
-            long lastWork = Stopwatch.GetTimestamp();
-            while (!_stopping)
+            AdaptivePolling.Run(Controller, () => _stopping, _pollIdle, static () => Thread.SpinWait(16), () =>
             {
-                if (Controller.Poll() > 0)
-                {
-                    lastWork = Stopwatch.GetTimestamp();
-                    continue;
-                }
-                if (Stopwatch.GetTimestamp() - lastWork < _pollIdleTicks)
-                {
-                    Thread.SpinWait(16);
-                    continue;
-                }
-                Controller.IsPolling = false;
-                if (Controller.Poll() == 0)
-                {
-                    Sleeps++;
-                    DoorbellEvents += _events.Wait(fired, -1);
-                }
-                Controller.IsPolling = true;
-                lastWork = Stopwatch.GetTimestamp();
-            }
+                // The next Poll picks up whatever rang: the fired rows need no handling of their own.
+                Sleeps++;
+                DoorbellEvents += _events.Wait(fired, -1);
+            });
         }
         catch (Exception e)
         {

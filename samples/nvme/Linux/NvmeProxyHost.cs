@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ShadowIo.Qemu;
 using ShadowIo.Qemu.Doorbells;
 using ShadowIo.Qemu.Pci;
@@ -92,34 +91,16 @@ internal sealed class NvmeProxyHost : IDisposable
 
     private void DoorbellLoop()
     {
-        Span<int> fired = stackalloc int[64];
+        var fired = new int[64];
         try
         {
-            long lastWork = Stopwatch.GetTimestamp();
-            Controller.IsPolling = true;
-            while (!_stopping)
+            // Two cores host QEMU's vCPUs too: give them the core between looks.
+            AdaptivePolling.Run(Controller, () => _stopping, _spin, static () => Thread.Yield(), () =>
             {
-                if (Controller.Poll() > 0)
-                {
-                    lastWork = Stopwatch.GetTimestamp();
-                    continue;
-                }
-                if (Stopwatch.GetElapsedTime(lastWork) < _spin)
-                {
-                    // Two cores host QEMU's vCPUs too: give them the core between looks.
-                    Thread.Yield();
-                    continue;
-                }
-                Controller.IsPolling = false;
-                if (Controller.Poll() == 0)
-                {
-                    Interlocked.Increment(ref _sleeps);
-                    int n = Doorbells.Wait(fired, 100);
-                    for (int i = 0; i < n; i++) Controller.ProcessDoorbell(fired[i]);
-                }
-                Controller.IsPolling = true;
-                lastWork = Stopwatch.GetTimestamp();
-            }
+                Interlocked.Increment(ref _sleeps);
+                int n = Doorbells.Wait(fired, 100);
+                for (int i = 0; i < n; i++) Controller.ProcessDoorbell(fired[i]);
+            });
         }
         catch (Exception e)
         {
