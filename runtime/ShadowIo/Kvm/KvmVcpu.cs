@@ -50,7 +50,13 @@ public sealed unsafe class KvmVcpu : IDisposable
         switch (reason)
         {
             case KvmExitReasons.Mmio:
-                return VcpuExit.Mmio(run->Mmio.IsWrite != 0, run->Mmio.PhysAddr, (int)run->Mmio.Len, ReadData(&run->Mmio.Data, (int)run->Mmio.Len));
+            {
+                // Any length 1..8: KVM splits a store that crosses a page into fragments of the
+                // bytes on each side (an 8-byte store at 0xFFD exits as 3 bytes, then 5).
+                int len = (int)run->Mmio.Len;
+                ulong data = len switch { >= 8 => run->Mmio.Data, >= 1 => run->Mmio.Data & ((1UL << (8 * len)) - 1), _ => 0 };
+                return VcpuExit.Mmio(run->Mmio.IsWrite != 0, run->Mmio.PhysAddr, len, data);
+            }
             case KvmExitReasons.Io:
             {
                 ref readonly var io = ref run->Io;

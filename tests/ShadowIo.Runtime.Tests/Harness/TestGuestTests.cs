@@ -34,6 +34,26 @@ public sealed class TestGuestTests
     }
 
     [Fact]
+    public void A_store_crossing_a_page_inside_mmio_reaches_the_device_as_two_fragments_carrying_their_own_bytes()
+    {
+        RequireKvm.Present();
+        using var guest = TestGuest.Create();
+        var device = new RecordingDevice();
+        var bus = new MmioBus();
+        bus.Add(0xFE00_0000, 0x2000, device);
+        var a = new Assembler(64);
+        a.mov(rbx, 0xFE00_0000UL);
+        a.mov(rax, 0x8877_6655_4433_2211UL);
+        a.mov(__qword_ptr[rbx + 0xFFD], rax);      // 3 bytes in the first page, 5 in the second
+        TestGuest.EmitFinish(a);
+        guest.Load(a);
+
+        guest.RunToFinish(bus);
+
+        Assert.Equal([(0xFFDUL, 3, 0x33_2211UL), (0x1000UL, 5, 0x88_7766_5544UL)], device.Writes);
+    }
+
+    [Fact]
     public void Mmio_reads_and_writes_reach_the_bus_device_at_offsets_within_its_range()
     {
         RequireKvm.Present();
