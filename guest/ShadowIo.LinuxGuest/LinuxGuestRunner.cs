@@ -23,8 +23,29 @@ public static partial class LinuxGuestRunner
     [GeneratedRegex(@"^=====SHADOWIO-OUTPUT-END rc=(\d+)=====$", RegexOptions.Multiline)]
     private static partial Regex EndMarker();
 
+    /// <summary>
+    /// A kernel report that a CPU or RCU stopped making progress. /init lowers the console log
+    /// level to 1, so only KERN_EMERG lines reach the console: the soft-lockup watchdog's own line,
+    /// and the panic that <see cref="StallPanicArgs"/> turns every other stall into.
+    /// </summary>
+    [GeneratedRegex(@"soft lockup - CPU#\d+ stuck|Watchdog detected hard LOCKUP|rcu: INFO: rcu_\w+ (self-)?detected stall|Kernel panic - not syncing")]
+    private static partial Regex StallReport();
+
+    /// <summary>
+    /// Panic on a soft lockup (20 s without scheduling on a CPU), an RCU CPU stall (21 s) and a task
+    /// blocked for 120 s: a wedged guest ends in seconds with the panic's stack on the console
+    /// (panic() raises the console log level), instead of at the run's timeout.
+    /// </summary>
+    private static readonly string[] StallPanicArgs = ["softlockup_panic=1", "sysctl.kernel.panic_on_rcu_stall=1", "hung_task_panic=1"];
+
+    /// <summary>How long a stalled guest gets to print its panic and exit before it is killed.</summary>
+    private static readonly TimeSpan StallGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>Boots <paramref name="image"/> once with <paramref name="options"/> and returns what the script printed.</summary>
+    /// <remarks>Waits first for the machine-wide <see cref="TcgGuestSlot"/>: one TCG guest runs at a
+    /// time, and the timeout counts from QEMU's start.</remarks>
     /// <exception cref="TimeoutException">The run exceeded <see cref="LinuxGuestOptions.Timeout"/> (QEMU was killed).</exception>
+    /// <exception cref="GuestStalledException">The guest kernel reported a soft lockup, an RCU stall, a hung task or a panic.</exception>
     /// <exception cref="InvalidOperationException">QEMU ended without /init's output markers.</exception>
     public static async Task<GuestRunResult> RunAsync(GuestImage image, LinuxGuestOptions options, CancellationToken cancellationToken = default)
     {
@@ -33,6 +54,7 @@ public static partial class LinuxGuestRunner
         var initrd = WriteInitrd(image, options);
         try
         {
+            using var slot = await TcgGuestSlot.AcquireAsync(cancellationToken);
             return await BootAsync(image, initrd, options, cancellationToken);
         }
         finally
@@ -64,6 +86,7 @@ public static partial class LinuxGuestRunner
     private static async Task<GuestRunResult> BootAsync(GuestImage image, string initrd, LinuxGuestOptions options, CancellationToken cancellationToken)
     {
         var kernelArgs = new List<string> { "console=ttyS0", "panic=-1", "quiet", $"shadowio.script={GuestScriptPath}" };
+        kernelArgs.AddRange(StallPanicArgs);
         kernelArgs.AddRange(options.ExtraKernelArgs);
         var info = new ProcessStartInfo(image.QemuPath)
         {
@@ -86,6 +109,7 @@ public static partial class LinuxGuestRunner
             info.ArgumentList.Add(arg);
 
         var console = new StringBuilder();
+        var stall = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stopwatch = Stopwatch.StartNew();
         using var qemu = Spawn(info, options.InheritedFds);
         var stderr = qemu.StandardError.ReadToEndAsync(CancellationToken.None);
@@ -96,15 +120,28 @@ public static partial class LinuxGuestRunner
                 line = line.TrimEnd('\r');
                 lock (console)
                     console.Append(line).Append('\n');
+                if (StallReport().IsMatch(line))
+                    stall.TrySetResult(line);
                 options.ConsoleLine?.Invoke(line);
             }
         }, CancellationToken.None);
 
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(options.Timeout);
+        var exited = qemu.WaitForExitAsync(limit.Token);
         try
         {
-            await qemu.WaitForExitAsync(limit.Token);
+            if (await Task.WhenAny(exited, stall.Task) == stall.Task)
+            {
+                // Let the panic reach the console (its stack says where the CPU was stuck).
+                await Task.WhenAny(exited, Task.Delay(StallGrace, CancellationToken.None));
+                if (!qemu.HasExited)
+                    qemu.Kill(entireProcessTree: true);
+                await qemu.WaitForExitAsync(CancellationToken.None);
+                await reader;
+                throw new GuestStalledException(await stall.Task, ScriptRunner.Tail(console.ToString(), 60));
+            }
+            await exited;
         }
         catch (OperationCanceledException)
         {

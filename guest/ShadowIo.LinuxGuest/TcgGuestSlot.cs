@@ -1,0 +1,72 @@
+using System.Runtime.InteropServices;
+
+namespace ShadowIo.LinuxGuest;
+
+/// <summary>
+/// The machine-wide right to run one TCG guest: an exclusive <c>flock</c> on
+/// <c>~/.cache/shadowio/tcg-guest.lock</c>, held from QEMU's start to its exit.
+/// </summary>
+/// <remarks>
+/// Every boot emulates its vCPUs on host threads (multi-threaded TCG: one thread per vCPU). On a
+/// 2-core host, two or three such guests beside the other test assemblies' KVM guests leave each
+/// vCPU thread runnable for a small share of a core; a guest that nests KVM (-cpu max, SVM) then
+/// spends its time in cross-vCPU waits (IPIs, TLB shootdowns, RCU) that stretch past the kernel's
+/// soft-lockup and RCU-stall thresholds. One guest at a time, across every test process and the
+/// demo's <c>linux</c> verb, is what keeps a loaded first run as fast and as healthy as an idle one.
+/// A lock file rather than an in-process semaphore: <c>dotnet test</c> runs each test assembly in
+/// its own process, and the kernel releases a <c>flock</c> when its holder dies.
+/// </remarks>
+public sealed partial class TcgGuestSlot : IDisposable
+{
+    private const int LOCK_EX = 2;
+    private const int LOCK_NB = 4;
+    private const int EWOULDBLOCK = 11;
+    private const int EINTR = 4;
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly FileStream _file;
+
+    private TcgGuestSlot(FileStream file) => _file = file;
+
+    /// <summary>The lock file: <c>$SHADOWIO_TCG_LOCK</c>, else under <c>$XDG_CACHE_HOME</c> (or <c>~/.cache</c>)/shadowio.</summary>
+    public static string LockPath =>
+        Environment.GetEnvironmentVariable("SHADOWIO_TCG_LOCK") is { Length: > 0 } path
+            ? path
+            : Path.Combine(
+                Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache
+                    ? cache
+                    : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
+                "shadowio", "tcg-guest.lock");
+
+    /// <summary>Waits (without a thread blocked in the kernel, so cancellation works) until no other guest runs.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public static async Task<TcgGuestSlot> AcquireAsync(CancellationToken cancellationToken = default)
+    {
+        var path = LockPath;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        try
+        {
+            while (true)
+            {
+                if (Flock(file.SafeFileHandle, LOCK_EX | LOCK_NB) == 0)
+                    return new TcgGuestSlot(file);
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != EWOULDBLOCK && errno != EINTR)
+                    throw new IOException($"flock({path}) failed: errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)})");
+                await Task.Delay(RetryInterval, cancellationToken);
+            }
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Releases the slot (closing the file drops the lock).</summary>
+    public void Dispose() => _file.Dispose();
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int Flock(SafeHandle fd, int operation);
+}
