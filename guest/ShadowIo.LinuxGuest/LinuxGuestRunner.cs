@@ -86,6 +86,12 @@ public static partial class LinuxGuestRunner
     private static async Task<GuestRunResult> BootAsync(GuestImage image, string initrd, LinuxGuestOptions options, CancellationToken cancellationToken)
     {
         var kernelArgs = new List<string> { "console=ttyS0", "panic=-1", "quiet", $"shadowio.script={GuestScriptPath}" };
+        // no_timer_check: at boot Linux checks that the PIT's interrupt reaches the IO-APIC by
+        // expecting jiffies to advance during a TSC-timed mdelay (timer_irq_works). QEMU emulates
+        // the PIT on its main-loop thread; when host load starves that thread for the few tens of
+        // milliseconds the check lasts, Linux panics "IO-APIC + timer doesn't work!" (seen here on
+        // a loaded run). QEMU's i440FX always wires the PIT to IO-APIC pin 2: the check finds nothing.
+        kernelArgs.Add("no_timer_check");
         kernelArgs.AddRange(StallPanicArgs);
         kernelArgs.AddRange(options.ExtraKernelArgs);
         var info = new ProcessStartInfo(image.QemuPath)

@@ -7,14 +7,16 @@ namespace ShadowIo.LinuxGuest;
 /// <c>~/.cache/shadowio/tcg-guest.lock</c>, held from QEMU's start to its exit.
 /// </summary>
 /// <remarks>
-/// Every boot emulates its vCPUs on host threads (multi-threaded TCG: one thread per vCPU). On a
-/// 2-core host, two or three such guests beside the other test assemblies' KVM guests leave each
-/// vCPU thread runnable for a small share of a core; a guest that nests KVM (-cpu max, SVM) then
-/// spends its time in cross-vCPU waits (IPIs, TLB shootdowns, RCU) that stretch past the kernel's
-/// soft-lockup and RCU-stall thresholds. One guest at a time, across every test process and the
-/// demo's <c>linux</c> verb, is what keeps a loaded first run as fast and as healthy as an idle one.
-/// A lock file rather than an in-process semaphore: <c>dotnet test</c> runs each test assembly in
-/// its own process, and the kernel releases a <c>flock</c> when its holder dies.
+/// A guest emulates each vCPU on a host thread (multi-threaded TCG) and its devices and timers
+/// (PIT, serial, the proxy's socket) on QEMU's main-loop thread. Two or three guests at once beside
+/// the other test assemblies' KVM guests put a dozen busy threads on this machine's two cores, and
+/// the guest kernel's timing assumptions break: the boot-time timer check panics (see
+/// <c>no_timer_check</c> in <see cref="LinuxGuestRunner"/>), and the nested-KVM tests wedged with
+/// both vCPUs in soft lockup only in runs with several TCG guests at once. One guest at a time,
+/// across every test process and the demo's <c>linux</c> verb, keeps a loaded first run as
+/// healthy as an idle one. A lock file rather than an in-process semaphore: <c>dotnet test</c>
+/// runs each test assembly in its own process, and the kernel drops a <c>flock</c> when its
+/// holder dies.
 /// </remarks>
 public sealed partial class TcgGuestSlot : IDisposable
 {

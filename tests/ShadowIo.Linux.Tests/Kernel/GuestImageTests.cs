@@ -25,6 +25,23 @@ public sealed class GuestImageTests
     }
 
     [Fact]
+    public async Task A_guest_kernel_that_panics_ends_the_run_at_once_with_the_panic_on_the_console()
+    {
+        // sysrq-trigger 'c' is the one panic a script can cause; a soft lockup, an RCU stall and a
+        // hung task reach the same path through the runner's softlockup_panic, panic_on_rcu_stall
+        // and hung_task_panic. The run's limit is far away: only the stall detection ends it early.
+        var error = await Assert.ThrowsAsync<GuestStalledException>(() => RepositoryGuest.RunAsync(new LinuxGuestOptions
+        {
+            Script = "echo c > /proc/sysrq-trigger\nsleep 3600\n",
+            Timeout = TimeSpan.FromMinutes(4),
+        }, TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("Kernel panic - not syncing: sysrq triggered crash", error.StallLine![error.StallLine!.IndexOf("Kernel panic", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        // panic() raises the console log level that /init lowered: the stack says where it stopped.
+        Assert.Contains("sysrq_handle_crash", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Qemu_inherits_the_descriptors_it_is_given()
     {
         // QEMU's -add-fd refuses a descriptor it does not have, so a successful boot shows the fd
