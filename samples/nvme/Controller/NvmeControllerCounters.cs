@@ -2,7 +2,9 @@ namespace ShadowIo.Samples.Nvme;
 
 /// <summary>
 /// What the controller has done, for the demo's table and for the fuzzer's invariants. Updated
-/// under the controller's lock; reads from other threads may be a moment stale.
+/// under the controller's lock; reads from other threads may be a moment stale, and may disagree
+/// with each other: <see cref="NvmeController.ReadCommandAccounting"/> reads the command counters
+/// together under the lock.
 /// </summary>
 public sealed class NvmeControllerCounters
 {
