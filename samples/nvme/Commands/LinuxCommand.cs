@@ -99,8 +99,10 @@ internal static class LinuxCommand
             var qemu = qemuRuns.Count > 0 ? PeerResult.Best(qemuRuns) : empty;
             var result = new ComparisonResult(ours, qemu);
             Console.Out.WriteLine(asJson ? ComparisonTable.Json(result) : ComparisonTable.Render(result));
-            bool ok = (which == "qemu" || (ours.RoundTripOk == true && ours.Jobs.All(j => j.Succeeded)))
-                && (which == "shadowio" || qemu.Jobs.All(j => j.Succeeded));
+            // A run Linux had to rescue (timeouts, aborts, resets during I/O) is no measurement.
+            bool ok = (which == "qemu" || (ours.RoundTripOk == true && ours.Jobs.All(j => j.Succeeded)
+                    && ours.KernelLog.FindProblem() is null && ours.Controller?.Commands.FindProblem() is null))
+                && (which == "shadowio" || (qemu.Jobs.All(j => j.Succeeded) && qemu.KernelLog.FindProblem() is null));
             return ok ? 0 : CommandLineHost.Failure;
         });
         return command;

@@ -197,14 +197,15 @@ public sealed partial class NvmeController
     {
         ulong address = sq.HeadAddress;
         sq.Advance();
-        Counters.CommandsFetched++;
         if (!_memory.TryRead(address, out SubmissionEntry command))
         {
             // The ring left guest RAM (the memory map changed): the command cannot be read, but it
-            // was consumed, so it still completes once.
+            // was consumed, so it still completes once (under identifier 0, all we can name).
+            RecordFetch(sq, 0);
             PostCompletion(sq, 0, NvmeStatus.DataTransferError, 0);
             return;
         }
+        RecordFetch(sq, command.CommandId);
         var outcome = sq.Id == 0 ? ExecuteAdmin(in command) : ExecuteIo(in command);
         if (outcome.Deferred)
         {
@@ -218,8 +219,32 @@ public sealed partial class NvmeController
         if (sq.Id == 0 && _asyncEvents.CanDeliver) DeliverAsyncEvents();
     }
 
-    private void PostCompletion(SubmissionQueue sq, ushort commandId, NvmeStatus status, uint result) =>
+    private void RecordFetch(SubmissionQueue sq, ushort commandId)
+    {
+        Counters.CommandsFetched++;
+        Counters.CommandsOutstanding++;
+        if (!sq.Outstanding.Fetched(commandId)) Counters.CommandIdCollisions++;
+    }
+
+    /// <summary>Completes a fetched command of <paramref name="sq"/>: the entry, then the books.</summary>
+    private void PostCompletion(SubmissionQueue sq, ushort commandId, NvmeStatus status, uint result)
+    {
         PostCompletion(sq.CompletionQueue, sq.Id, (ushort)sq.Head, commandId, status, result);
+        if (sq.Outstanding.Completed(commandId)) Counters.CommandsOutstanding--;
+        else Counters.DuplicateCompletions++;
+    }
+
+    /// <summary>
+    /// <paramref name="sq"/> goes away (reset or deletion) with its outstanding commands, which end
+    /// without completions; <paramref name="asyncEventRequests"/> of them are AERs.
+    /// </summary>
+    private void DiscardOutstanding(SubmissionQueue sq, int asyncEventRequests)
+    {
+        int count = sq.Outstanding.Count;
+        Counters.CommandsDiscarded += count;
+        Counters.AsyncEventRequestsDiscarded += asyncEventRequests;
+        Counters.CommandsOutstanding -= count;
+    }
 
     /// <summary>
     /// Writes one completion entry. The dword holding the phase tag goes last, after a barrier,

@@ -74,6 +74,10 @@ public sealed partial class NvmeController
     /// </summary>
     private void ResetController()
     {
+        foreach (var sq in _submissionQueues)
+        {
+            if (sq is not null) DiscardOutstanding(sq, sq.Id == 0 ? _asyncEvents.OutstandingRequests : 0);
+        }
         Array.Clear(_submissionQueues);
         Array.Clear(_completionQueues);
         _asyncEvents.Clear();

@@ -64,7 +64,9 @@ public sealed partial class NvmeController
     {
         int qid = (int)(command.Cdw10 & 0xFFFF);
         if (qid == 0 || qid >= QueueCount || _submissionQueues[qid] is not { } sq) return NvmeStatus.InvalidQueueIdentifier;
-        // Commands are executed as they are fetched, so none is outstanding to abort here.
+        // Commands are executed as they are fetched, so none is outstanding to abort here; the
+        // books still close the queue's account (a command left there would be lost).
+        DiscardOutstanding(sq, 0);
         sq.CompletionQueue.SubmissionQueueCount--;
         _submissionQueues[qid] = null;
         return CommandOutcome.Success;

@@ -88,6 +88,18 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
 
     public NvmeControllerCounters Counters { get; } = new();
 
+    /// <summary>The command books (fetched, completed, outstanding, discarded), read under the controller lock.</summary>
+    public CommandAccounting ReadCommandAccounting()
+    {
+        lock (_gate)
+        {
+            var c = Counters;
+            return new CommandAccounting(
+                c.CommandsFetched, c.CompletionsPosted, c.CommandsOutstanding, _asyncEvents.OutstandingRequests,
+                c.CommandsDiscarded, c.AsyncEventRequestsDiscarded, c.DuplicateCompletions, c.CommandIdCollisions);
+        }
+    }
+
     /// <summary>Namespace size in logical blocks.</summary>
     public ulong BlockCount => _blockCount;
 

@@ -2,7 +2,9 @@ namespace ShadowIo.Samples.Nvme;
 
 /// <summary>
 /// What the controller has done, for the demo's table and for the fuzzer's invariants. Updated
-/// under the controller's lock; reads from other threads may be a moment stale.
+/// under the controller's lock; reads from other threads may be a moment stale, and may disagree
+/// with each other: <see cref="NvmeController.ReadCommandAccounting"/> reads the command counters
+/// together under the lock.
 /// </summary>
 public sealed class NvmeControllerCounters
 {
@@ -11,6 +13,30 @@ public sealed class NvmeControllerCounters
 
     /// <summary>Completion entries written (successfully or not) to completion queues.</summary>
     public long CompletionsPosted { get; internal set; }
+
+    /// <summary>
+    /// Fetched commands neither completed nor discarded yet. Commands execute as they are fetched,
+    /// so between entry points only Asynchronous Event Requests are outstanding.
+    /// </summary>
+    public long CommandsOutstanding { get; internal set; }
+
+    /// <summary>
+    /// Outstanding commands that ended without a completion because a controller reset (section
+    /// 3.7.2) or Delete I/O Submission Queue removed their queue; AERs included.
+    /// </summary>
+    public long CommandsDiscarded { get; internal set; }
+
+    /// <summary>Of <see cref="CommandsDiscarded"/>, the Asynchronous Event Requests (they wait for an event, so a reset meets them).</summary>
+    public long AsyncEventRequestsDiscarded { get; internal set; }
+
+    /// <summary>
+    /// Completions posted for a command identifier that was not outstanding on its submission
+    /// queue: a command completed twice (a controller bug; must stay 0).
+    /// </summary>
+    public long DuplicateCompletions { get; internal set; }
+
+    /// <summary>Commands fetched with an identifier already outstanding on the same queue (the guest broke section 4.2's uniqueness rule).</summary>
+    public long CommandIdCollisions { get; internal set; }
 
     /// <summary>Completion entries that could not be written because the CQ left guest RAM.</summary>
     public long CompletionWriteFailures { get; internal set; }

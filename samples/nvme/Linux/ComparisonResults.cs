@@ -20,6 +20,9 @@ internal sealed record PeerResult(
     /// <summary>Controller-side facts (the ShadowIo peer only).</summary>
     public ControllerObservation? Controller { get; init; }
 
+    /// <summary>What the guest kernel logged during the round trip and fio (empty and marker-less when not run).</summary>
+    public IoPhaseKernelLog KernelLog { get; init; } = new(false, []);
+
     public JobResult? Find(string job) => Jobs.FirstOrDefault(j => j.Job.Name == job);
 
     /// <summary>
@@ -37,6 +40,7 @@ internal sealed record PeerResult(
         {
             Jobs = allSucceeded ? jobs : runs.SelectMany(r => r.Jobs).Where(j => !j.Succeeded).Concat(jobs).DistinctBy(j => j.Job.Name).ToArray(),
             RoundTripOk = roundTrip,
+            KernelLog = IoPhaseKernelLog.Combine(runs.Select(r => r.KernelLog)),
             Elapsed = TimeSpan.FromTicks(runs.Sum(r => r.Elapsed.Ticks)),
             Rounds = runs.Count,
         };
@@ -50,8 +54,7 @@ internal sealed record PeerResult(
 internal sealed record ControllerObservation(
     ulong? DoorbellBufferShadow,
     ulong? DoorbellBufferEventIdx,
-    long CommandsFetched,
-    long CompletionsPosted,
+    CommandAccounting Commands,
     long InvalidDoorbellWrites,
     long ShadowRereadHits,
     long InternalErrors,

@@ -31,11 +31,14 @@ internal static class ComparisonTable
         s.AppendLine(CultureInfo.InvariantCulture, $"identify (ShadowIo): {Describe(result.ShadowIo.Identify)}");
         s.AppendLine(CultureInfo.InvariantCulture, $"identify (QEMU):     {Describe(result.Qemu.Identify)}");
         s.AppendLine(CultureInfo.InvariantCulture, $"data round trip (ShadowIo): {(result.ShadowIo.RoundTripOk == true ? "ok" : "FAILED")}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"nvme driver during I/O: ShadowIo {result.ShadowIo.KernelLog.Summary}; QEMU {result.Qemu.KernelLog.Summary}");
         if (result.ShadowIo.Controller is { } c)
         {
             s.AppendLine(CultureInfo.InvariantCulture,
                 $"Doorbell Buffer Config: {(c.DoorbellBufferShadow is { } sh ? $"shadow 0x{sh:x}, EventIdx 0x{c.DoorbellBufferEventIdx:x}" : "not sent")}; " +
-                $"commands {c.CommandsFetched}, shadow re-read hits {c.ShadowRereadHits}, controller sleeps {c.ControllerSleeps}");
+                $"commands {c.Commands.Fetched}, shadow re-read hits {c.ShadowRereadHits}, controller sleeps {c.ControllerSleeps}");
+            s.AppendLine(CultureInfo.InvariantCulture, $"command books: {c.Commands.FindProblem() ?? "every fetched command completed once"} " +
+                $"(fetched {c.Commands.Fetched}, completed {c.Commands.Completed}, AERs outstanding {c.Commands.OutstandingAsyncEventRequests}, AERs discarded by reset {c.Commands.DiscardedAsyncEventRequests})");
             s.AppendLine(CultureInfo.InvariantCulture, $"proxy link: {c.ProxyStatistics}");
         }
         s.Append(CultureInfo.InvariantCulture, $"guest runs: ShadowIo {result.ShadowIo.Rounds} x, {result.ShadowIo.Elapsed.TotalSeconds:0} s; QEMU {result.Qemu.Rounds} x, {result.Qemu.Elapsed.TotalSeconds:0} s (best run per job shown)");
@@ -59,6 +62,8 @@ internal static class ComparisonTable
         ["rounds"] = peer.Rounds,
         ["identify"] = peer.Identify,
         ["roundTripOk"] = peer.RoundTripOk,
+        ["driverFailuresDuringIo"] = peer.KernelLog.Failures,
+        ["completionsPolledDuringIo"] = peer.KernelLog.CompletionsPolled,
         ["controller"] = peer.Controller,
         ["jobs"] = peer.Jobs.Select(j => new Dictionary<string, object?>
         {

@@ -17,6 +17,15 @@ internal static class GuestScript
 
     public const string RoundTripOk = "roundtrip ok";
 
+    /// <summary>Written to /dev/kmsg before the round trip and fio: the kernel log's I/O phase starts here.</summary>
+    public const string IoBeginMarker = "SHADOWIO-IO-BEGIN";
+
+    /// <summary>Written to /dev/kmsg after the last fio job.</summary>
+    public const string IoEndMarker = "SHADOWIO-IO-END";
+
+    /// <summary>The section holding the kernel log from the I/O phase on (see <see cref="IoPhaseKernelLog"/>).</summary>
+    public const string KernelLogSection = "kernel-log-io";
+
     /// <param name="dataChecks">Identify, round trip and fio verification (a device that keeps data).</param>
     public static string Build(IReadOnlyList<FioJob> jobs, int runtimeSeconds, int rangeMiB, bool dataChecks)
     {
@@ -30,6 +39,9 @@ internal static class GuestScript
             """);
         s.Append(Section("id-ctrl")).Append("nvme id-ctrl /dev/nvme0 -o json\n");
         s.Append(Section("id-ns")).Append("nvme id-ns $dev -o json\n");
+        // Mark the I/O phase in the kernel log itself, so the host can tell the driver's
+        // complaints during I/O from the admin timeouts of boot (see IoPhaseKernelLog).
+        s.Append("echo ").Append(IoBeginMarker).Append(" > /dev/kmsg\n");
         if (dataChecks)
         {
             // Patterns through the page cache (the driver's default queue), caches dropped between.
@@ -56,7 +68,11 @@ internal static class GuestScript
             s.Append("echo \"").Append(ExitPrefix).Append(job.Name).Append(" $?\"\n");
             s.Append("echo \"").Append(JobEndPrefix).Append(job.Name).Append("\"\n");
         }
-        // The driver's complaints (timeouts, resets) for the report; /init keeps them off the console.
+        s.Append("echo ").Append(IoEndMarker).Append(" > /dev/kmsg\n");
+        // The kernel log from the begin marker on, for the I/O phase check (/init keeps the
+        // kernel off the console, so it is printed here).
+        s.Append(Section(KernelLogSection)).Append("dmesg | sed -n '/").Append(IoBeginMarker).Append("/,$p'\n");
+        // The driver's complaints (timeouts, resets) of the whole boot, for the report.
         s.Append(Section("dmesg")).Append("dmesg | grep -i -E 'nvme|blk|timeout|error' | tail -n 40\n");
         s.Append("exit 0\n");
         return s.ToString();

@@ -92,7 +92,7 @@ internal sealed class LinuxComparison
             var c = host.Controller.Counters;
             var observation = new ControllerObservation(
                 host.FirstDoorbellBuffer?.ShadowAddress, host.FirstDoorbellBuffer?.EventIdxAddress,
-                c.CommandsFetched, c.CompletionsPosted, c.InvalidDoorbellWrites, c.ShadowRereadHits, c.InternalErrors,
+                host.Controller.ReadCommandAccounting(), c.InvalidDoorbellWrites, c.ShadowRereadHits, c.InternalErrors,
                 host.MmioDoorbellWrites, host.Sleeps, host.Server.Statistics.ToString(), host.Server.RamMapper.ActiveMappings);
             return Collect("ShadowIo (x-pci-proxy-dev)", jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with { Controller = observation };
         }
@@ -177,6 +177,9 @@ internal sealed class LinuxComparison
         }
         var identify = IdentifyReport.Parse(parts.GetValueOrDefault("id-ctrl", ""), parts.GetValueOrDefault("id-ns", ""));
         bool? roundTrip = dataChecks ? parts.GetValueOrDefault("roundtrip", "").Contains(GuestScript.RoundTripOk, StringComparison.Ordinal) : null;
-        return new PeerResult(peer, results, identify, roundTrip, output, elapsed);
+        return new PeerResult(peer, results, identify, roundTrip, output, elapsed)
+        {
+            KernelLog = IoPhaseKernelLog.Parse(parts.GetValueOrDefault(GuestScript.KernelLogSection, "")),
+        };
     }
 }

@@ -32,6 +32,10 @@ internal sealed partial class FuzzEpisode
             _internalErrorReported = true;
             Fail("controller caught an internal error: " + _controller.LastInternalError);
         }
+        // The controller's own books: random identifiers collide, so collisions are allowed here.
+        var books = _controller.ReadCommandAccounting();
+        if (books.NeverCompleted != 0 || books.DuplicateCompletions != 0 || !books.Balances)
+            Fail($"command books: {books}");
         _expected.Clear();
         _allowedWrites.Clear();
 

@@ -19,6 +19,9 @@ internal sealed class SubmissionQueue(ushort id, ulong baseAddress, int size, Co
     /// <summary>Last EventIdx written for this queue (−1: none yet), so polling does not rewrite an unchanged value.</summary>
     public int PublishedEventIdx { get; set; } = -1;
 
+    /// <summary>Fetched commands of this queue not yet completed, by command identifier.</summary>
+    public OutstandingCommands Outstanding { get; } = new();
+
     public bool IsEmpty => Head == Tail;
 
     public ulong HeadAddress => BaseAddress + (ulong)Head * SubmissionEntry.Size;

@@ -31,6 +31,15 @@ public sealed class LinuxNvmeDriverTests
         Report(result);
 
         var ours = result.ShadowIo;
+        var peer = result.Qemu;
+        // First, because fio cannot tell: Linux recovers a lost completion (timeout → Abort →
+        // controller reset → requeue) and the job still passes. The driver's log of the I/O phase
+        // and the controller's books must both say every command completed once, in time.
+        var problems = new List<string>();
+        if (ours.KernelLog.FindProblem() is { } ourLog) problems.Add($"proxied controller: {ourLog}");
+        if (ours.Controller?.Commands.FindProblem() is { } books) problems.Add($"proxied controller's command books: {books}");
+        if (peer.KernelLog.FindProblem() is { } peerLog) problems.Add($"QEMU's nvme: {peerLog}");
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
         var options = new NvmeControllerOptions();
         Assert.NotNull(ours.Identify);
         var id = ours.Identify!;
@@ -58,7 +67,6 @@ public sealed class LinuxNvmeDriverTests
         Assert.Equal(0, seen.InternalErrors);
         Assert.Equal(0, seen.InvalidDoorbellWrites);
 
-        var peer = result.Qemu;
         Assert.NotNull(peer.Identify);
         foreach (var job in peer.Jobs)
             Assert.True(job.Succeeded, $"{job.Job.Name} on QEMU's nvme: rc {job.ExitCode}, {job.Fio.Problem}");
@@ -68,5 +76,10 @@ public sealed class LinuxNvmeDriverTests
     {
         foreach (var line in ComparisonTable.Render(result).Split('\n')) _output.WriteLine(line);
         _output.WriteLine($"controller: {result.ShadowIo.Controller}");
+        foreach (var peer in new[] { result.ShadowIo, result.Qemu })
+        {
+            _output.WriteLine($"{peer.Peer}: kernel log during I/O: {peer.KernelLog.Summary}");
+            foreach (var line in peer.KernelLog.Lines) _output.WriteLine($"  {line}");
+        }
     }
 }
