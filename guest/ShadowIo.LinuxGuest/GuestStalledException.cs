@@ -19,7 +19,7 @@ public sealed class GuestStalledException : Exception
     /// <param name="stallLine">The kernel's report, e.g. <c>watchdog: BUG: soft lockup - CPU#1 stuck for 26s!</c>.</param>
     /// <param name="consoleTail">The last console lines, the report among them.</param>
     public GuestStalledException(string stallLine, string consoleTail)
-        : base($"the guest kernel stalled: {stallLine}\nconsole tail:\n{consoleTail}")
+        : base($"the guest kernel reported a stall or a panic: {stallLine}\nconsole tail:\n{consoleTail}")
     {
         StallLine = stallLine;
     }
