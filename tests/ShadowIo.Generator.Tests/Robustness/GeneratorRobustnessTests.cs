@@ -60,8 +60,8 @@ public sealed class GeneratorRobustnessTests
 
     /// <summary>A well-formed random block with 1 to <see cref="MaxFlawsPerBlock"/> distinct flaws injected.</summary>
     private static readonly Gen<FlawedBlock> s_flawed = Gen.Select(
-        WellFormed(), Gen.Int[0, Flaws.All.Count - 1].Array[1, MaxFlawsPerBlock],
-        (spec, indices) => Flaws.Inject(spec, indices.Distinct()));
+        WellFormed(), Gen.Select(Gen.Int[0, Flaws.All.Count - 1], Gen.Int[0, 63]).Array[1, MaxFlawsPerBlock],
+        (spec, flaws) => Flaws.Inject(spec, flaws.DistinctBy(static f => f.Item1)));
 
     /// <summary>Fixed well-formed blocks each flaw is injected into alone: an empty one and one with a bit of everything.</summary>
     private static readonly Dictionary<string, BlockSpec> s_baseBlocks = new()
@@ -80,12 +80,15 @@ public sealed class GeneratorRobustnessTests
             ]),
     };
 
-    public static TheoryData<string, string> EachFlawAlone()
+    public static TheoryData<string, int, string> EachFlawAlone()
     {
-        var data = new TheoryData<string, string>();
+        var data = new TheoryData<string, int, string>();
         foreach (Flaw flaw in Flaws.All)
         {
-            foreach (string block in s_baseBlocks.Keys) data.Add(flaw.Name, block);
+            for (int variant = 0; variant < flaw.Variants; variant++)
+            {
+                foreach (string block in s_baseBlocks.Keys) data.Add(flaw.Name, variant, block);
+            }
         }
 
         return data;
@@ -118,10 +121,10 @@ public sealed class GeneratorRobustnessTests
 
     [Theory]
     [MemberData(nameof(EachFlawAlone))]
-    public void Each_flaw_alone_is_reported_under_its_own_rule_at_its_own_attribute(string flaw, string block)
+    public void Each_flaw_alone_is_reported_under_its_own_rule_at_its_own_attribute(string flaw, int variant, string block)
     {
         int index = Flaws.All.Select(static f => f.Name).ToList().IndexOf(flaw);
-        FlawedBlock flawed = Flaws.Inject(s_baseBlocks[block], [index]);
+        FlawedBlock flawed = Flaws.Inject(s_baseBlocks[block], [(index, variant)]);
         GeneratorRun run = GeneratorHarness.Run(flawed.Spec.ToSource().Text);
         AssertNeverThrew(run);
         Assert.Empty(run.GeneratedSources);
