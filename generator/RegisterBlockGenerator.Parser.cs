@@ -104,6 +104,10 @@ public sealed partial class RegisterBlockGenerator
                     if (field is not null) fields.Add(field);
                 }
 
+                // A property type the compiler could not resolve is its error (CS0246), not a mismatch of ours.
+                bool unresolvedType = property.Type.TypeKind == TypeKind.Error;
+                if (unresolvedType) bindable = false;
+
                 var syntax = property.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) as PropertyDeclarationSyntax;
                 registers.Add(new RegisterDeclaration
                 {
@@ -115,6 +119,7 @@ public sealed partial class RegisterBlockGenerator
                     Reset = AttributeReader.GetNamed(attribute, "Reset", 0UL, ref bindable, out _),
                     PropertyType = property.Type.SpecialType,
                     PropertyTypeName = property.Type.ToDisplayString(),
+                    IsPropertyTypeUnresolved = unresolvedType,
                     IsPartialDeclaration = Declarations.IsPartialPropertyDeclaration(property, syntax),
                     Modifiers = syntax is null ? "public" : Declarations.ModifiersWithoutPartial(syntax.Modifiers),
                     GetterModifiers = Declarations.AccessorModifiers(syntax, SyntaxKind.GetAccessorDeclaration),
@@ -138,6 +143,14 @@ public sealed partial class RegisterBlockGenerator
 
             ulong reset = AttributeReader.GetNamed(attribute, "Reset", 0UL, ref bindable, out bool hasReset);
             ITypeSymbol? enumType = AttributeReader.GetNamed<ITypeSymbol?>(attribute, "EnumType", null, ref bindable, out _);
+
+            // typeof(a type that does not exist) binds to an error type: the compiler reports it
+            // (CS0246); checking its members would report a second, wrong error of ours (SHIO019).
+            if (enumType is { TypeKind: TypeKind.Error })
+            {
+                bindable = false;
+                enumType = null;
+            }
             return new FieldDeclaration
             {
                 DeclaredName = name ?? "",

@@ -18,6 +18,9 @@ internal sealed class RegisterDeclaration
     public required ulong Reset { get; init; }
     public required SpecialType PropertyType { get; init; }
     public required string PropertyTypeName { get; init; }
+
+    /// <summary>The compiler could not resolve the property's type (and reports that itself).</summary>
+    public required bool IsPropertyTypeUnresolved { get; init; }
     public required bool IsPartialDeclaration { get; init; }
     public required string Modifiers { get; init; }
     public required string GetterModifiers { get; init; }

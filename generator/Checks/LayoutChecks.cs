@@ -38,7 +38,7 @@ internal static class LayoutChecks
             }
 
             SpecialType expected = ExpectedType(register.Width);
-            if (register.PropertyType != expected)
+            if (register.PropertyType != expected && !register.IsPropertyTypeUnresolved)
             {
                 diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.PropertyTypeMismatch, register.Location,
                     register.Name, register.Width, Widths.TypeKeyword(register.Width), register.PropertyTypeName));

@@ -190,6 +190,29 @@ public sealed class BlockDiagnosticTests
         """);
 
     [Fact]
+    public Task SHIO013_property_of_a_type_parameter() => VerifyAsync("""
+        using ShadowIo;
+        [RegisterBlock("block", 0x100)]
+        public partial class Block<T> where T : struct
+        {
+            [{|SHIO013:Register(0x0, 4)|}]
+            public partial T Status { get; set; }
+        }
+        """);
+
+    [Fact]
+    public Task SHIO013_not_reported_for_a_property_type_that_does_not_exist() => VerifyAsync("""
+        using ShadowIo;
+        [RegisterBlock("block", 0x100)]
+        public partial class Block
+        {
+            // CS0246 is the compiler's; the analyzer once reported SHIO013 ("must be 'uint', not 'Nope'") beside it.
+            [Register(0x0, 4)]
+            public partial Nope Status { get; set; }
+        }
+        """);
+
+    [Fact]
     public Task SHIO014_duplicate_doorbell_names() => VerifyAsync("""
         using ShadowIo;
         [RegisterBlock("block", 0x100)]

@@ -75,6 +75,19 @@ public sealed class FieldDiagnosticTests
         """);
 
     [Fact]
+    public Task SHIO019_not_reported_for_an_enum_type_that_does_not_exist() => VerifyAsync("""
+        using ShadowIo;
+        [RegisterBlock("block", 0x100)]
+        public partial class Block
+        {
+            // CS0246 is the compiler's; the analyzer once reported SHIO019 ("'Nope' is not an enum") beside it.
+            [Register(0x0, 4)]
+            [Field("MODE", 0, 2, EnumType = typeof(Nope))]
+            public partial uint Control { get; set; }
+        }
+        """);
+
+    [Fact]
     public Task SHIO020_contradictory_modes() => VerifyAsync("""
         using ShadowIo;
         [RegisterBlock("block", 0x100)]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using CsCheck;
 using Microsoft.CodeAnalysis;
 using ShadowIo.Generator.Tests.Infrastructure;
@@ -6,15 +7,20 @@ namespace ShadowIo.Generator.Tests.Robustness;
 
 /// <summary>
 /// Issue 5: whatever a user writes, the generator and analyzer never throw (no CS8785, no
-/// AD0001). Malformed blocks each get a ShadowIo diagnostic and no generated code; well-formed
-/// random blocks get no diagnostic and generated code that compiles.
+/// AD0001). Each flaw injected into a well-formed block is reported under its own rule at its
+/// own attribute, and nothing else is reported; well-formed random blocks get no diagnostic and
+/// generated code that compiles.
 /// </summary>
 public sealed class GeneratorRobustnessTests
 {
     /// <summary>Inputs tried per property (reported in the generator's note to the lead).</summary>
-    public const int MalformedInputs = 400;
+    public const int ArbitraryInputs = 300;
+    public const int FlawedInputs = 300;
     public const int WellFormedInputs = 150;
     public const int DispatchInputs = 40;
+
+    /// <summary>Most flaws injected into one block: enough for flaws to meet, few enough to read a failure.</summary>
+    private const int MaxFlawsPerBlock = 4;
 
     /// <summary>Sizes KVM delivers, plus sizes it never does (dispatch must treat them as undefined).</summary>
     private static readonly int[] s_accessSizes = [1, 2, 3, 4, 8, 16, 0, 5, -1, int.MinValue, int.MaxValue];
@@ -47,38 +53,106 @@ public sealed class GeneratorRobustnessTests
         Gen.OneOf("Doorbell", "NotifyDoorbell", "DoorbellArray"), Gen.OneOf("SQ tail", "CQ head", "notify", "size", "!!", "sq_tail"), s_anyOffset, s_anyWidth, s_anyCount, s_anyStride, Gen.OneOf<ulong?>(null, 0UL, 3UL, 0x1_0000UL, ulong.MaxValue),
         (kind, name, offset, width, count, stride, match) => new DoorbellSpec(kind, name, offset, width, count, stride, match));
 
-    /// <summary>One flaw every malformed block carries, so each must draw a diagnostic.</summary>
-    private static readonly Gen<Func<BlockSpec, BlockSpec>> s_flaw = Gen.OneOf<Func<BlockSpec, BlockSpec>>(
-        b => b with { Partial = false },
-        b => b with { Registers = [.. b.Registers, new RegisterSpec(0x3000, 3, "uint", 0, 0, [])] },
-        b => b with { Registers = [.. b.Registers, new RegisterSpec(0x3002, 4, "uint", 0, 0, [])] },
-        b => b with { Registers = [.. b.Registers, new RegisterSpec(0x3000, 4, "ulong", 0, 0, [])] },
-        b => b with { Registers = [.. b.Registers, new RegisterSpec(0x3000, 4, "uint", 0, 0, [new FieldSpec("Z", 0, 0, 0, 0, null)])] },
-        b => b with { Registers = [.. b.Registers, new RegisterSpec(0x3000, 4, "uint", 1, 0, [new FieldSpec("W", 0, 1, 0, 0, null)])] },
-        b => b with { Registers = [.. b.Registers, new RegisterSpec(ulong.MaxValue - 3, 4, "uint", 0, 0, [])] },
-        b => b with { Doorbells = [.. b.Doorbells, new DoorbellSpec("DoorbellArray", "overflow", 0x1000, 4, 3, 1UL << 63, null)] },
-        b => b with { Doorbells = [.. b.Doorbells, new DoorbellSpec("DoorbellArray", "empty", 0x1000, 4, 0, 4, null)] },
-        b => b with { Doorbells = [.. b.Doorbells, new DoorbellSpec("NotifyDoorbell", "match", 0x1000, 1, 1, 0, 0x100)] },
-        b => b with { Doorbells = [.. b.Doorbells, new DoorbellSpec("DoorbellArray", "many", 0x1000, 4, 1001, 4, null)] },
-        b => b with { Doorbells = [.. b.Doorbells, new DoorbellSpec("Doorbell", "dup", 0x1000, 4, 1, 0, null), new DoorbellSpec("Doorbell", "DUP", 0x1004, 4, 1, 0, null)] });
+    /// <summary>Anything at all, mostly wrong in several ways at once: only the never-throw property can be asked of it.</summary>
+    private static readonly Gen<BlockSpec> s_arbitrary = Gen.Select(
+        Gen.OneOf(0UL, 0x100UL, 0x4000UL, ulong.MaxValue), Gen.OneOf(-1, 0, 64, 4096), s_anyRegister.Array[0, 5], s_anyDoorbell.Array[0, 4], Gen.Frequency((9, true), (1, false)),
+        (size, shadow, registers, doorbells, partial) => new BlockSpec(size, shadow, registers, doorbells, partial));
 
-    private static readonly Gen<BlockSpec> s_malformed = Gen.Select(
-        Gen.OneOf(0UL, 0x100UL, 0x4000UL, ulong.MaxValue), Gen.OneOf(-1, 0, 64, 4096), s_anyRegister.Array[0, 5], s_anyDoorbell.Array[0, 4], s_flaw,
-        (size, shadow, registers, doorbells, flaw) => flaw(new BlockSpec(size, shadow, registers, doorbells)));
+    /// <summary>A well-formed random block with 1 to <see cref="MaxFlawsPerBlock"/> distinct flaws injected.</summary>
+    private static readonly Gen<FlawedBlock> s_flawed = Gen.Select(
+        WellFormed(), Gen.Select(Gen.Int[0, Flaws.All.Count - 1], Gen.Int[0, 63]).Array[1, MaxFlawsPerBlock],
+        (spec, flaws) => Flaws.Inject(spec, flaws.DistinctBy(static f => f.Item1)));
 
+    /// <summary>Fixed well-formed blocks each flaw is injected into alone: an empty one and one with a bit of everything.</summary>
+    private static readonly Dictionary<string, BlockSpec> s_baseBlocks = new()
+    {
+        ["empty"] = new BlockSpec(0x2000, 4096, [], []),
+        ["populated"] = new BlockSpec(0x2000, 4096,
+            [
+                new RegisterSpec(0x0, 4, "uint", 0, 1, [new FieldSpec("F0", 0, 1, 0, 1, null), new FieldSpec("F1", 2, 2, 5, 0, "TwoBits")]),
+                new RegisterSpec(0x8, 8, "ulong", 1, 0, [new FieldSpec("F0", 0, 16, 1, 0xFFFF, null)]),
+                new RegisterSpec(0x10, 1, "byte", 3, 0, []),
+            ],
+            [
+                new DoorbellSpec("DoorbellArray", "D0", 0x1000, 4, 4, 8, null),
+                new DoorbellSpec("NotifyDoorbell", "D1", 0x1004, 2, 1, 0, 3),
+                new DoorbellSpec("Doorbell", "D2", 0x1100, 8, 1, 0, null),
+            ]),
+    };
+
+    public static TheoryData<string, int, string> EachFlawAlone()
+    {
+        var data = new TheoryData<string, int, string>();
+        foreach (Flaw flaw in Flaws.All)
+        {
+            for (int variant = 0; variant < flaw.Variants; variant++)
+            {
+                foreach (string block in s_baseBlocks.Keys) data.Add(flaw.Name, variant, block);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// Arbitrary blocks are wrong in too many ways at once to say which rules they deserve, but
+    /// whatever is reported is reported at one of the block's attributes.
+    /// </summary>
     [Fact]
-    public void Malformed_blocks_never_throw_and_always_get_a_diagnostic()
+    public void Arbitrary_blocks_never_throw_get_code_exactly_when_nothing_is_reported_and_get_reports_only_at_their_attributes()
     {
         int tried = 0;
-        s_malformed.Sample(spec =>
+        s_arbitrary.Sample(spec =>
         {
             Interlocked.Increment(ref tried);
-            GeneratorRun run = GeneratorHarness.Run(spec.ToSource());
+            BlockSource source = spec.ToSource();
+            GeneratorRun run = GeneratorHarness.Run(source.Text);
+            AssertNeverThrew(run);
+            Assert.Equal(run.AnalyzerDiagnostics.IsEmpty ? 1 : 0, run.GeneratedSources.Length);
+            foreach (Diagnostic diagnostic in run.AnalyzerDiagnostics)
+            {
+                Assert.True(
+                    diagnostic.Location.SourceTree?.FilePath == BlockSpec.FilePath && source.Spans.Values.Contains(diagnostic.Location.SourceSpan),
+                    $"{diagnostic.Id} is at {diagnostic.Location}, which is none of the block's attributes: {diagnostic.GetMessage(CultureInfo.InvariantCulture)}");
+            }
+        }, iter: ArbitraryInputs, threads: 1, print: spec => spec.ToSource().Text);
+        Assert.Equal(ArbitraryInputs, tried);
+    }
+
+    [Theory]
+    [MemberData(nameof(EachFlawAlone))]
+    public void Each_flaw_alone_is_reported_under_its_own_rule_at_its_own_attribute(string flaw, int variant, string block)
+    {
+        int index = Flaws.All.Select(static f => f.Name).ToList().IndexOf(flaw);
+        FlawedBlock flawed = Flaws.Inject(s_baseBlocks[block], [(index, variant)]);
+        GeneratorRun run = GeneratorHarness.Run(flawed.Spec.ToSource().Text);
+        AssertNeverThrew(run);
+        Assert.Empty(run.GeneratedSources);
+        FlawAssert.ReportedExactly(flawed, run);
+    }
+
+    [Fact]
+    public void Flaws_in_random_blocks_each_draw_their_own_rule_at_their_own_attribute_and_nothing_else()
+    {
+        int tried = 0;
+        s_flawed.Sample(flawed =>
+        {
+            Interlocked.Increment(ref tried);
+            GeneratorRun run = GeneratorHarness.Run(flawed.Spec.ToSource().Text);
             AssertNeverThrew(run);
             Assert.Empty(run.GeneratedSources);
-            Assert.Contains(run.AnalyzerDiagnostics, d => d.Id.StartsWith("SHIO", StringComparison.Ordinal) && d.Location.IsInSource);
-        }, iter: MalformedInputs, threads: 1, print: spec => spec.ToSource());
-        Assert.Equal(MalformedInputs, tried);
+            FlawAssert.ReportedExactly(flawed, run);
+        }, iter: FlawedInputs, threads: 1, print: flawed => flawed.ToString());
+        Assert.Equal(FlawedInputs, tried);
+    }
+
+    [Fact]
+    public void Flaws_cover_every_rule_of_the_analyzer()
+    {
+        string[] rules = [.. new RegisterBlockAnalyzer().SupportedDiagnostics.Select(static d => d.Id)];
+        string[] expected = [.. Flaws.All.Select(static f => f.Id)];
+        Assert.True(rules.Except(expected).ToArray() is [], $"No injected flaw is expected to draw {string.Join(", ", rules.Except(expected))}");
+        Assert.True(expected.Except(rules).ToArray() is [], $"Flaws expect rules the analyzer does not have: {string.Join(", ", expected.Except(rules))}");
     }
 
     [Fact]
@@ -88,12 +162,12 @@ public sealed class GeneratorRobustnessTests
         WellFormed().Sample(spec =>
         {
             Interlocked.Increment(ref tried);
-            GeneratorRun run = GeneratorHarness.Run(spec.ToSource());
+            GeneratorRun run = GeneratorHarness.Run(spec.ToSource().Text);
             AssertNeverThrew(run);
             Assert.Empty(run.AnalyzerDiagnostics);
             Assert.Single(run.GeneratedSources);
             Assert.Empty(run.Errors);
-        }, iter: WellFormedInputs, threads: 1, print: spec => spec.ToSource());
+        }, iter: WellFormedInputs, threads: 1, print: spec => spec.ToSource().Text);
         Assert.Equal(WellFormedInputs, tried);
     }
 
@@ -104,7 +178,7 @@ public sealed class GeneratorRobustnessTests
         WellFormed().Sample(spec =>
         {
             Interlocked.Increment(ref tried);
-            GeneratorRun run = GeneratorHarness.Run(spec.ToSource());
+            GeneratorRun run = GeneratorHarness.Run(spec.ToSource().Text);
             using var loaded = LoadedBlock.Load(run.Output);
             IMmioDevice device = loaded.Create("Block");
             foreach (int size in s_accessSizes)
@@ -125,7 +199,7 @@ public sealed class GeneratorRobustnessTests
                 device.WriteMmio(register.Offset, register.Width, value);
                 Assert.Equal(value, device.ReadMmio(register.Offset, register.Width));
             }
-        }, iter: DispatchInputs, threads: 1, print: spec => spec.ToSource());
+        }, iter: DispatchInputs, threads: 1, print: spec => spec.ToSource().Text);
         Assert.Equal(DispatchInputs, tried);
     }
 
