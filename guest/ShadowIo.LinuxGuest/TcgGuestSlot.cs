@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace ShadowIo.LinuxGuest;
 
@@ -26,9 +27,13 @@ public sealed partial class TcgGuestSlot : IDisposable
     private const int EINTR = 4;
     private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(200);
 
-    private readonly FileStream _file;
+    private const int O_RDWR = 2;
+    private const int O_CREAT = 0x40;
+    private const int O_CLOEXEC = 0x80000;
 
-    private TcgGuestSlot(FileStream file) => _file = file;
+    private readonly SafeFileHandle _file;
+
+    private TcgGuestSlot(SafeFileHandle file) => _file = file;
 
     /// <summary>The lock file: <c>$SHADOWIO_TCG_LOCK</c>, else under <c>$XDG_CACHE_HOME</c> (or <c>~/.cache</c>)/shadowio.</summary>
     public static string LockPath =>
@@ -42,16 +47,31 @@ public sealed partial class TcgGuestSlot : IDisposable
 
     /// <summary>Waits (without a thread blocked in the kernel, so cancellation works) until no other guest runs.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
-    public static async Task<TcgGuestSlot> AcquireAsync(CancellationToken cancellationToken = default)
+    public static Task<TcgGuestSlot> AcquireAsync(CancellationToken cancellationToken = default) =>
+        AcquireAsync(LockPath, cancellationToken);
+
+    /// <summary>Waits until the lock file <paramref name="path"/> is free and takes it.</summary>
+    /// <param name="path">The lock file (created if missing, with its directory).</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public static async Task<TcgGuestSlot> AcquireAsync(string path, CancellationToken cancellationToken = default)
     {
-        var path = LockPath;
+        ArgumentException.ThrowIfNullOrEmpty(path);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        // open(2) itself, not FileStream: .NET takes its own flock(LOCK_SH | LOCK_NB) on every file
+        // it opens (FileShare emulation), which fails while another process holds the slot.
+        // O_CLOEXEC: QEMU must not inherit the slot and keep it past this process.
+        var file = new SafeFileHandle(Open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0x1B6), ownsHandle: true);
+        if (file.IsInvalid)
+        {
+            int error = Marshal.GetLastPInvokeError();
+            file.Dispose();
+            throw new IOException($"cannot open the TCG guest lock {path}: errno {error} ({Marshal.GetPInvokeErrorMessage(error)})");
+        }
         try
         {
             while (true)
             {
-                if (Flock(file.SafeFileHandle, LOCK_EX | LOCK_NB) == 0)
+                if (Flock(file, LOCK_EX | LOCK_NB) == 0)
                     return new TcgGuestSlot(file);
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno != EWOULDBLOCK && errno != EINTR)
@@ -66,8 +86,11 @@ public sealed partial class TcgGuestSlot : IDisposable
         }
     }
 
-    /// <summary>Releases the slot (closing the file drops the lock).</summary>
+    /// <summary>Releases the slot (closing the descriptor drops the lock).</summary>
     public void Dispose() => _file.Dispose();
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags, int mode);
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     private static partial int Flock(SafeHandle fd, int operation);
