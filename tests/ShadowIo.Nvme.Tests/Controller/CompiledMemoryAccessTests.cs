@@ -238,17 +238,31 @@ public sealed class CompiledMemoryAccessTests
             }
         }
 
-        /// <summary>Every type, method and field token in the IL, and the native-pointer opcodes.</summary>
+        /// <summary>
+        /// Every type, method and field token in the IL, and the native-pointer opcodes. The one
+        /// native int controller code may hold, <c>ShadowRegion.Address</c>, must go straight into
+        /// a comparison with another (a pointer made from it needs no opcode of its own).
+        /// </summary>
         private IEnumerable<Use> InIl(byte[] il)
         {
+            int addresses = 0; // ShadowRegion.Address values on the stack, waiting for their comparison
             for (int i = 0; i < il.Length;)
             {
                 short value = il[i] == 0xFE ? (short)(0xFE00 | il[i + 1]) : il[i];
                 var op = OpCodesByValue[value];
                 i += op.Size;
                 if (NativePointerOpCodes.TryGetValue(value, out string? pointerOp)) yield return new Use("", pointerOp);
-                if (op.OperandType is OperandType.InlineMethod or OperandType.InlineField or OperandType.InlineType or OperandType.InlineTok or OperandType.InlineSig)
-                    foreach (var use in OfToken(MetadataTokens.EntityHandle(BitConverter.ToInt32(il, i)))) yield return use;
+                var uses = op.OperandType is OperandType.InlineMethod or OperandType.InlineField or OperandType.InlineType or OperandType.InlineTok or OperandType.InlineSig
+                    ? OfToken(MetadataTokens.EntityHandle(BitConverter.ToInt32(il, i))).ToList()
+                    : [];
+                bool isAddress = uses.Contains(new Use("ShadowIo", "ShadowIo.ShadowRegion", "get_Address"));
+                if (addresses > 0 && !isAddress)
+                {
+                    if (op == OpCodes.Ceq || op == OpCodes.Beq || op == OpCodes.Beq_S || op == OpCodes.Bne_Un || op == OpCodes.Bne_Un_S) addresses = Math.Max(0, addresses - 2);
+                    else if (!LoadsARegion(op)) (addresses, uses) = (0, [.. uses, new Use("", "ShadowRegion.Address used other than compared")]);
+                }
+                if (isAddress) addresses++;
+                foreach (var use in uses) yield return use;
                 i += op.OperandType switch
                 {
                     OperandType.InlineNone => 0,
@@ -260,6 +274,11 @@ public sealed class CompiledMemoryAccessTests
                 };
             }
         }
+
+        /// <summary>What loads the second region between two ShadowRegion.Address calls.</summary>
+        private static bool LoadsARegion(OpCode op) =>
+            op == OpCodes.Ldarg_0 || op == OpCodes.Ldarg_1 || op == OpCodes.Ldarg_2 || op == OpCodes.Ldarg_3 || op == OpCodes.Ldarg_S || op == OpCodes.Ldarg
+            || op == OpCodes.Ldarga_S || op == OpCodes.Ldarga || op == OpCodes.Ldloca_S || op == OpCodes.Ldloca || op == OpCodes.Ldflda || op == OpCodes.Ldsflda;
 
         private IEnumerable<Use> OfToken(EntityHandle handle)
         {
