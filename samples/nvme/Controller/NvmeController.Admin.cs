@@ -62,7 +62,8 @@ public sealed partial class NvmeController
         if (dwords * 4 > (ulong)_options.MaxTransferBytes || (offset & 0x3) != 0) return NvmeStatus.InvalidField;
         int length = (int)dwords * 4;
 
-        Span<byte> log = stackalloc byte[ErrorLog.Entries * ErrorLog.EntrySize];
+        Span<byte> log = _logPage; // not stackalloc: controller code makes no pointers, its own stack's included
+        log.Clear();
         int logSize;
         switch ((LogPageId)(byte)command.Cdw10)
         {

@@ -45,6 +45,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
     private readonly ErrorLog _errorLog = new();
     private readonly FeatureSet _features = new();
     private readonly byte[] _buffer;
+    private readonly byte[] _logPage = new byte[ErrorLog.Entries * ErrorLog.EntrySize];
     private readonly GuestSegment[] _segments;
     private readonly byte[] _namespaceUuid;
     private readonly ulong _blockCount;

@@ -18,9 +18,12 @@ public sealed partial class NvmeRegisters
 
     // INTMS/INTMC (section 3.1.3/3.1.4): writing 1 sets / clears a mask bit; both read the mask.
     // Only meaningful for pin-based interrupts; kept so a driver reading them back sees sense.
-    partial void OnIntmsWritten(uint previous, uint value) => SetInterruptMask(_interruptMask | value);
+    // Both registers hold the mask, so the Set and WriteOneToClear fields have already applied
+    // the written bits, of the written bytes only: `value` is the new mask. (Clearing with the
+    // whole register, `mask & ~value`, cleared every bit outside a narrow write's bytes.)
+    partial void OnIntmsWritten(uint previous, uint value) => SetInterruptMask(value);
 
-    partial void OnIntmcWritten(uint previous, uint value) => SetInterruptMask(_interruptMask & ~value);
+    partial void OnIntmcWritten(uint previous, uint value) => SetInterruptMask(value);
 
     // CAP.NSSRS = 0: NVM Subsystem Reset is not supported and the register reads 0.
     partial void OnNssrWritten(uint previous, uint value) => Nssr = 0;

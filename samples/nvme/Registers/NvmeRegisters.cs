@@ -42,12 +42,14 @@ public sealed partial class NvmeRegisters
     [Register(0x08, 4, Access = RegisterAccess.ReadOnly, Reset = 0x0001_0400)]
     public partial uint Vs { get; set; }
 
-    /// <summary>Interrupt Mask Set: writing 1 masks a vector (pin-based interrupts only).</summary>
+    /// <summary>Interrupt Mask Set: writing 1 masks a vector (pin-based interrupts only); reads the mask.</summary>
     [Register(0x0C, 4)]
+    [Field("IVMS", 0, 32, Access = FieldAccess.Set)]
     public partial uint Intms { get; set; }
 
-    /// <summary>Interrupt Mask Clear: writing 1 unmasks a vector.</summary>
+    /// <summary>Interrupt Mask Clear: writing 1 unmasks a vector; reads the mask.</summary>
     [Register(0x10, 4)]
+    [Field("IVMC", 0, 32, Access = FieldAccess.WriteOneToClear)]
     public partial uint Intmc { get; set; }
 
     /// <summary>Controller Configuration.</summary>

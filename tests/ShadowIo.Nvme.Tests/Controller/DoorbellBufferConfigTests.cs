@@ -93,8 +93,12 @@ public sealed class DoorbellBufferConfigTests : IDisposable
         Assert.Equal(NvmeStatus.Success, _host.AdminCommand(Commands.Identify(IdentifyCns.Controller, 0, Data)).Status);
     }
 
+    /// <summary>
+    /// No guest runs here: the test plays a driver that follows Linux's nvme_dbbuf_need_event rule
+    /// (<see cref="LinuxRing"/>) against the controller's EventIdx page, in process.
+    /// </summary>
     [Fact]
-    public void A_polling_controller_lets_a_linux_guest_submit_without_ringing()
+    public void A_polling_controller_keeps_event_idx_so_that_linuxs_ring_rule_rings_at_most_once_per_queue_wrap()
     {
         Assert.Equal(NvmeStatus.Success, _host.AdminCommand(Commands.DoorbellBufferConfig(ShadowPage, EventIdxPage)).Status);
         var pages = _configured[0];
@@ -118,7 +122,7 @@ public sealed class DoorbellBufferConfigTests : IDisposable
     }
 
     [Fact]
-    public void Event_driven_controller_makes_a_batching_guest_ring_once_per_batch()
+    public void Event_driven_controller_makes_a_batching_driver_following_linuxs_rule_ring_once_per_batch()
     {
         Assert.Equal(NvmeStatus.Success, _host.AdminCommand(Commands.DoorbellBufferConfig(ShadowPage, EventIdxPage)).Status);
         var pages = _configured[0];

@@ -114,6 +114,21 @@ public sealed class RegisterTests
     }
 
     [Fact]
+    public void A_narrow_interrupt_mask_write_changes_only_the_bits_of_its_own_bytes()
+    {
+        // Found by the hostile guest's sweep: a 1-byte INTMC write cleared every mask bit outside its byte.
+        using var host = new NvmeTestHost();
+        host.Write32(NvmeRegisters.IntmsOffset, 0x8421_0F0F);
+        host.Controller.WriteMmio(NvmeRegisters.IntmcOffset + 1, 1, 0x0F);   // clear bits 8..11
+        Assert.Equal(0x8421_000Fu, host.Read32(NvmeRegisters.IntmcOffset));
+        host.Controller.WriteMmio(NvmeRegisters.IntmsOffset + 2, 2, 0x1000); // set bit 28
+        Assert.Equal(0x9421_000Fu, host.Read32(NvmeRegisters.IntmsOffset));
+        host.Controller.WriteMmio(NvmeRegisters.IntmcOffset + 3, 1, 0);       // writing 0 clears nothing
+        Assert.Equal(0x9421_000Fu, host.Read32(NvmeRegisters.IntmsOffset));
+        Assert.Equal(0x9421_000Fu, host.Read32(NvmeRegisters.IntmcOffset));
+    }
+
+    [Fact]
     public void Odd_sizes_and_undefined_offsets_never_throw()
     {
         using var host = new NvmeTestHost();

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using ShadowIo.Samples.Nvme;
 using Xunit;
 
@@ -11,6 +12,9 @@ public sealed class ThreadingTests
 {
     private const ulong Data = NvmeTestHost.DataArea;
 
+    /// <summary>How long any wait here may take: seconds of work at most, even on a loaded 2-core machine.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
     [Fact]
     public void Admin_mmio_io_doorbell_events_and_polling_run_concurrently_without_losing_a_command()
     {
@@ -23,44 +27,46 @@ public sealed class ThreadingTests
         using var stop = new CancellationTokenSource();
 
         // vCPU thread: admin commands through MMIO doorbells, plus invalid doorbell writes.
-        var vcpu = new Thread(() =>
+        var vcpu = new TestThread("vcpu", () =>
         {
             for (int i = 0; i < Rounds; i++)
             {
                 host.Submit(host.Admin, Commands.Identify(IdentifyCns.Controller, 0, Data));
                 host.RingSq(host.Admin);
-                SpinUntil(() => host.TryReap(host.Admin, out var c) && c.Status == NvmeStatus.Success);
+                SpinUntil(() => host.TryReap(host.Admin, out var c) && c.Status == NvmeStatus.Success, $"the successful completion of admin Identify {i}");
                 host.RingCq(host.Admin);
                 host.Write32(0x1010, 5); // SQ 2 does not exist: ignored and reported
                 adminDone++;
             }
         });
         // Event thread: a binding stored the tail in the shadow and signalled row 1.
-        var events = new Thread(() =>
+        var events = new TestThread("event", () =>
         {
             for (int i = 0; i < Rounds; i++)
             {
                 host.Submit(io, Commands.Io(IoOpcode.Read, (ulong)i % 64, 1, Data + 0x1_0000));
                 source.WriteUInt32(NvmeRegisters.ShadowLayout.SqTail + NvmeRegisters.ShadowLayout.SqTailStride, (uint)io.SqTail);
                 host.Controller.ProcessDoorbell(NvmeRegisters.DoorbellIndex.SqTail + 1);
-                SpinUntil(() => host.TryReap(io, out var c) && c.Status == NvmeStatus.Success);
+                SpinUntil(() => host.TryReap(io, out var c) && c.Status == NvmeStatus.Success, $"the successful completion of I/O read {i}");
                 source.WriteUInt32(NvmeRegisters.ShadowLayout.CqHead + NvmeRegisters.ShadowLayout.CqHeadStride, (uint)io.CqHead);
                 host.Controller.ProcessDoorbell(NvmeRegisters.DoorbellIndex.CqHead + 1);
                 ioDone++;
             }
         });
-        // Polling thread.
-        var poller = new Thread(() =>
+        var poller = new TestThread("polling", () =>
         {
             while (!stop.IsCancellationRequested) host.Controller.Poll();
         });
-        poller.Start();
-        vcpu.Start();
-        events.Start();
-        vcpu.Join();
-        events.Join();
-        stop.Cancel();
-        poller.Join();
+        try
+        {
+            vcpu.Join();
+            events.Join();
+        }
+        finally
+        {
+            stop.Cancel();
+            poller.Join();
+        }
 
         Assert.Equal(Rounds, adminDone);
         Assert.Equal(Rounds, ioDone);
@@ -77,7 +83,7 @@ public sealed class ThreadingTests
         host.CreateIoQueuePair(1, entries: 16);
         var source = host.Controller.DoorbellSource;
         using var stop = new CancellationTokenSource();
-        var events = new Thread(() =>
+        var events = new TestThread("event", () =>
         {
             uint tail = 0;
             while (!stop.IsCancellationRequested)
@@ -91,22 +97,59 @@ public sealed class ThreadingTests
                 host.Controller.Poll();
             }
         });
-        events.Start();
-        for (int i = 0; i < 200; i++)
+        try
         {
-            host.Disable();
-            host.Enable();
-            host.CreateIoQueuePair(1, entries: 16);
+            for (int i = 0; i < 200; i++)
+            {
+                host.Disable();
+                host.Enable();
+                host.CreateIoQueuePair(1, entries: 16);
+            }
         }
-        stop.Cancel();
-        events.Join();
+        finally
+        {
+            stop.Cancel();
+            events.Join();
+        }
         Assert.Equal(0, host.Controller.Counters.InternalErrors);
         Assert.True(host.Ram.RedZonesIntact());
     }
 
-    private static void SpinUntil(Func<bool> condition)
+    private static void SpinUntil(Func<bool> condition, string awaited)
     {
-        var spin = new SpinWait();
-        while (!condition()) spin.SpinOnce();
+        if (!SpinWait.SpinUntil(condition, Patience))
+            throw new TimeoutException($"waited {Patience.TotalSeconds} s for {awaited}");
+    }
+
+    /// <summary>
+    /// A started thread whose failure fails the test at <see cref="Join"/> (an exception escaping a
+    /// plain Thread would end the whole test process), and whose Join gives up after <see cref="Patience"/>.
+    /// </summary>
+    private sealed class TestThread
+    {
+        private readonly Thread _thread;
+        private Exception? _failure;
+
+        public TestThread(string name, Action body)
+        {
+            _thread = new Thread(() =>
+            {
+                try
+                {
+                    body();
+                }
+                catch (Exception e)
+                {
+                    _failure = e;
+                }
+            }) { IsBackground = true, Name = name };
+            _thread.Start();
+        }
+
+        public void Join()
+        {
+            Assert.True(_thread.Join(Patience), $"the {_thread.Name} thread did not finish within {Patience.TotalSeconds} s");
+            if (_failure is not null) ExceptionDispatchInfo.Throw(_failure);
+        }
     }
 }

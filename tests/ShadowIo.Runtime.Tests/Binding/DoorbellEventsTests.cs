@@ -9,6 +9,12 @@ public sealed class DoorbellEventsTests
 {
     private const ulong BlockGpa = 0xFE00_0000;
 
+    /// <summary>
+    /// The waiter is seen blocked before Wake: the kernel reports its thread sleeping ('S' in
+    /// /proc/self/task/TID/stat) inside an epoll_wait or epoll_pwait call (/proc/self/task/TID/syscall:
+    /// syscall number, then arguments) whose first argument is an eventpoll fd. Wait(-1) has no
+    /// timeout, so only Wake can return it, with zero events.
+    /// </summary>
     [Fact]
     public void Wake_releases_a_wait_blocked_on_another_thread_with_zero_events()
     {
@@ -19,14 +25,39 @@ public sealed class DoorbellEventsTests
         using var events = new DoorbellEvents();
         events.Add(binding);
         int result = -1;
-        var waiter = new Thread(() => result = events.Wait(new DoorbellEvent[4], -1));
+        string? task = null; // "/proc/PID/task/TID" of the waiting thread
+        var waiter = new Thread(() =>
+        {
+            Volatile.Write(ref task, "/proc/" + new FileInfo("/proc/thread-self").LinkTarget);
+            result = events.Wait(new DoorbellEvent[4], -1);
+        }) { IsBackground = true };
         waiter.Start();
+
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref task) is { } t && IsBlockedInEpollWait(t), TimeSpan.FromSeconds(30)),
+            $"the waiting thread was not seen asleep in epoll_wait within 30 s (last seen: {Describe(Volatile.Read(ref task))})");
+        Assert.True(waiter.IsAlive);
 
         events.Wake();
 
-        Assert.True(waiter.Join(TimeSpan.FromSeconds(30)));
+        Assert.True(waiter.Join(TimeSpan.FromSeconds(30)), "Wake did not return the blocked Wait within 30 s");
         Assert.Equal(0, result);
     }
+
+    // x86-64 syscall numbers of epoll_wait, epoll_pwait and epoll_pwait2 (arch/x86/entry/syscalls/syscall_64.tbl).
+    private static readonly string[] EpollWaitSyscalls = ["232", "281", "441"];
+
+    private static bool IsBlockedInEpollWait(string task)
+    {
+        string stat = File.ReadAllText(task + "/stat");
+        char state = stat[(stat.LastIndexOf(')') + 2)]; // the state follows "(comm) "; comm may hold spaces
+        string[] syscall = File.ReadAllText(task + "/syscall").Split(' ');
+        return state == 'S' && EpollWaitSyscalls.Contains(syscall[0]) && syscall.Length > 1
+            && new FileInfo($"/proc/self/fd/{Convert.ToInt32(syscall[1], 16)}").LinkTarget == "anon_inode:[eventpoll]";
+    }
+
+    private static string Describe(string? task) => task is null
+        ? "the thread never started"
+        : $"stat {File.ReadAllText(task + "/stat").Trim()}; syscall {File.ReadAllText(task + "/syscall").Trim()}";
 
     [Fact]
     public void Two_bindings_report_their_own_source_and_rows()

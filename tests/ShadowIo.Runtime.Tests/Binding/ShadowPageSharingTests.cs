@@ -30,7 +30,7 @@ public sealed unsafe class ShadowPageSharingTests
     }
 
     [Fact]
-    public void Another_process_mapping_the_shadow_fd_sees_the_values_the_binding_writes()
+    public void Another_process_opening_the_shadow_fd_sees_the_values_the_binding_writes()
     {
         RequireKvm.Present();
         using var kvm = KvmSystem.Open();
@@ -63,15 +63,8 @@ public sealed unsafe class ShadowPageSharingTests
 
     private static string RunChild(string file, params string[] arguments)
     {
-        using var child = Process.Start(new ProcessStartInfo(file, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        string output = child.StandardOutput.ReadToEnd().Trim();
-        string errors = child.StandardError.ReadToEnd();
-        child.WaitForExit();
-        Assert.True(child.ExitCode == 0, $"{file} failed: {errors}");
-        return output;
+        var (exitCode, output, errors) = ChildProcess.Run(new ProcessStartInfo(file, arguments));
+        Assert.True(exitCode == 0, $"{file} failed: {errors}");
+        return output.Trim();
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using ShadowIo.Runtime.Tests.Support;
 
 namespace ShadowIo.Runtime.Tests.Kvm;
 
@@ -53,13 +54,7 @@ public sealed class KvmAbiTests
 
     private static (int ExitCode, string Output) Run(string file, string arguments)
     {
-        using var process = Process.Start(new ProcessStartInfo(file, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output);
+        var (exitCode, output, errors) = ChildProcess.Run(new ProcessStartInfo(file, arguments));
+        return (exitCode, output + errors);
     }
 }
