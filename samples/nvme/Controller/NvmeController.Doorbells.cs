@@ -196,6 +196,7 @@ public sealed partial class NvmeController
     private void ExecuteNext(SubmissionQueue sq)
     {
         ulong address = sq.HeadAddress;
+        int slot = sq.Head;
         sq.Advance();
         Counters.CommandsFetched++;
         if (!_memory.TryRead(address, out SubmissionEntry command))
@@ -205,6 +206,7 @@ public sealed partial class NvmeController
             PostCompletion(sq, 0, NvmeStatus.DataTransferError, 0);
             return;
         }
+        CommandFetched?.Invoke(sq.Id, slot, in command);
         var outcome = sq.Id == 0 ? ExecuteAdmin(in command) : ExecuteIo(in command);
         if (outcome.Deferred)
         {
