@@ -4,7 +4,6 @@ namespace ShadowIo.Samples.Nvme;
 internal sealed partial class FuzzEpisode
 {
     private readonly List<(int SqId, int Slot)> _expected = [];
-    private readonly List<(ulong Start, ulong End)> _allowedWrites = [];
     private bool _internalErrorReported;
     private bool _onlyFreshFetched;
     internal static bool Trace;
@@ -33,7 +32,8 @@ internal sealed partial class FuzzEpisode
             Fail("controller caught an internal error: " + _controller.LastInternalError);
         }
         _expected.Clear();
-        _allowedWrites.Clear();
+        _sqsInWindow |= ModelQueues(_sqs);
+        _cqsInWindow |= ModelQueues(_cqs);
 
         // The admin queue first: its completions create and delete the queues checked next.
         if (_sqs[0] is { } admin && _cqs[0] is { } acq)
@@ -61,8 +61,10 @@ internal sealed partial class FuzzEpisode
             if (sqId == 0 && entry.Opcode == (byte)AdminOpcode.AsyncEventRequest) _outstandingAers.Add(entry.CommandId);
             else Fail($"command {entry.CommandId} (opcode 0x{entry.Opcode:x2}) fetched from SQ {sqId} slot {slot} never completed");
         }
-        CheckNamespaceWrites();
-        if (_action % 64 == 0 && !_ram.RedZonesIntact()) Fail("guest RAM red zone changed");
+        // Queues the admin commands just created also count as existing in this window.
+        _sqsInWindow |= ModelQueues(_sqs);
+        _cqsInWindow |= ModelQueues(_cqs);
+        CheckDma();
     }
 
     /// <summary>Which slots the controller fetched since the last check; they must have been published.</summary>
@@ -79,44 +81,26 @@ internal sealed partial class FuzzEpisode
         if (Trace && fetched > 0) Console.WriteLine($"  SQ {sq.Id} size {sq.Size}: head {sq.ControllerHead} to {head}, published {sq.PublishedTail}, model tail {sq.Tail}, controller tail {_controller.SubmissionQueueTail(sq.Id)}, shadow {System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_ram.At(FuzzLayout.ShadowPage + 8 * (ulong)sq.Id, 4))}");
         int published = (sq.PublishedTail - sq.ControllerHead + sq.Size) % sq.Size;
         if (fetched > published && !sq.TailRewound) Fail($"SQ {sq.Id}: fetched {fetched} entries but only {published} were published");
-        for (int k = 0; k < fetched; k++)
-        {
-            int slot = (sq.ControllerHead + k) % sq.Size;
-            _expected.Add((sq.Id, slot));
-            if (sq.Id != 0) AllowWrites(in sq.Slots[slot].Entry);
-        }
+        CheckFetchOrder(sq, fetched);
+        for (int k = 0; k < fetched; k++) _expected.Add((sq.Id, (sq.ControllerHead + k) % sq.Size));
         sq.ControllerHead = head;
     }
 
-    /// <summary>A fetched Write or Write Zeroes may change exactly its LBA range.</summary>
-    private void AllowWrites(in SubmissionEntry e)
-    {
-        if (e.Opcode is not ((byte)IoOpcode.Write or (byte)IoOpcode.WriteZeroes) || e.Nsid != NvmeController.NamespaceId) return;
-        ulong slba = e.Cdw10 | ((ulong)e.Cdw11 << 32);
-        ulong blocks = (e.Cdw12 & 0xFFFF) + 1UL;
-        const ulong count = NamespaceBytes / BlockSize;
-        if (slba >= count) return;
-        _allowedWrites.Add((slba * BlockSize, Math.Min(count, slba + blocks) * BlockSize));
-    }
-
-    private void CheckNamespaceWrites()
-    {
-        foreach (var (offset, length) in _storage.Writes)
-        {
-            ulong start = (ulong)offset, end = (ulong)offset + (ulong)length;
-            bool inside = _allowedWrites.Exists(a => start >= a.Start && end <= a.End);
-            if (!inside) Fail($"namespace write [{start}, {end}) outside the LBA range of every fetched write command");
-        }
-        _storage.Writes.Clear();
-    }
-
-    /// <summary>Consumes every new completion (phase tag) and matches it to a fetched command.</summary>
+    /// <summary>
+    /// Consumes every new completion (phase tag) and matches it to a fetched command. Each is the
+    /// 16 bytes at the CQ tail, in a slot the host had freed: a completion anywhere else (a slot
+    /// off, over an entry the host still owns) shows as a stray write or an overrun here.
+    /// </summary>
     private void Reap(ModelCq cq)
     {
         for (int guard = 0; guard < cq.Size; guard++)
         {
-            var c = CompletionEntry.Parse(_ram.At(cq.Address + (ulong)cq.Head * CompletionEntry.Size, CompletionEntry.Size));
+            ulong address = cq.Address + (ulong)cq.Head * CompletionEntry.Size;
+            var c = CompletionEntry.Parse(_image.Read(address, CompletionEntry.Size));
             if (c.Phase != cq.Phase) return;
+            if ((cq.Head - cq.VisibleHead + cq.Size) % cq.Size == cq.Size - 1)
+                Fail($"CQ {cq.Id}: completion posted in slot {cq.Head}, which fills the queue (the host last freed up to head {cq.VisibleHead}; 4.1.2 keeps one slot empty)");
+            _image.Accept(address, CompletionEntry.Size);
             cq.Head++;
             if (cq.Head == cq.Size)
             {
@@ -141,6 +125,7 @@ internal sealed partial class FuzzEpisode
         if (index >= 0)
         {
             var slot = sq.Slots[_expected[index].Slot];
+            RecordStatus(sq.Id, _expected[index].Slot, c.Status);
             _expected.RemoveAt(index);
             bool admin = sq.Id == 0;
             if (!StatusRules.IsAllowed(admin, slot.Entry.Opcode, c.Status))
@@ -208,6 +193,9 @@ internal sealed partial class FuzzEpisode
                 break;
             case AdminOpcode.DoorbellBufferConfig:
                 _report.DoorbellBufferConfigs++;
+                // New pages get every existing queue's slots seeded; the same pages again only the admin ones.
+                _dbbufNewPagesInWindow |= !_dbbuf;
+                _dbbufInWindow = true;
                 _dbbuf = true;
                 foreach (var sq in _sqs)
                 {
@@ -249,13 +237,13 @@ internal sealed partial class FuzzEpisode
         for (int i = 0; i < bytes; i++) pattern[i] = (byte)(_r.NextUInt() | 1);
         ulong writeBuffer = FuzzLayout.DataStart, readBuffer = FuzzLayout.DataStart + 0x2_0000;
         ulong list = FuzzLayout.ListStart + 23 * 0x1000UL;
-        pattern.CopyTo(_ram.At(writeBuffer, bytes));
-        _ram.At(readBuffer, bytes).Clear();
+        _image.Write(writeBuffer, pattern);
+        _image.Clear(readBuffer, bytes);
 
         if (!RoundTripCommand(sq, IoOpcode.Write, slba, blocks, writeBuffer, list)) return;
         if (!RoundTripCommand(sq, IoOpcode.Read, slba, blocks, readBuffer, list + 0x800)) return;
         var stored = new byte[bytes];
-        _storage.TryRead((long)slba * BlockSize, stored);
+        _storage.TryReadUnrecorded((long)slba * BlockSize, stored);
         if (!_ram.At(readBuffer, bytes).SequenceEqual(pattern) || !stored.AsSpan().SequenceEqual(pattern))
             Fail($"write + read of {blocks} blocks at LBA {slba} did not round-trip");
         else
@@ -270,7 +258,7 @@ internal sealed partial class FuzzEpisode
         if (pages == 2) prp2 = buffer + 0x1000;
         else if (pages > 2)
         {
-            for (int i = 1; i < pages; i++) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(_ram.At(list + 8 * (ulong)(i - 1), 8), buffer + (ulong)i * 0x1000);
+            for (int i = 1; i < pages; i++) _image.WriteUInt64(list + 8 * (ulong)(i - 1), buffer + (ulong)i * 0x1000);
             prp2 = list;
         }
         var e = new SubmissionEntry
@@ -279,12 +267,12 @@ internal sealed partial class FuzzEpisode
             Cdw10 = (uint)slba, Cdw11 = (uint)(slba >> 32), Cdw12 = (uint)blocks - 1,
         };
         _action++;
-        if (!Submit(sq, e, mustSucceed: true))
+        if (!Submit(sq, e, mustSucceed: true, prepareBuffers: false))
         {
             RingCompletionHeads(force: true);
             Guard(() => _controller.Poll());
             Check();
-            if (!Submit(sq, e, mustSucceed: true))
+            if (!Submit(sq, e, mustSucceed: true, prepareBuffers: false))
             {
                 Fail("round trip: SQ stayed full");
                 return false;
