@@ -12,13 +12,26 @@ namespace ShadowIo.Samples.Nvme;
 /// </summary>
 internal sealed class ExpectedGuestRam
 {
+    private sealed record GuardBytes(ulong Base, byte[] Bytes);
+
+    private static GuardBytes? s_guard;
     private readonly GuestRam _ram;
     private readonly byte[] _expected;
+    private readonly byte[] _guard;
 
     public ExpectedGuestRam(GuestRam ram)
     {
         _ram = ram;
         _expected = new byte[ram.Size];
+        // Guard bytes for all of RAM, computed once (episodes reuse the same RAM): fills are copies.
+        var cached = s_guard;
+        if (cached is null || cached.Base != ram.BaseAddress || cached.Bytes.Length != ram.Size)
+        {
+            var bytes = new byte[ram.Size];
+            for (int i = 0; i < bytes.Length; i++) bytes[i] = Guard(ram.BaseAddress + (ulong)i);
+            s_guard = cached = new GuardBytes(ram.BaseAddress, bytes);
+        }
+        _guard = cached.Bytes;
     }
 
     public GuestRam Ram => _ram;
@@ -73,9 +86,9 @@ internal sealed class ExpectedGuestRam
     /// <summary>Fills a range with its guard bytes (the host hands the range to the controller or to no one).</summary>
     public void FillGuard(ulong gpa, int length)
     {
-        var ram = _ram.At(gpa, length);
-        for (int i = 0; i < ram.Length; i++) ram[i] = Guard(gpa + (ulong)i);
-        ram.CopyTo(Expected(gpa, length));
+        var guard = _guard.AsSpan(checked((int)(gpa - _ram.BaseAddress)), length);
+        guard.CopyTo(_ram.At(gpa, length));
+        guard.CopyTo(Expected(gpa, length));
     }
 
     /// <summary>All of RAM to guard bytes: what no buffer covers must stay exactly so.</summary>

@@ -11,6 +11,7 @@ internal sealed partial class FuzzEpisode
     /// <summary>
     /// Checks, then lets the host consume completions and publish CQ heads; a CQ head can make the
     /// controller fetch more (SQs waiting for room), so those fetches are checked at once too.
+    /// Then all of guest RAM is compared with the host's copy.
     /// </summary>
     private void Check()
     {
@@ -22,6 +23,7 @@ internal sealed partial class FuzzEpisode
             if (sq is not null && sq.TailRewound && _controller.SubmissionQueueHead(sq.Id) == sq.PublishedTail && _controller.SubmissionQueueTail(sq.Id) == sq.PublishedTail)
                 sq.TailRewound = false;
         }
+        CompareRam();
     }
 
     private void Verify()
@@ -64,7 +66,7 @@ internal sealed partial class FuzzEpisode
         // Queues the admin commands just created also count as existing in this window.
         _sqsInWindow |= ModelQueues(_sqs);
         _cqsInWindow |= ModelQueues(_cqs);
-        CheckDma();
+        AllowControllerWrites();
     }
 
     /// <summary>Which slots the controller fetched since the last check; they must have been published.</summary>

@@ -103,8 +103,9 @@ internal sealed partial class FuzzEpisode
         int bytes = TransferBytes(sqId, in entry);
         if (bytes == 0 || !ModelPrps.TryWalk(_image, entry.Prp1, entry.Prp2, bytes, _bufferSegments)) return;
         bool write = sqId != 0 && entry.Opcode == (byte)IoOpcode.Write;
-        uint payload = ++_payloadSerial;
-        Span<byte> data = stackalloc byte[0x1000];
+        // Each Write's payload starts at its own offset of a fixed pseudo-random table.
+        int payload = (int)(++_payloadSerial * 61 % PayloadTable.Length / 2);
+        int at = 0;
         foreach (var (address, length) in _bufferSegments)
         {
             ulong page = address & ~0xFFFUL;
@@ -116,9 +117,26 @@ internal sealed partial class FuzzEpisode
                 _image.FillGuard(address, length);
                 continue;
             }
-            for (int i = 0; i < length; i++) data[i] = (byte)((payload * 0x9E37_79B1u + (uint)i * 0x85EB_CA6Bu) >> 24);
-            _image.Write(address, data[..length]);
+            _image.Write(address, PayloadTable.AsSpan((payload + at) % (PayloadTable.Length / 2), length));
+            at += length;
         }
+    }
+
+    /// <summary>Write payloads: 16 KiB of xorshift bytes, so any 4 KiB window of it is unlike any other.</summary>
+    private static readonly byte[] PayloadTable = MakePayloadTable();
+
+    private static byte[] MakePayloadTable()
+    {
+        var table = new byte[16 * 1024];
+        uint x = 0x2545_F491;
+        for (int i = 0; i < table.Length; i++)
+        {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            table[i] = (byte)x;
+        }
+        return table;
     }
 
     private readonly List<(ulong Address, int Length)> _bufferSegments = [];

@@ -63,7 +63,7 @@ internal sealed partial class FuzzEpisode : IDisposable
                 Check();
             }
             RoundTrip();
-            CheckDma();
+            CompareRam();
         }
         catch (Exception e)
         {
