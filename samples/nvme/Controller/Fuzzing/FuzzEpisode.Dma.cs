@@ -49,6 +49,12 @@ internal sealed partial class FuzzEpisode
     private bool _dbbufNewPagesInWindow;
     private bool _redZoneReported;
 
+    /// <summary>
+    /// Tests only: runs inside each namespace access, on the controller's thread, so whatever it
+    /// does to RAM looks like the controller's own doing (to prove the checks catch it).
+    /// </summary>
+    internal Action<NamespaceAccess>? DuringNamespaceAccess { get; init; }
+
     private void OnCommandFetched(int sqId, int slot, in SubmissionEntry command)
     {
         var fetched = new FetchedCommand(sqId, slot, in command);
@@ -86,6 +92,7 @@ internal sealed partial class FuzzEpisode
     /// <summary>A namespace access, as it happens: it must be the running command's own.</summary>
     private void OnNamespaceAccess(NamespaceAccess access, long offset, long length, ReadOnlySpan<byte> data)
     {
+        DuringNamespaceAccess?.Invoke(access);
         string range = $"bytes [{offset}, {offset + length})";
         if (_executing is not { } command)
         {
