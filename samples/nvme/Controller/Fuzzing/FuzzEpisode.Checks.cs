@@ -172,6 +172,7 @@ internal sealed partial class FuzzEpisode
             case AdminOpcode.CreateIoCompletionQueue:
                 if (e.Prp1 != FuzzLayout.Cq(qid) || size > FuzzLayout.MaxIoEntries) Fail($"CQ {qid} created at 0x{e.Prp1:x} size {size}: outside the model's rings");
                 _cqs[qid] = new ModelCq(qid, e.Prp1, size);
+                GuardRingTail(e.Prp1, size * CompletionEntry.Size);
                 break;
             case AdminOpcode.CreateIoSubmissionQueue:
             {
@@ -183,6 +184,7 @@ internal sealed partial class FuzzEpisode
                     return;
                 }
                 _sqs[qid] = new ModelSq(qid, e.Prp1, size, cq);
+                GuardRingTail(e.Prp1, size * SubmissionEntry.Size);
                 break;
             }
             case AdminOpcode.DeleteIoSubmissionQueue:
@@ -211,6 +213,12 @@ internal sealed partial class FuzzEpisode
             default:
                 break;
         }
+    }
+
+    /// <summary>Guard bytes after a new ring's last slot, to the end of its page: a write one slot past the ring shows.</summary>
+    private void GuardRingTail(ulong ring, int ringBytes)
+    {
+        if (ringBytes < 0x1000) _image.FillGuard(ring + (ulong)ringBytes, 0x1000 - ringBytes);
     }
 
     /// <summary>After everything: reset, bring up one queue pair, and a Write + Read must round-trip.</summary>

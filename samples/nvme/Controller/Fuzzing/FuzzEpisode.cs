@@ -129,6 +129,8 @@ internal sealed partial class FuzzEpisode : IDisposable
         _dbbuf = false;
         _image.Clear(FuzzLayout.AdminSq, FuzzLayout.AdminEntries * SubmissionEntry.Size);
         _image.Clear(FuzzLayout.AdminCq, FuzzLayout.AdminEntries * CompletionEntry.Size);
+        GuardRingTail(FuzzLayout.AdminSq, FuzzLayout.AdminEntries * SubmissionEntry.Size);
+        GuardRingTail(FuzzLayout.AdminCq, FuzzLayout.AdminEntries * CompletionEntry.Size);
         Write32(NvmeRegisters.AqaOffset, (FuzzLayout.AdminEntries - 1) * 0x1_0001u);
         Guard(() => _controller.WriteMmio(NvmeRegisters.AsqOffset, 8, FuzzLayout.AdminSq));
         Guard(() => _controller.WriteMmio(NvmeRegisters.AcqOffset, 8, FuzzLayout.AdminCq));
