@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace ShadowIo.Samples.Nvme;
@@ -67,7 +66,9 @@ internal sealed partial class FuzzEpisode
         }
         // The controller must have read that slot of that ring, nothing else.
         var ring = _image.Read(sq.Address + (ulong)slot * SubmissionEntry.Size, SubmissionEntry.Size);
-        if (!ring.SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<SubmissionEntry>(in command))))
+        Span<byte> ran = stackalloc byte[SubmissionEntry.Size];
+        WriteEntry(ran, in command);
+        if (!ring.SequenceEqual(ran))
             Fail($"controller ran {Describe(fetched)}, which is not the entry in SQ {sqId} slot {slot}");
         int bytes = TransferBytes(sqId, in command);
         fetched.PrpsValid = bytes > 0 && ModelPrps.TryWalk(_image, command.Prp1, command.Prp2, bytes, fetched.Segments);
