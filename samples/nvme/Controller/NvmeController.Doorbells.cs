@@ -196,6 +196,7 @@ public sealed partial class NvmeController
     private void ExecuteNext(SubmissionQueue sq)
     {
         ulong address = sq.HeadAddress;
+        int slot = sq.Head;
         sq.Advance();
         if (!_memory.TryRead(address, out SubmissionEntry command))
         {
@@ -206,6 +207,7 @@ public sealed partial class NvmeController
             return;
         }
         RecordFetch(sq, command.CommandId);
+        CommandFetched?.Invoke(sq.Id, slot, in command);
         var outcome = sq.Id == 0 ? ExecuteAdmin(in command) : ExecuteIo(in command);
         if (outcome.Deferred)
         {

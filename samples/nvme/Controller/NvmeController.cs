@@ -298,6 +298,13 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
     }
 
     // Introspection for tests and the fuzzer (same assembly or InternalsVisibleTo).
+
+    /// <summary>
+    /// Called with each command read from a submission queue, before it runs (under the lock): the
+    /// fuzzer attributes every DMA and namespace access that follows to this command.
+    /// </summary>
+    internal CommandFetchedObserver? CommandFetched { get; set; }
+
     internal bool SubmissionQueueExists(int qid) => (uint)qid < QueueCount && _submissionQueues[qid] is not null;
 
     internal bool CompletionQueueExists(int qid) => (uint)qid < QueueCount && _completionQueues[qid] is not null;
@@ -308,3 +315,6 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
 
     internal int OutstandingAsyncEventRequests => _asyncEvents.OutstandingRequests;
 }
+
+/// <summary>See <see cref="NvmeController.CommandFetched"/>: the queue, the slot the entry came from, the entry as read.</summary>
+internal delegate void CommandFetchedObserver(int sqId, int slot, in SubmissionEntry command);

@@ -39,6 +39,30 @@ public sealed class ControllerPropertyTests
         Assert.True(report.CompletionsChecked > 10_000, report.ToString());
     }
 
+    /// <summary>
+    /// The DMA check can fail: a byte no command may write (the unused half of the EventIdx page)
+    /// flipped while the controller runs a Read is reported in that input, with where it landed.
+    /// </summary>
+    [Fact]
+    public void A_stray_dma_write_during_a_read_is_reported_with_its_address()
+    {
+        using var ram = new GuestRam(FuzzLayout.Base, FuzzLayout.RamSize);
+        var report = new FuzzReport();
+        ulong stray = FuzzLayout.EventIdxPage + 0x800;
+        int sabotaged = 0;
+        new FuzzEpisode(FuzzSource.FromSeed(20261125), ram, report, "sabotaged episode")
+        {
+            DuringNamespaceAccess = access =>
+            {
+                if (access != NamespaceAccess.Read || sabotaged++ > 0) return;
+                ram.At(stray, 1)[0] ^= 0xFF;
+            },
+        }.Run(ControllerFuzzer.InputsPerEpisode);
+        Assert.True(sabotaged > 0, "no Read reached the namespace");
+        Assert.True(report.FailureCount == 1, report.ToString());
+        Assert.Contains($"the first at 0x{stray:x} (EventIdx page + 0x800)", report.Failures[0], StringComparison.Ordinal);
+    }
+
     private static readonly Gen<ulong> Address = Gen.Frequency(
         (4, Gen.ULong[NvmeTestHost.DataArea, NvmeTestHost.DataArea + 0x10_0000].Select(a => a & ~0x3UL)),
         (2, Gen.ULong[NvmeTestHost.RamBase + NvmeTestHost.RamSize - 0x2000, NvmeTestHost.RamBase + NvmeTestHost.RamSize + 0x2000]),

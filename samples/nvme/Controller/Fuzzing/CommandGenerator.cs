@@ -7,7 +7,7 @@ namespace ShadowIo.Samples.Nvme;
 /// opcode and NSID, LBAs past the end, PRPs outside RAM or unaligned, PRP lists that loop, run
 /// off the end of RAM or hold garbage. Well-formed commands are marked "must succeed".
 /// </summary>
-internal sealed class CommandGenerator(FuzzSource r, GuestRam ram, ulong blockCount)
+internal sealed class CommandGenerator(FuzzSource r, ExpectedGuestRam ram, ulong blockCount)
 {
     private const int Page = 4096;
 
@@ -362,5 +362,5 @@ internal sealed class CommandGenerator(FuzzSource r, GuestRam ram, ulong blockCo
         return page;
     }
 
-    private void WriteQword(ulong gpa, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(ram.At(gpa, 8), value);
+    private void WriteQword(ulong gpa, ulong value) => ram.WriteUInt64(gpa, value);
 }

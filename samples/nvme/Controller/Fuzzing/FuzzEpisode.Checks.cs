@@ -4,7 +4,6 @@ namespace ShadowIo.Samples.Nvme;
 internal sealed partial class FuzzEpisode
 {
     private readonly List<(int SqId, int Slot)> _expected = [];
-    private readonly List<(ulong Start, ulong End)> _allowedWrites = [];
     private bool _internalErrorReported;
     private bool _onlyFreshFetched;
     internal static bool Trace;
@@ -12,6 +11,7 @@ internal sealed partial class FuzzEpisode
     /// <summary>
     /// Checks, then lets the host consume completions and publish CQ heads; a CQ head can make the
     /// controller fetch more (SQs waiting for room), so those fetches are checked at once too.
+    /// Then all of guest RAM is compared with the host's copy.
     /// </summary>
     private void Check()
     {
@@ -23,6 +23,7 @@ internal sealed partial class FuzzEpisode
             if (sq is not null && sq.TailRewound && _controller.SubmissionQueueHead(sq.Id) == sq.PublishedTail && _controller.SubmissionQueueTail(sq.Id) == sq.PublishedTail)
                 sq.TailRewound = false;
         }
+        CompareRam();
     }
 
     private void Verify()
@@ -37,7 +38,8 @@ internal sealed partial class FuzzEpisode
         if (books.NeverCompleted != 0 || books.DuplicateCompletions != 0 || !books.Balances)
             Fail($"command books: {books}");
         _expected.Clear();
-        _allowedWrites.Clear();
+        _sqsInWindow |= ModelQueues(_sqs);
+        _cqsInWindow |= ModelQueues(_cqs);
 
         // The admin queue first: its completions create and delete the queues checked next.
         if (_sqs[0] is { } admin && _cqs[0] is { } acq)
@@ -65,8 +67,10 @@ internal sealed partial class FuzzEpisode
             if (sqId == 0 && entry.Opcode == (byte)AdminOpcode.AsyncEventRequest) _outstandingAers.Add(entry.CommandId);
             else Fail($"command {entry.CommandId} (opcode 0x{entry.Opcode:x2}) fetched from SQ {sqId} slot {slot} never completed");
         }
-        CheckNamespaceWrites();
-        if (_action % 64 == 0 && !_ram.RedZonesIntact()) Fail("guest RAM red zone changed");
+        // Queues the admin commands just created also count as existing in this window.
+        _sqsInWindow |= ModelQueues(_sqs);
+        _cqsInWindow |= ModelQueues(_cqs);
+        AllowControllerWrites();
     }
 
     /// <summary>Which slots the controller fetched since the last check; they must have been published.</summary>
@@ -83,44 +87,26 @@ internal sealed partial class FuzzEpisode
         if (Trace && fetched > 0) Console.WriteLine($"  SQ {sq.Id} size {sq.Size}: head {sq.ControllerHead} to {head}, published {sq.PublishedTail}, model tail {sq.Tail}, controller tail {_controller.SubmissionQueueTail(sq.Id)}, shadow {System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_ram.At(FuzzLayout.ShadowPage + 8 * (ulong)sq.Id, 4))}");
         int published = (sq.PublishedTail - sq.ControllerHead + sq.Size) % sq.Size;
         if (fetched > published && !sq.TailRewound) Fail($"SQ {sq.Id}: fetched {fetched} entries but only {published} were published");
-        for (int k = 0; k < fetched; k++)
-        {
-            int slot = (sq.ControllerHead + k) % sq.Size;
-            _expected.Add((sq.Id, slot));
-            if (sq.Id != 0) AllowWrites(in sq.Slots[slot].Entry);
-        }
+        CheckFetchOrder(sq, fetched);
+        for (int k = 0; k < fetched; k++) _expected.Add((sq.Id, (sq.ControllerHead + k) % sq.Size));
         sq.ControllerHead = head;
     }
 
-    /// <summary>A fetched Write or Write Zeroes may change exactly its LBA range.</summary>
-    private void AllowWrites(in SubmissionEntry e)
-    {
-        if (e.Opcode is not ((byte)IoOpcode.Write or (byte)IoOpcode.WriteZeroes) || e.Nsid != NvmeController.NamespaceId) return;
-        ulong slba = e.Cdw10 | ((ulong)e.Cdw11 << 32);
-        ulong blocks = (e.Cdw12 & 0xFFFF) + 1UL;
-        const ulong count = NamespaceBytes / BlockSize;
-        if (slba >= count) return;
-        _allowedWrites.Add((slba * BlockSize, Math.Min(count, slba + blocks) * BlockSize));
-    }
-
-    private void CheckNamespaceWrites()
-    {
-        foreach (var (offset, length) in _storage.Writes)
-        {
-            ulong start = (ulong)offset, end = (ulong)offset + (ulong)length;
-            bool inside = _allowedWrites.Exists(a => start >= a.Start && end <= a.End);
-            if (!inside) Fail($"namespace write [{start}, {end}) outside the LBA range of every fetched write command");
-        }
-        _storage.Writes.Clear();
-    }
-
-    /// <summary>Consumes every new completion (phase tag) and matches it to a fetched command.</summary>
+    /// <summary>
+    /// Consumes every new completion (phase tag) and matches it to a fetched command. Each is the
+    /// 16 bytes at the CQ tail, in a slot the host had freed: a completion anywhere else (a slot
+    /// off, over an entry the host still owns) shows as a stray write or an overrun here.
+    /// </summary>
     private void Reap(ModelCq cq)
     {
         for (int guard = 0; guard < cq.Size; guard++)
         {
-            var c = CompletionEntry.Parse(_ram.At(cq.Address + (ulong)cq.Head * CompletionEntry.Size, CompletionEntry.Size));
+            ulong address = cq.Address + (ulong)cq.Head * CompletionEntry.Size;
+            var c = CompletionEntry.Parse(_image.Read(address, CompletionEntry.Size));
             if (c.Phase != cq.Phase) return;
+            if ((cq.Head - cq.VisibleHead + cq.Size) % cq.Size == cq.Size - 1)
+                Fail($"CQ {cq.Id}: completion posted in slot {cq.Head}, which fills the queue (the host last freed up to head {cq.VisibleHead}; 4.1.2 keeps one slot empty)");
+            _image.Accept(address, CompletionEntry.Size);
             cq.Head++;
             if (cq.Head == cq.Size)
             {
@@ -145,6 +131,7 @@ internal sealed partial class FuzzEpisode
         if (index >= 0)
         {
             var slot = sq.Slots[_expected[index].Slot];
+            RecordStatus(sq.Id, _expected[index].Slot, c.Status);
             _expected.RemoveAt(index);
             bool admin = sq.Id == 0;
             if (!StatusRules.IsAllowed(admin, slot.Entry.Opcode, c.Status))
@@ -189,6 +176,7 @@ internal sealed partial class FuzzEpisode
             case AdminOpcode.CreateIoCompletionQueue:
                 if (e.Prp1 != FuzzLayout.Cq(qid) || size > FuzzLayout.MaxIoEntries) Fail($"CQ {qid} created at 0x{e.Prp1:x} size {size}: outside the model's rings");
                 _cqs[qid] = new ModelCq(qid, e.Prp1, size);
+                GuardRingTail(e.Prp1, size * CompletionEntry.Size);
                 break;
             case AdminOpcode.CreateIoSubmissionQueue:
             {
@@ -200,6 +188,7 @@ internal sealed partial class FuzzEpisode
                     return;
                 }
                 _sqs[qid] = new ModelSq(qid, e.Prp1, size, cq);
+                GuardRingTail(e.Prp1, size * SubmissionEntry.Size);
                 break;
             }
             case AdminOpcode.DeleteIoSubmissionQueue:
@@ -212,6 +201,9 @@ internal sealed partial class FuzzEpisode
                 break;
             case AdminOpcode.DoorbellBufferConfig:
                 _report.DoorbellBufferConfigs++;
+                // New pages get every existing queue's slots seeded; the same pages again only the admin ones.
+                _dbbufNewPagesInWindow |= !_dbbuf;
+                _dbbufInWindow = true;
                 _dbbuf = true;
                 foreach (var sq in _sqs)
                 {
@@ -225,6 +217,12 @@ internal sealed partial class FuzzEpisode
             default:
                 break;
         }
+    }
+
+    /// <summary>Guard bytes after a new ring's last slot, to the end of its page: a write one slot past the ring shows.</summary>
+    private void GuardRingTail(ulong ring, int ringBytes)
+    {
+        if (ringBytes < 0x1000) _image.FillGuard(ring + (ulong)ringBytes, 0x1000 - ringBytes);
     }
 
     /// <summary>After everything: reset, bring up one queue pair, and a Write + Read must round-trip.</summary>
@@ -253,13 +251,13 @@ internal sealed partial class FuzzEpisode
         for (int i = 0; i < bytes; i++) pattern[i] = (byte)(_r.NextUInt() | 1);
         ulong writeBuffer = FuzzLayout.DataStart, readBuffer = FuzzLayout.DataStart + 0x2_0000;
         ulong list = FuzzLayout.ListStart + 23 * 0x1000UL;
-        pattern.CopyTo(_ram.At(writeBuffer, bytes));
-        _ram.At(readBuffer, bytes).Clear();
+        _image.Write(writeBuffer, pattern);
+        _image.Clear(readBuffer, bytes);
 
         if (!RoundTripCommand(sq, IoOpcode.Write, slba, blocks, writeBuffer, list)) return;
         if (!RoundTripCommand(sq, IoOpcode.Read, slba, blocks, readBuffer, list + 0x800)) return;
         var stored = new byte[bytes];
-        _storage.TryRead((long)slba * BlockSize, stored);
+        _storage.TryReadUnrecorded((long)slba * BlockSize, stored);
         if (!_ram.At(readBuffer, bytes).SequenceEqual(pattern) || !stored.AsSpan().SequenceEqual(pattern))
             Fail($"write + read of {blocks} blocks at LBA {slba} did not round-trip");
         else
@@ -274,7 +272,7 @@ internal sealed partial class FuzzEpisode
         if (pages == 2) prp2 = buffer + 0x1000;
         else if (pages > 2)
         {
-            for (int i = 1; i < pages; i++) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(_ram.At(list + 8 * (ulong)(i - 1), 8), buffer + (ulong)i * 0x1000);
+            for (int i = 1; i < pages; i++) _image.WriteUInt64(list + 8 * (ulong)(i - 1), buffer + (ulong)i * 0x1000);
             prp2 = list;
         }
         var e = new SubmissionEntry
@@ -283,12 +281,12 @@ internal sealed partial class FuzzEpisode
             Cdw10 = (uint)slba, Cdw11 = (uint)(slba >> 32), Cdw12 = (uint)blocks - 1,
         };
         _action++;
-        if (!Submit(sq, e, mustSucceed: true))
+        if (!Submit(sq, e, mustSucceed: true, prepareBuffers: false))
         {
             RingCompletionHeads(force: true);
             Guard(() => _controller.Poll());
             Check();
-            if (!Submit(sq, e, mustSucceed: true))
+            if (!Submit(sq, e, mustSucceed: true, prepareBuffers: false))
             {
                 Fail("round trip: SQ stayed full");
                 return false;

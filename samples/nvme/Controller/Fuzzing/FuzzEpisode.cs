@@ -8,9 +8,10 @@ namespace ShadowIo.Samples.Nvme;
 /// checking after every input that:
 /// no exception escaped; the controller reported no internal error; it fetched only entries the
 /// host published; every fetched command completed exactly once, with a status the spec allows
-/// (and Success for commands built to be valid); no namespace write fell outside the LBA range
-/// of a write command it fetched; guest RAM's red zones are untouched. At the end, a fresh
-/// Write + Read must round-trip.
+/// (and Success for commands built to be valid); each namespace access was the running command's
+/// own (its LBA range, a Write's own data); guest RAM changed only where the fetched commands
+/// allowed the controller to write (FuzzEpisode.Dma.cs), and its red zones are untouched. At the
+/// end, a fresh Write + Read must round-trip.
 /// </summary>
 internal sealed partial class FuzzEpisode : IDisposable
 {
@@ -20,6 +21,7 @@ internal sealed partial class FuzzEpisode : IDisposable
 
     private readonly FuzzSource _r;
     private readonly GuestRam _ram;
+    private readonly ExpectedGuestRam _image;
     private readonly FuzzReport _report;
     private readonly RecordingStorage _storage = new(NamespaceBytes);
     private readonly NvmeController _controller;
@@ -38,8 +40,10 @@ internal sealed partial class FuzzEpisode : IDisposable
         _ram = ram;
         _report = report;
         _name = name;
-        _controller = new NvmeController(ram.Memory, _storage);
-        _generator = new CommandGenerator(source, ram, (ulong)NamespaceBytes / BlockSize);
+        _image = new ExpectedGuestRam(ram);
+        _controller = new NvmeController(ram.Memory, _storage) { CommandFetched = OnCommandFetched };
+        _storage.Observer = OnNamespaceAccess;
+        _generator = new CommandGenerator(source, _image, (ulong)NamespaceBytes / BlockSize);
     }
 
     /// <summary>Runs up to <paramref name="inputs"/> inputs (fewer if a finite source runs out) and the final round trip.</summary>
@@ -48,6 +52,8 @@ internal sealed partial class FuzzEpisode : IDisposable
         try
         {
             _report.Episodes++;
+            // Guard bytes everywhere: what no command may write must read back exactly so.
+            _image.FillGuardEverywhere();
             Setup();
             for (int i = 0; i < inputs && !_r.Exhausted; i++)
             {
@@ -57,7 +63,7 @@ internal sealed partial class FuzzEpisode : IDisposable
                 Check();
             }
             RoundTrip();
-            if (!_ram.RedZonesIntact()) Fail("guest RAM red zone changed: a write landed outside guest memory");
+            CompareRam();
         }
         catch (Exception e)
         {
@@ -121,8 +127,10 @@ internal sealed partial class FuzzEpisode : IDisposable
         Array.Clear(_cqs);
         _outstandingAers.Clear();
         _dbbuf = false;
-        _ram.At(FuzzLayout.AdminSq, FuzzLayout.AdminEntries * SubmissionEntry.Size).Clear();
-        _ram.At(FuzzLayout.AdminCq, FuzzLayout.AdminEntries * CompletionEntry.Size).Clear();
+        _image.Clear(FuzzLayout.AdminSq, FuzzLayout.AdminEntries * SubmissionEntry.Size);
+        _image.Clear(FuzzLayout.AdminCq, FuzzLayout.AdminEntries * CompletionEntry.Size);
+        GuardRingTail(FuzzLayout.AdminSq, FuzzLayout.AdminEntries * SubmissionEntry.Size);
+        GuardRingTail(FuzzLayout.AdminCq, FuzzLayout.AdminEntries * CompletionEntry.Size);
         Write32(NvmeRegisters.AqaOffset, (FuzzLayout.AdminEntries - 1) * 0x1_0001u);
         Guard(() => _controller.WriteMmio(NvmeRegisters.AsqOffset, 8, FuzzLayout.AdminSq));
         Guard(() => _controller.WriteMmio(NvmeRegisters.AcqOffset, 8, FuzzLayout.AdminCq));
@@ -134,6 +142,9 @@ internal sealed partial class FuzzEpisode : IDisposable
         }
         var acq = _cqs[0] = new ModelCq(0, FuzzLayout.AdminCq, FuzzLayout.AdminEntries);
         _sqs[0] = new ModelSq(0, FuzzLayout.AdminSq, FuzzLayout.AdminEntries, acq);
+        // After a reset the controller may write nothing until commands run again.
+        _sqsInWindow = _cqsInWindow = 1;
+        _dbbufInWindow = _dbbufNewPagesInWindow = false;
         _lastInvalidDoorbells = _controller.Counters.InvalidDoorbellWrites;
         int pairs = _r.Next(1, 4);
         for (int i = 0; i < pairs; i++)
@@ -151,8 +162,8 @@ internal sealed partial class FuzzEpisode : IDisposable
     /// <summary>The host driver zeroes a queue's rings before creating it (stale phase tags would look new).</summary>
     private void ClearRings(int qid)
     {
-        _ram.At(FuzzLayout.Sq(qid), FuzzLayout.MaxIoEntries * SubmissionEntry.Size).Clear();
-        _ram.At(FuzzLayout.Cq(qid), FuzzLayout.MaxIoEntries * CompletionEntry.Size).Clear();
+        _image.Clear(FuzzLayout.Sq(qid), FuzzLayout.MaxIoEntries * SubmissionEntry.Size);
+        _image.Clear(FuzzLayout.Cq(qid), FuzzLayout.MaxIoEntries * CompletionEntry.Size);
         ClearShadow(qid, tail: true);
         ClearShadow(qid, tail: false);
     }
@@ -161,7 +172,7 @@ internal sealed partial class FuzzEpisode : IDisposable
     private void ClearShadow(int qid, bool tail)
     {
         if (!_dbbuf) return;
-        _ram.At(FuzzLayout.ShadowPage + 8 * (ulong)qid + (tail ? 0UL : 4UL), 4).Clear();
+        _image.Clear(FuzzLayout.ShadowPage + 8 * (ulong)qid + (tail ? 0UL : 4UL), 4);
     }
 
     private static SubmissionEntry AdminEntry(AdminOpcode opcode, ulong prp1, uint cdw10, uint cdw11, ulong prp2 = 0) =>

@@ -42,8 +42,14 @@ internal sealed class ModelCq(int id, ulong address, int size)
     public int Head { get; set; }
     public bool Phase { get; set; } = true;
 
-    /// <summary>Last head value made visible to the controller.</summary>
+    /// <summary>Last head value made visible to the controller (−1: publish again, whatever it is).</summary>
     public int PublishedHead { get; set; }
+
+    /// <summary>
+    /// The last head the host wrote where the controller reads it (MMIO or shadow): the controller
+    /// may fill at most Size − 1 slots from there (one stays empty, 4.1.2), never more.
+    /// </summary>
+    public int VisibleHead { get; set; }
 }
 
 /// <summary>The fuzzing host driver's view of a submission queue, with a mirror of every slot.</summary>
