@@ -27,6 +27,7 @@ public sealed class CompiledMemoryAccessTests
     {
         "CommandGenerator", "ControllerFuzzer", "FuzzEpisode", "FuzzLayout", "FuzzReport", "FuzzSlot", "FuzzSource",
         "GuestRam", "ModelCq", "ModelSq", "RandomSource", "RecordingStorage", "StatusRules", "WordSource",
+        "ExpectedGuestRam", "ModelPrps", "NamespaceAccess", "NamespaceAccessObserver",
     };
 
     /// <summary>
@@ -47,6 +48,12 @@ public sealed class CompiledMemoryAccessTests
         ["System.ArgumentOutOfRangeException"] = null, ["System.ObjectDisposedException"] = null, ["System.IO.IOException"] = null,
         ["System.IDisposable"] = null, ["System.IEquatable`1"] = null, ["System.Type"] = null, ["System.RuntimeTypeHandle"] = null,
         ["System.Collections.Generic.List`1"] = null, ["System.Collections.Generic.Queue`1"] = null, ["System.Collections.Generic.EqualityComparer`1"] = null,
+        ["System.Collections.Generic.Dictionary`2"] = null, ["System.Collections.Generic.IReadOnlyDictionary`2"] = null,
+        ["System.Collections.Generic.CollectionExtensions"] = ["GetValueOrDefault"], ["System.Collections.Generic.IEnumerable`1"] = null,
+        ["System.ValueTuple`2"] = null,
+        // A delegate type's compiler-made members (the controller's internal CommandFetched hook;
+        // its constructor's IntPtr, the method's address, is allowed for that delegate alone).
+        ["System.MulticastDelegate"] = null, ["System.AsyncCallback"] = null, ["System.IAsyncResult"] = null,
         ["System.Text.StringBuilder"] = null, ["System.Text.Encoding"] = null, ["System.Runtime.CompilerServices.DefaultInterpolatedStringHandler"] = null,
         ["System.Buffers.Binary.BinaryPrimitives"] = null, ["System.Security.Cryptography.SHA256"] = null,
         // Records and ranges.
@@ -75,6 +82,12 @@ public sealed class CompiledMemoryAccessTests
         ["ShadowIo.MemoryMapping"] = ["CreateAnonymous", "get_Pointer", "get_Length", "Dispose"],
         ["ShadowIo.ShadowRegion"] = [".ctor"],
         ["System.Byte*"] = null,
+    };
+
+    /// <summary>A delegate's constructor takes the target method's address as a native int.</summary>
+    private static readonly Dictionary<string, string[]?> AllowedForDelegateTypes = new(StringComparer.Ordinal)
+    {
+        ["System.IntPtr"] = null,
     };
 
     /// <summary>The compiler's inline-array helpers behind collection expressions (C# 12 InlineArray spans).</summary>
@@ -131,6 +144,7 @@ public sealed class CompiledMemoryAccessTests
     {
         "PrivateDoorbellPage" => AllowedForPrivateDoorbellPage,
         "<PrivateImplementationDetails>" => AllowedForCompilerHelpers,
+        "CommandFetchedObserver" => AllowedForDelegateTypes,
         _ => null,
     };
 
