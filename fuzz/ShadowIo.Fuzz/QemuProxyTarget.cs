@@ -41,6 +41,9 @@ public static unsafe class QemuProxyTarget
     private static MemoryMapping? s_smallRam;
     private static bool s_warm;
 
+    /// <summary>What the last session did (for tests that check the seeds still reach deep state).</summary>
+    public static ProxySessionSummary? LastSession { get; private set; }
+
     public static void Run(ReadOnlySpan<byte> input)
     {
         if (input.Length > MaxInputBytes) input = input[..MaxInputBytes];
@@ -110,6 +113,8 @@ public static unsafe class QemuProxyTarget
             controller.Poll();
             peer.DrainAvailable();
             CheckReplies(replies.ToArray(), server.Statistics);
+            LastSession = new ProxySessionSummary(server.Statistics.ToString(), server.Statistics.Rejected, server.RamMapper.Syncs,
+                controller.Counters.CommandsFetched, controller.Counters.CompletionsPosted, controller.Counters.CompletionWriteFailures);
             if (controller.Counters.InternalErrors != 0)
                 throw new FuzzInvariantException($"the controller caught an internal error: {controller.LastInternalError}");
         }
@@ -139,7 +144,25 @@ public static unsafe class QemuProxyTarget
             throw new FuzzInvariantException($"{replies.Length / retBytes} RETs for {expected} requests that wait for one ({statistics})");
     }
 
-    private static int OpenFdCount() => Directory.GetFiles("/proc/self/fd").Length;
+    /// <summary>
+    /// Open fds of the kinds a session creates or receives (memfds, eventfds, sockets); other
+    /// threads of a test host may open files meanwhile, and those are not the server's.
+    /// </summary>
+    private static int OpenFdCount()
+    {
+        int count = 0;
+        foreach (var path in Directory.GetFiles("/proc/self/fd"))
+        {
+            string? target;
+            try { target = new FileInfo(path).LinkTarget; }
+            catch (IOException) { continue; }   // closed while we looked
+            if (target is null) continue;
+            if (target.StartsWith("/memfd:", StringComparison.Ordinal) || target.StartsWith("socket:", StringComparison.Ordinal)
+                || target.StartsWith("anon_inode:[eventfd]", StringComparison.Ordinal) || target.StartsWith("anon_inode:[eventpoll]", StringComparison.Ordinal))
+                count++;
+        }
+        return count;
+    }
 
     /// <summary>QEMU's end: non-blocking sends, reading replies whenever the socket would block.</summary>
     private sealed class Peer(int fd, Task running, MemoryStream replies)
@@ -241,3 +264,6 @@ public static unsafe class QemuProxyTarget
     [DllImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     private static extern nint SendMessage(int socket, MessageHeader* message, int flags);
 }
+
+/// <summary>Counts from one <see cref="QemuProxyTarget"/> session.</summary>
+public sealed record ProxySessionSummary(string Statistics, long Rejected, long MemorySyncs, long CommandsFetched, long CompletionsPosted, long CompletionWriteFailures);
