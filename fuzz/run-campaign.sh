@@ -8,7 +8,7 @@
 # instance from the corpus in fuzz/corpus/TARGET for the given minutes, then prints executions,
 # edges covered, time and crashes. Findings go to fuzz/findings/TARGET (git-ignored); new crashes
 # are copied to fuzz/findings/TARGET-crashes for triage with `dotnet .../shadowio-fuzz.dll TARGET FILE`.
-# Environment: AFL_CMIN=1 also minimizes the corpus+queue into fuzz/findings/TARGET-cmin afterwards.
+# Environment: AFL_CMIN=1 also minimizes the final queue (afl-cmin -e) into fuzz/findings/TARGET-cmin.
 set -euo pipefail
 
 target=${1:?usage: fuzz/run-campaign.sh nvme|qemu-proxy [minutes]}
@@ -44,6 +44,7 @@ done
 
 rm -rf "$out"
 mkdir -p "$out"
+dotnet_=$(readlink -f "$(command -v dotnet)")     # afl-cmin wants a real path
 export AFL_SKIP_BIN_CHECK=1                       # the target binary is `dotnet`, not an afl-cc build
 export AFL_SKIP_CPUFREQ=1
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
@@ -53,7 +54,7 @@ export AFL_FORKSRV_INIT_TMOUT=60000               # .NET start-up plus JIT befor
 export DOTNET_TieredPGO=0                         # steadier trace bits across runs
 echo "afl-fuzz: $target for $minutes min from $corpus ($(ls "$corpus" | wc -l) files)"
 set +e
-afl-fuzz -i "$corpus" -o "$out" -t 5000 -m none -V $((minutes * 60)) -- dotnet "$publish/shadowio-fuzz.dll" "$target" > "$out/afl.log" 2>&1
+afl-fuzz -i "$corpus" -o "$out" -t 5000 -m none -V $((minutes * 60)) -- "$dotnet_" "$publish/shadowio-fuzz.dll" "$target" > "$out/afl.log" 2>&1
 status=$?
 set -e
 stats=$out/default/fuzzer_stats
@@ -81,6 +82,7 @@ if [ "$crashes" -gt 0 ]; then
 fi
 if [ "${AFL_CMIN:-0}" = 1 ]; then
     rm -rf "$out-cmin"
-    AFL_PATH=${AFL_PATH:-} afl-cmin -i "$out/default/queue" -o "$out-cmin" -t 5000 -m none -- dotnet "$publish/shadowio-fuzz.dll" "$target" >/dev/null 2>&1 || true
+    # -e: edge coverage only (hit counts ignored), which keeps the corpus small.
+    afl-cmin -e -i "$out/default/queue" -o "$out-cmin" -t 5000 -m none -- "$dotnet_" "$publish/shadowio-fuzz.dll" "$target" >/dev/null 2>&1 || true
     echo "minimized corpus  $out-cmin ($(ls "$out-cmin" 2>/dev/null | wc -l) files)"
 fi

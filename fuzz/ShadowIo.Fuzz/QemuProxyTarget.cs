@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using ShadowIo.Qemu;
 using ShadowIo.Qemu.Doorbells;
@@ -24,6 +23,9 @@ namespace ShadowIo.Fuzz;
 /// <item><c>ctl</c> with bit 7 set: the guest writes RAM: into memfd <c>ctl &amp; 1</c> at 16 × (next u16),
 /// then <c>len</c> bytes (so the controller finds commands and PRP lists where SYNC_SYSMEM put RAM).</item>
 /// </list>
+/// <para>The whole input is written into the socket first (buffers grown to hold it), then the
+/// server loop runs on the calling thread until it reads the end: the same bytes, fds and message
+/// boundaries every run, so AFL sees stable traces.</para>
 /// <para>Checked: the server loop ends (at the closed stream) without an exception; the replies are
 /// well-formed RETs, exactly one per config, BAR and reset request it handled (the proxy's vCPU
 /// blocks on each); the controller caught no internal error; and after disposal no fd is left
@@ -86,10 +88,14 @@ public static unsafe class QemuProxyTarget
             }), log: null, memory);
             var s = server;
             controller.InterruptRequested = _ => s.Interrupt.Pulse();
-            var running = server.Start();
-            int[] pool = [s_bigRam!.Fd, s_smallRam!.Fd, eventA, eventB];
+            // Deterministic for AFL: the whole stream goes into the socket first, then the server
+            // loop runs on this thread until it reads the end (no thread, no timing in the trace).
+            // (Without root, SO_SNDBUF stops at wmem_max: long inputs are then cut short.)
+            GrowBuffers(peerFd);
+            GrowBuffers(serverFd);
             fcntl(peerFd, F_SETFL, fcntl(peerFd, F_GETFL) | O_NONBLOCK);
-            var peer = new Peer(peerFd, running, replies);
+            int[] pool = [s_bigRam!.Fd, s_smallRam!.Fd, eventA, eventB];
+            var peer = new Peer(peerFd);
             Span<int> fdSlots = stackalloc int[32];
             foreach (var record in new ProxyInput(input))
             {
@@ -103,15 +109,20 @@ public static unsafe class QemuProxyTarget
                 }
                 var fds = fdSlots[..record.FdCount];
                 for (int k = 0; k < fds.Length; k++) fds[k] = pool[(k + record.FdRotation) % pool.Length];
-                if (!peer.Send(record.Data, fds)) break;
+                if (!peer.Send(record.Data, fds)) break;   // socket full: the rest of the input is cut
             }
             shutdown(peerFd, SHUT_WR);
-            peer.DrainUntil(running, TimeSpan.FromSeconds(10));
-            if (!running.IsCompleted) throw new FuzzInvariantException("the proxy server did not finish after the peer closed its end");
-            if (running.Exception is { } failure) throw new FuzzInvariantException("an exception escaped the proxy server's loop", failure.InnerException ?? failure);
+            try
+            {
+                server.Run();
+            }
+            catch (Exception e)
+            {
+                throw new FuzzInvariantException("an exception escaped the proxy server's loop", e);
+            }
             // What the doorbell thread of NvmeProxyHost would do next: look at the trapped I/O doorbells.
             controller.Poll();
-            peer.DrainAvailable();
+            peer.DrainAvailable(replies);
             CheckReplies(replies.ToArray(), server.Statistics);
             LastSession = new ProxySessionSummary(server.Statistics.ToString(), server.Statistics.Rejected, server.RamMapper.Syncs,
                 controller.Counters.CommandsFetched, controller.Counters.CompletionsPosted, controller.Counters.CompletionWriteFailures);
@@ -164,17 +175,27 @@ public static unsafe class QemuProxyTarget
         return count;
     }
 
-    /// <summary>QEMU's end: non-blocking sends, reading replies whenever the socket would block.</summary>
-    private sealed class Peer(int fd, Task running, MemoryStream replies)
+    /// <summary>
+    /// Room for a whole input and its replies in the socket (16 KiB of input can be thousands of
+    /// sends, each an skb): SO_SNDBUFFORCE as root, else as much as SO_SNDBUF allows.
+    /// </summary>
+    private static void GrowBuffers(int fd)
+    {
+        int size = 32 << 20;
+        const int soSndBufForce = 32;
+        if (setsockopt(fd, SOL_SOCKET, soSndBufForce, &size, sizeof(int)) != 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(int));
+    }
+
+    /// <summary>QEMU's end: non-blocking sends into the (grown) socket buffer, replies read at the end.</summary>
+    private sealed class Peer(int fd)
     {
         private readonly byte[] _receive = new byte[4096];
         private readonly byte[] _control = new byte[16 + 4 * 32];
 
-        /// <summary>Sends all of <paramref name="data"/> (fds ride on its first byte); false once the server stopped reading.</summary>
+        /// <summary>Sends all of <paramref name="data"/> (fds ride on its first byte); false if the socket is full.</summary>
         public bool Send(ReadOnlySpan<byte> data, ReadOnlySpan<int> fds)
         {
             int sent = 0;
-            var deadline = Stopwatch.StartNew();
             while (sent < data.Length)
             {
                 long n;
@@ -202,29 +223,13 @@ public static unsafe class QemuProxyTarget
                     sent += (int)n;
                     continue;
                 }
-                int error = Marshal.GetLastPInvokeError();
-                if (error == EINTR) continue;
-                if (error != EAGAIN) return false;   // EPIPE, ECONNRESET: the server closed its end
-                if (running.IsCompleted) return false;
-                if (deadline.Elapsed > TimeSpan.FromSeconds(10)) throw new FuzzInvariantException("the proxy server stopped reading its socket");
-                DrainAvailable();
-                Wait(POLLIN | POLLOUT, 5);
+                if (Marshal.GetLastPInvokeError() == EINTR) continue;
+                return false;
             }
             return true;
         }
 
-        public void DrainUntil(Task task, TimeSpan limit)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!task.IsCompleted && clock.Elapsed < limit)
-            {
-                DrainAvailable();
-                Wait(POLLIN, 5);
-            }
-            DrainAvailable();
-        }
-
-        public void DrainAvailable()
+        public void DrainAvailable(MemoryStream replies)
         {
             while (true)
             {
@@ -233,12 +238,6 @@ public static unsafe class QemuProxyTarget
                 if (n <= 0) return;
                 replies.Write(_receive, 0, (int)n);
             }
-        }
-
-        private void Wait(int events, int milliseconds)
-        {
-            var p = new Tmds.Linux.pollfd { fd = fd, events = (short)events };
-            poll(&p, 1, milliseconds);
         }
     }
 
