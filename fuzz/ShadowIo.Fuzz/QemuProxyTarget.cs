@@ -60,10 +60,10 @@ public static unsafe class QemuProxyTarget
             RunSession([]);
             s_warm = true;
         }
-        int fdsBefore = OpenFdCount();
+        var fdsBefore = OpenFds();
         RunSession(input);
-        int fdsAfter = OpenFdCount();
-        if (fdsAfter != fdsBefore) throw new FuzzInvariantException($"{fdsAfter - fdsBefore} fd(s) leaked by one session");
+        var leaked = LeakedFds(fdsBefore);
+        if (leaked.Count != 0) throw new FuzzInvariantException($"{leaked.Count} fd(s) leaked by one session: {string.Join(", ", leaked)}");
     }
 
     private static void RunSession(ReadOnlySpan<byte> input)
@@ -155,24 +155,28 @@ public static unsafe class QemuProxyTarget
             throw new FuzzInvariantException($"{replies.Length / retBytes} RETs for {expected} requests that wait for one ({statistics})");
     }
 
+    private static HashSet<string> OpenFds() => [.. Directory.GetFiles("/proc/self/fd")];
+
     /// <summary>
-    /// Open fds of the kinds a session creates or receives (memfds, eventfds, sockets); other
-    /// threads of a test host may open files meanwhile, and those are not the server's.
+    /// Fds open now that were not before, of the kinds a session creates or receives (memfds,
+    /// eventfds, epoll, sockets): other threads of a test host may open files meanwhile, and
+    /// those are not the server's. Only new fds are resolved, so the check stays cheap.
     /// </summary>
-    private static int OpenFdCount()
+    private static List<string> LeakedFds(HashSet<string> before)
     {
-        int count = 0;
+        var leaked = new List<string>();
         foreach (var path in Directory.GetFiles("/proc/self/fd"))
         {
+            if (before.Contains(path)) continue;
             string? target;
             try { target = new FileInfo(path).LinkTarget; }
             catch (IOException) { continue; }   // closed while we looked
             if (target is null) continue;
             if (target.StartsWith("/memfd:", StringComparison.Ordinal) || target.StartsWith("socket:", StringComparison.Ordinal)
                 || target.StartsWith("anon_inode:[eventfd]", StringComparison.Ordinal) || target.StartsWith("anon_inode:[eventpoll]", StringComparison.Ordinal))
-                count++;
+                leaked.Add($"{Path.GetFileName(path)} -> {target}");
         }
-        return count;
+        return leaked;
     }
 
     /// <summary>
