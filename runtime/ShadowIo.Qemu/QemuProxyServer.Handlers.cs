@@ -1,3 +1,4 @@
+using ShadowIo.Qemu.Native;
 using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
 using static Tmds.Linux.LibC;
@@ -131,6 +132,12 @@ public sealed partial class QemuProxyServer
         if (message.PayloadSize != 0 || message.FdCount != 2)
         {
             Reject(message, $"SET_IRQFD with {message.PayloadSize}-byte payload and {message.FdCount} fds; ignored");
+            return;
+        }
+        if (!FileDescriptors.IsEventFd(message.Fds[0]) || !FileDescriptors.IsEventFd(message.Fds[1]))
+        {
+            // Polling a memfd or regular file as the resample fd would report it readable forever.
+            Reject(message, "SET_IRQFD with fds that are not eventfds; ignored");
             return;
         }
         int intr = message.TakeFd(0);

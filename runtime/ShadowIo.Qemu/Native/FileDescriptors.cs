@@ -40,6 +40,22 @@ internal static class FileDescriptors
         return n == sizeof(ulong);
     }
 
+    /// <summary>
+    /// Whether <paramref name="fd"/> is an eventfd. A peer may send any fd where QEMU sends one; a
+    /// regular file or memfd polls readable forever, which would make the server loop spin.
+    /// </summary>
+    public static bool IsEventFd(int fd)
+    {
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{fd}").LinkTarget == "anon_inode:[eventfd]";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     public static int CreateEventFd()
     {
         int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

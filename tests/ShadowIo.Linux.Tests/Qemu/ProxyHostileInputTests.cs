@@ -48,6 +48,31 @@ public sealed class ProxyHostileInputTests
         Assert.False(served.Server.Interrupt.IsConnected);
     }
 
+    /// <summary>
+    /// SET_IRQFD carrying memfds instead of eventfds: a memfd as the resample fd polls readable
+    /// forever, so accepting it would spin the server loop. It is ignored, and both fds closed.
+    /// </summary>
+    [Fact]
+    public void Set_irqfd_with_fds_that_are_not_eventfds_is_ignored_and_the_fds_closed()
+    {
+        using var served = new ServedDevice();
+        using var probe = MemoryMapping.CreateMemfd("irqfd-probe", 4096);
+        int eventFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        try
+        {
+            served.Proxy.SetIrqfd(probe.Fd, probe.Fd);
+            served.Proxy.SetIrqfd(eventFd, probe.Fd);
+            Assert.Equal(0x1b36u, served.Proxy.ConfigRead(0, 2));   // the link still answers, in order
+            Assert.False(served.Server.Interrupt.IsConnected, string.Join("\n", served.Log));
+            Assert.Equal(2, served.Server.Statistics.Rejected);
+            Assert.True(1 == OpenDescriptors.Count("irqfd-probe"), string.Join("\n", served.Log));   // only our own
+        }
+        finally
+        {
+            close(eventFd);
+        }
+    }
+
     [Fact]
     public async Task An_oversized_header_closes_the_link()
     {

@@ -1,0 +1,26 @@
+using ShadowIo.Samples.Nvme;
+
+namespace ShadowIo.Fuzz;
+
+/// <summary>
+/// Every fuzz target by name: what AFL++ runs (instrumented) and what the corpus replay test runs
+/// (uninstrumented). A target throws for an invariant violation or an unexpected exception (AFL
+/// records a crash); input the device or decoder must reject is handled inside and returns.
+/// </summary>
+public static class FuzzTargets
+{
+    /// <summary>The NVMe controller's command, doorbell and BAR0 stream (<see cref="ControllerByteFuzzer"/>).</summary>
+    public const string Nvme = "nvme";
+
+    /// <summary>The QEMU multi-process proxy server's message decoder, NVMe controller behind BAR0 (<see cref="QemuProxyTarget"/>).</summary>
+    public const string QemuProxy = "qemu-proxy";
+
+    public static IReadOnlyList<string> Names { get; } = [Nvme, QemuProxy];
+
+    public static Action<byte[]> Get(string name) => name switch
+    {
+        Nvme => static input => ControllerByteFuzzer.Run(input),
+        QemuProxy => static input => QemuProxyTarget.Run(input),
+        _ => throw new ArgumentException($"unknown target '{name}' (targets: {string.Join(", ", Names)})", nameof(name)),
+    };
+}
