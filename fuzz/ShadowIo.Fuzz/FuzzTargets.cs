@@ -1,4 +1,5 @@
 using ShadowIo.Samples.Nvme;
+using ShadowIo.Samples.Nvme.Fuzzing;
 
 namespace ShadowIo.Fuzz;
 

@@ -6,6 +6,7 @@ using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
 using ShadowIo.Samples.Nvme;
 using static Tmds.Linux.LibC;
+using ShadowIo.Samples.Nvme.Fuzzing;
 
 namespace ShadowIo.Fuzz;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using ShadowIo.Qemu.Protocol;
+using ShadowIo.Samples.Nvme.Fuzzing;
 
 namespace ShadowIo.Fuzz;
 

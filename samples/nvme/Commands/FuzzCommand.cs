@@ -1,3 +1,4 @@
+using ShadowIo.Samples.Nvme.Fuzzing;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using CsCheck;
 using ShadowIo.Samples.Nvme;
 using Xunit;
+using ShadowIo.Samples.Nvme.Fuzzing;
 
 namespace ShadowIo.Nvme.Tests.Controller;
 

@@ -1,5 +1,6 @@
 using ShadowIo.Samples.Nvme;
 using Xunit;
+using ShadowIo.Samples.Nvme.Fuzzing;
 
 namespace ShadowIo.Nvme.Tests.Controller;
 

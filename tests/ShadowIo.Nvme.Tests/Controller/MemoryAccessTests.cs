@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Xunit;
+using ShadowIo.Samples.Nvme.Fuzzing;
 
 namespace ShadowIo.Nvme.Tests.Controller;
 

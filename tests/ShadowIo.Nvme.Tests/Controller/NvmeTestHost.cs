@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using ShadowIo.Samples.Nvme;
+using ShadowIo.Samples.Nvme.Fuzzing;
 
 namespace ShadowIo.Nvme.Tests.Controller;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace ShadowIo.Samples.Nvme;
+namespace ShadowIo.Samples.Nvme.Fuzzing;
 
 /// <summary>
 /// A <see cref="FuzzSource"/> over a fuzzer's input bytes (AFL++ through SharpFuzz): every choice

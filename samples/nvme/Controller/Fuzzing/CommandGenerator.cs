@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace ShadowIo.Samples.Nvme;
+namespace ShadowIo.Samples.Nvme.Fuzzing;
 
 /// <summary>
 /// Random submission entries: mostly well formed (so deep paths run), the rest hostile — any

@@ -1,4 +1,4 @@
-namespace ShadowIo.Samples.Nvme;
+namespace ShadowIo.Samples.Nvme.Fuzzing;
 
 /// <summary>
 /// The controller's entry for coverage-guided fuzzing (fuzz/ShadowIo.Fuzz, AFL++ through

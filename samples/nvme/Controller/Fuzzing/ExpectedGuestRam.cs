@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace ShadowIo.Samples.Nvme;
+namespace ShadowIo.Samples.Nvme.Fuzzing;
 
 /// <summary>
 /// The fuzzing host's copy of guest RAM: every byte as the host last wrote it, or as a controller

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace ShadowIo.Samples.Nvme;
+namespace ShadowIo.Samples.Nvme.Fuzzing;
 
 /// <summary>The fuzzing host driver: submitting entries and ringing doorbells the way Linux does.</summary>
 internal sealed partial class FuzzEpisode

@@ -1,4 +1,4 @@
-namespace ShadowIo.Samples.Nvme;
+namespace ShadowIo.Samples.Nvme.Fuzzing;
 
 /// <summary>The three namespace accesses a command can make.</summary>
 internal enum NamespaceAccess

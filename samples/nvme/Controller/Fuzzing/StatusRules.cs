@@ -1,4 +1,4 @@
-namespace ShadowIo.Samples.Nvme;
+namespace ShadowIo.Samples.Nvme.Fuzzing;
 
 /// <summary>
 /// The statuses the NVMe spec allows for each command the controller implements (generic
