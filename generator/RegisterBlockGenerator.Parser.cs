@@ -267,7 +267,7 @@ public sealed partial class RegisterBlockGenerator
                 SetterModifiers = register.SetterModifiers,
                 Offset = register.Offset,
                 Width = register.Width,
-                Access = (RegisterAccessMode)register.Access,
+                Access = (RegisterAccess)register.Access,
                 Reset = (register.Reset & ~explicitFieldBits) | fieldResets,
                 Fields = register.Fields.Select(static f => new FieldModel
                 {
@@ -275,7 +275,7 @@ public sealed partial class RegisterBlockGenerator
                     Name = f.Name!,
                     Bit = f.Bit,
                     Width = f.Width,
-                    Access = (FieldAccessMode)f.Access,
+                    Access = (FieldAccess)f.Access,
                     EnumType = f.EnumType?.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
                 }).ToEquatableArray(),
             };

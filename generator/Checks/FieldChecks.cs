@@ -64,28 +64,28 @@ internal static class FieldChecks
 
     private static void CheckAccess(RegisterDeclaration register, FieldDeclaration field, List<Diagnostic> diagnostics)
     {
-        if (field.Access is < 0 or > (int)FieldAccessMode.ReadToClear)
+        if (field.Access is < 0 or > (int)FieldAccess.ReadToClear)
         {
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UndefinedAccess, field.Location, field.DeclaredName, field.Access, "FieldAccess"));
             return;
         }
 
-        var fieldAccess = (FieldAccessMode)field.Access;
-        bool onlyRead = fieldAccess is FieldAccessMode.ReadOnly or FieldAccessMode.ReadToClear;
+        var fieldAccess = (FieldAccess)field.Access;
+        bool onlyRead = fieldAccess is FieldAccess.ReadOnly or FieldAccess.ReadToClear;
 
         // Clear-only fields (NVMe CSTS.NSSRO is write-1-to-clear) belong in read-only status
         // registers: the guest can acknowledge them but never set a value.
-        bool clearOnly = fieldAccess is FieldAccessMode.WriteOneToClear or FieldAccessMode.WriteZeroToClear;
-        switch ((RegisterAccessMode)register.Access)
+        bool clearOnly = fieldAccess is FieldAccess.WriteOneToClear or FieldAccess.WriteZeroToClear;
+        switch ((RegisterAccess)register.Access)
         {
-            case RegisterAccessMode.ReadOnly when !onlyRead && !clearOnly:
+            case RegisterAccess.ReadOnly when !onlyRead && !clearOnly:
                 diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.WritableFieldInReadOnlyRegister, field.Location,
                     field.DeclaredName, fieldAccess, register.Name));
                 break;
-            case RegisterAccessMode.WriteOnly when onlyRead:
-            case RegisterAccessMode.WriteOneToClear when !onlyRead && fieldAccess != FieldAccessMode.WriteOneToClear:
+            case RegisterAccess.WriteOnly when onlyRead:
+            case RegisterAccess.WriteOneToClear when !onlyRead && fieldAccess != FieldAccess.WriteOneToClear:
                 diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ContradictoryModes, field.Location,
-                    field.DeclaredName, fieldAccess, register.Name, (RegisterAccessMode)register.Access));
+                    field.DeclaredName, fieldAccess, register.Name, (RegisterAccess)register.Access));
                 break;
         }
     }

@@ -26,7 +26,7 @@ internal static class LayoutChecks
                 diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.RegisterNotPartialProperty, register.Location, register.Name));
             }
 
-            if (register.Access is < 0 or > (int)RegisterAccessMode.WriteOneToClear)
+            if (register.Access is < 0 or > (int)RegisterAccess.WriteOneToClear)
             {
                 diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UndefinedAccess, register.Location, register.Name, register.Access, "RegisterAccess"));
             }

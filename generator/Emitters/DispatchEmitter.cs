@@ -233,16 +233,16 @@ internal static class DispatchEmitter
         public ulong Toggle { get; private set; }
         public ulong WriteOneToClear { get; private set; }
         public ulong WriteZeroToClear { get; private set; }
-        public string ReadToClearNames => Join(FieldAccessMode.ReadToClear);
-        public string WriteOnlyNames => Join(FieldAccessMode.WriteOnly);
-        public string ReplaceNames => Join(FieldAccessMode.ReadWrite, FieldAccessMode.WriteOnly);
-        public string SetNames => Join(FieldAccessMode.Set);
-        public string ToggleNames => Join(FieldAccessMode.Toggle);
-        public string WriteOneToClearNames => Join(FieldAccessMode.WriteOneToClear);
-        public string WriteZeroToClearNames => Join(FieldAccessMode.WriteZeroToClear);
+        public string ReadToClearNames => Join(FieldAccess.ReadToClear);
+        public string WriteOnlyNames => Join(FieldAccess.WriteOnly);
+        public string ReplaceNames => Join(FieldAccess.ReadWrite, FieldAccess.WriteOnly);
+        public string SetNames => Join(FieldAccess.Set);
+        public string ToggleNames => Join(FieldAccess.Toggle);
+        public string WriteOneToClearNames => Join(FieldAccess.WriteOneToClear);
+        public string WriteZeroToClearNames => Join(FieldAccess.WriteZeroToClear);
         public bool Changes => (Replace | Set | Toggle | WriteOneToClear | WriteZeroToClear) != 0;
 
-        private readonly List<(string Name, FieldAccessMode Mode)> _groups = [];
+        private readonly List<(string Name, FieldAccess Mode)> _groups = [];
 
         public static FieldMasks Of(RegisterModel register)
         {
@@ -260,37 +260,37 @@ internal static class DispatchEmitter
             ulong rest = all & ~declared;
             if (rest != 0)
             {
-                FieldAccessMode mode = register.Access switch
+                FieldAccess mode = register.Access switch
                 {
-                    RegisterAccessMode.ReadOnly => FieldAccessMode.ReadOnly,
-                    RegisterAccessMode.WriteOnly => FieldAccessMode.WriteOnly,
-                    RegisterAccessMode.WriteOneToClear => FieldAccessMode.WriteOneToClear,
-                    _ => FieldAccessMode.ReadWrite,
+                    RegisterAccess.ReadOnly => FieldAccess.ReadOnly,
+                    RegisterAccess.WriteOnly => FieldAccess.WriteOnly,
+                    RegisterAccess.WriteOneToClear => FieldAccess.WriteOneToClear,
+                    _ => FieldAccess.ReadWrite,
                 };
                 masks.Add(register.Fields.IsEmpty ? register.Name : "undeclared bits", mode, rest);
             }
 
-            if (register.Access == RegisterAccessMode.WriteOnly) masks.Readable = 0;
+            if (register.Access == RegisterAccess.WriteOnly) masks.Readable = 0;
             return masks;
         }
 
-        private void Add(string name, FieldAccessMode mode, ulong bits)
+        private void Add(string name, FieldAccess mode, ulong bits)
         {
             _groups.Add((name, mode));
-            if (mode != FieldAccessMode.WriteOnly) Readable |= bits;
+            if (mode != FieldAccess.WriteOnly) Readable |= bits;
             switch (mode)
             {
-                case FieldAccessMode.ReadWrite:
-                case FieldAccessMode.WriteOnly: Replace |= bits; break;
-                case FieldAccessMode.Set: Set |= bits; break;
-                case FieldAccessMode.Toggle: Toggle |= bits; break;
-                case FieldAccessMode.WriteOneToClear: WriteOneToClear |= bits; break;
-                case FieldAccessMode.WriteZeroToClear: WriteZeroToClear |= bits; break;
-                case FieldAccessMode.ReadToClear: ReadToClear |= bits; break;
+                case FieldAccess.ReadWrite:
+                case FieldAccess.WriteOnly: Replace |= bits; break;
+                case FieldAccess.Set: Set |= bits; break;
+                case FieldAccess.Toggle: Toggle |= bits; break;
+                case FieldAccess.WriteOneToClear: WriteOneToClear |= bits; break;
+                case FieldAccess.WriteZeroToClear: WriteZeroToClear |= bits; break;
+                case FieldAccess.ReadToClear: ReadToClear |= bits; break;
             }
         }
 
-        private string Join(FieldAccessMode mode, FieldAccessMode? other = null) =>
+        private string Join(FieldAccess mode, FieldAccess? other = null) =>
             string.Join(", ", _groups.Where(g => g.Mode == mode || g.Mode == other).Select(static g => Comment(g.Name)));
     }
 }

@@ -15,7 +15,7 @@ public sealed record FieldModel
 
     public required int Width { get; init; }
 
-    public required FieldAccessMode Access { get; init; }
+    public required FieldAccess Access { get; init; }
 
     /// <summary>Fully qualified enum type ("global::…") or null for a plain value.</summary>
     public required string? EnumType { get; init; }

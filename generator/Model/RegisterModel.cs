@@ -22,7 +22,7 @@ public sealed record RegisterModel
     /// <summary>Width in bytes: 1, 2, 4 or 8.</summary>
     public required int Width { get; init; }
 
-    public required RegisterAccessMode Access { get; init; }
+    public required RegisterAccess Access { get; init; }
 
     /// <summary>Reset value composed from the register's reset and its fields' resets.</summary>
     public required ulong Reset { get; init; }

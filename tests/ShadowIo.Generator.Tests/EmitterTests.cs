@@ -4,6 +4,11 @@ using ShadowIo.Generator.Tests.Infrastructure;
 
 namespace ShadowIo.Generator.Tests;
 
+// The model's enums: the generator compiles the runtime's RegisterAccess/FieldAccess sources into
+// ShadowIo.Generator.Model, and this project references the runtime too, whose ShadowIo.* would win.
+using FieldAccess = ShadowIo.Generator.Model.FieldAccess;
+using RegisterAccess = ShadowIo.Generator.Model.RegisterAccess;
+
 /// <summary>The emitter on hand-built models: no compilation involved.</summary>
 public sealed class EmitterTests
 {
@@ -21,7 +26,7 @@ public sealed class EmitterTests
         DoorbellRowCount = doorbells.Sum(d => d.Count),
     };
 
-    private static RegisterModel Register(string name, ulong offset, int width, RegisterAccessMode access = RegisterAccessMode.ReadWrite, params FieldModel[] fields) => new()
+    private static RegisterModel Register(string name, ulong offset, int width, RegisterAccess access = RegisterAccess.ReadWrite, params FieldModel[] fields) => new()
     {
         Name = name,
         Modifiers = "public",
@@ -38,7 +43,7 @@ public sealed class EmitterTests
     public void Global_namespace_block_with_escaped_name_compiles()
     {
         BlockModel model = Block(
-            [Register("Status", 0x0, 4, RegisterAccessMode.WriteOneToClear)],
+            [Register("Status", 0x0, 4, RegisterAccess.WriteOneToClear)],
             [new DoorbellModel
             {
                 DeclaredName = "go", Name = "Go", Kind = DoorbellModelKind.Value, Offset = 0x10, Width = 4, Count = 1,
@@ -69,8 +74,8 @@ public sealed class EmitterTests
     public void Declared_names_with_line_breaks_stay_inside_comments_and_literals()
     {
         BlockModel model = Block(
-            [Register("Control", 0x0, 4, RegisterAccessMode.ReadWrite,
-                new FieldModel { DeclaredName = "A\nclass X {}", Name = "A", Bit = 0, Width = 1, Access = FieldAccessMode.Set, EnumType = null })],
+            [Register("Control", 0x0, 4, RegisterAccess.ReadWrite,
+                new FieldModel { DeclaredName = "A\nclass X {}", Name = "A", Bit = 0, Width = 1, Access = FieldAccess.Set, EnumType = null })],
             [new DoorbellModel
             {
                 DeclaredName = "go\n}", Name = "Go", Kind = DoorbellModelKind.Value, Offset = 0x10, Width = 4, Count = 1,
@@ -107,8 +112,8 @@ public sealed class EmitterTests
     [Fact]
     public void Models_compare_by_value()
     {
-        RegisterModel a = Register("Cc", 0x14, 4, RegisterAccessMode.ReadWrite, new FieldModel { DeclaredName = "EN", Name = "En", Bit = 0, Width = 1, Access = FieldAccessMode.ReadWrite, EnumType = null });
-        RegisterModel b = Register("Cc", 0x14, 4, RegisterAccessMode.ReadWrite, new FieldModel { DeclaredName = "EN", Name = "En", Bit = 0, Width = 1, Access = FieldAccessMode.ReadWrite, EnumType = null });
+        RegisterModel a = Register("Cc", 0x14, 4, RegisterAccess.ReadWrite, new FieldModel { DeclaredName = "EN", Name = "En", Bit = 0, Width = 1, Access = FieldAccess.ReadWrite, EnumType = null });
+        RegisterModel b = Register("Cc", 0x14, 4, RegisterAccess.ReadWrite, new FieldModel { DeclaredName = "EN", Name = "En", Bit = 0, Width = 1, Access = FieldAccess.ReadWrite, EnumType = null });
         Assert.Equal(Block([a], []), Block([b], []));
         Assert.Equal(Block([a], []).GetHashCode(), Block([b], []).GetHashCode());
         Assert.NotEqual(Block([a], []), Block([a with { Reset = 1 }], []));

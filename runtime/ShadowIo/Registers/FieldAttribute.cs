@@ -22,19 +22,3 @@ public sealed class FieldAttribute(string name, int bit, int width) : Attribute
     /// <summary>Optional enum type the field's value is exposed as.</summary>
     public Type? EnumType { get; set; }
 }
-
-/// <summary>How a guest MMIO access affects one bit field.</summary>
-public enum FieldAccess
-{
-    ReadWrite,
-    ReadOnly,
-    WriteOnly,
-    /// <summary>Writing 1 sets a bit; writing 0 has no effect.</summary>
-    Set,
-    /// <summary>Writing 1 inverts a bit; writing 0 has no effect.</summary>
-    Toggle,
-    WriteOneToClear,
-    WriteZeroToClear,
-    /// <summary>A read returns the value, then clears the field.</summary>
-    ReadToClear,
-}

@@ -1,4 +1,10 @@
+// Compiled into the generator as well (generator/ShadowIo.Generator.csproj, SHADOWIO_GENERATOR), so
+// the attributes' values and the generator's model are one enum, not a copy kept in step by hand.
+#if SHADOWIO_GENERATOR
+namespace ShadowIo.Generator.Model;
+#else
 namespace ShadowIo;
+#endif
 
 /// <summary>How the guest may access an ordinary register through MMIO.</summary>
 public enum RegisterAccess
