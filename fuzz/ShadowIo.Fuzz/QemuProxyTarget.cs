@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using ShadowIo.Qemu;
 using ShadowIo.Qemu.Doorbells;
+using ShadowIo.Qemu.Native;
 using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
 using ShadowIo.Samples.Nvme;
@@ -195,7 +196,7 @@ public static unsafe class QemuProxyTarget
     private sealed class Peer(int fd)
     {
         private readonly byte[] _receive = new byte[4096];
-        private readonly byte[] _control = new byte[16 + 4 * 32];
+        private readonly byte[] _control = new byte[SocketMessages.ControlSpace(sizeof(int) * 32)];
 
         /// <summary>Sends all of <paramref name="data"/> (fds ride on its first byte); false if the socket is full.</summary>
         public bool Send(ReadOnlySpan<byte> data, ReadOnlySpan<int> fds)
@@ -207,21 +208,21 @@ public static unsafe class QemuProxyTarget
                 fixed (byte* buffer = data)
                 fixed (byte* control = _control)
                 {
-                    var iov = new IoVector { Base = buffer + sent, Length = (nuint)(data.Length - sent) };
-                    var header = new MessageHeader { Vectors = &iov, VectorCount = 1 };
+                    var iov = new SocketMessages.IoVector { Base = buffer + sent, Length = (nuint)(data.Length - sent) };
+                    var header = new SocketMessages.MessageHeader { Vectors = &iov, VectorCount = 1 };
                     if (sent == 0 && fds.Length > 0)
                     {
-                        int fdBytes = 4 * fds.Length;
-                        int space = 16 + ((fdBytes + 7) & ~7);
+                        int fdBytes = sizeof(int) * fds.Length;
+                        int space = SocketMessages.ControlSpace(fdBytes);
                         new Span<byte>(control, space).Clear();
-                        *(ulong*)control = (ulong)(16 + fdBytes);
-                        *(int*)(control + 8) = 1;   // SOL_SOCKET
-                        *(int*)(control + 12) = 1;  // SCM_RIGHTS
-                        for (int k = 0; k < fds.Length; k++) *(int*)(control + 16 + 4 * k) = fds[k];
+                        *(ulong*)control = (ulong)SocketMessages.ControlLength(fdBytes);
+                        *(int*)(control + 8) = SocketMessages.SolSocket;
+                        *(int*)(control + 12) = SocketMessages.ScmRights;
+                        for (int k = 0; k < fds.Length; k++) *(int*)(control + SocketMessages.ControlHeaderSize + sizeof(int) * k) = fds[k];
                         header.Control = control;
                         header.ControlLength = (nuint)space;
                     }
-                    n = SendMessage(fd, &header, MSG_NOSIGNAL | MSG_DONTWAIT);
+                    n = SocketMessages.SendMessage(fd, &header, SocketMessages.MsgNoSignal | MSG_DONTWAIT);
                 }
                 if (n > 0)
                 {
@@ -245,28 +246,6 @@ public static unsafe class QemuProxyTarget
             }
         }
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVector
-    {
-        public byte* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MessageHeader
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVector* Vectors;
-        public nuint VectorCount;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    [DllImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
-    private static extern nint SendMessage(int socket, MessageHeader* message, int flags);
 }
 
 /// <summary>Counts from one <see cref="QemuProxyTarget"/> session.</summary>
