@@ -53,16 +53,46 @@ public sealed class KernelGuestRun
             done < /etc/shadowio/kvm-modules.list
             [ -c /dev/kvm ] || { echo "NO-DEV-KVM"; dmesg | grep -i -E 'kvm|svm' | tail -n 5; exit 4; }
             echo "MODULES-LOADED $(grep -c -w svm /proc/cpuinfo) svm cpus"
-            {{KernelGuestRunner.GuestPath}} {{runnerArguments}}
+            # A nested guest livelocked once inside KVM_RUN (two vCPUs, both busy, no soft lockup or
+            # RCU stall to report it, in the first post-write deassign run). The runner prints a
+            # record per step, seconds apart; silence for {{SilenceSeconds}} s means wedged: print
+            # where its threads and the CPUs are, and end the run (exit {{WedgedExitCode}}).
+            {{KernelGuestRunner.GuestPath}} {{runnerArguments}} > /tmp/runner.out 2>&1 &
+            pid=$!
+            last=-1; quiet=0
+            while kill -0 $pid 2>/dev/null; do
+              sleep 2
+              size=$(wc -c < /tmp/runner.out)
+              if [ "$size" = "$last" ]; then quiet=$((quiet + 2)); else quiet=0; last=$size; fi
+              [ $quiet -lt {{SilenceSeconds}} ] && continue
+              cat /tmp/runner.out
+              echo "{{WedgedRecord}} no record for {{SilenceSeconds}} s"
+              for t in /proc/$pid/task/*; do
+                echo "TASK $(cat $t/comm) state $(cut -d' ' -f3 $t/stat) wchan $(cat $t/wchan)"; cat $t/stack
+              done
+              echo l > /proc/sysrq-trigger; sleep 2
+              dmesg | tail -n 150
+              exit {{WedgedExitCode}}
+            done
+            cat /tmp/runner.out
+            wait $pid
             """;
-        var result = await RepositoryGuest.RunAsync(new LinuxGuestOptions
+        var options = new LinuxGuestOptions
         {
             Script = script + "\n",
             Files = files,
             CpuModel = "max",
+            // One vCPU: with two, MTTCG guests running nested KVM stalled here even on an idle host
+            // (an RCU stall with both CPUs idle at 25 s: a wakeup IPI that never arrived; earlier,
+            // soft lockups on both CPUs). One CPU has no cross-CPU wakeups to lose.
+            Cpus = 1,
             MemoryMiB = 2048,
             Timeout = TimeSpan.FromMinutes(10),
-        }, cancellationToken);
-        return new KernelGuestRun(result);
+        };
+        return new KernelGuestRun(await RepositoryGuest.RunAsync(options, cancellationToken));
     }
+
+    private const int SilenceSeconds = 120;
+    private const int WedgedExitCode = 9;
+    private const string WedgedRecord = "WEDGED";
 }
