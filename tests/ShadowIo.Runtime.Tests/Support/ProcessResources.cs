@@ -28,8 +28,18 @@ public readonly record struct ProcessResources(int OpenFds, int KvmFds, long Map
     }
 
     /// <summary>The fds open now that were not open at <paramref name="earlier"/> (by what they are), for a failure message.</summary>
-    public string NewSince(ProcessResources earlier) =>
-        string.Join(", ", FdTargets.Except(earlier.FdTargets, StringComparer.Ordinal));
+    public string NewSince(ProcessResources earlier)
+    {
+        // A multiset difference: a second fd on a file that was already open is new too.
+        var remaining = earlier.FdTargets.GroupBy(t => t, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var added = new List<string>();
+        foreach (string target in FdTargets)
+        {
+            if (remaining.TryGetValue(target, out int n) && n > 0) remaining[target] = n - 1;
+            else added.Add(target);
+        }
+        return string.Join(", ", added);
+    }
 
     public override string ToString() => $"{OpenFds} fds ({KvmFds} KVM/eventfd/epoll/memfd), {MappedBytes >> 20} MiB mapped, {KvmAndShadowMappings} KVM/shadow mappings";
 }
