@@ -1,4 +1,4 @@
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using ShadowIo.Samples.Nvme.Fuzzing;
 
 namespace ShadowIo.Fuzz;

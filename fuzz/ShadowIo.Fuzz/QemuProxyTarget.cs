@@ -5,7 +5,7 @@ using ShadowIo.Qemu.Doorbells;
 using ShadowIo.Qemu.Native;
 using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using static Tmds.Linux.LibC;
 using ShadowIo.Samples.Nvme.Fuzzing;
 

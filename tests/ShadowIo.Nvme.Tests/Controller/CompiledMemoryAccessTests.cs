@@ -4,7 +4,7 @@ using System.Reflection.Emit;
 using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
 using System.Reflection.PortableExecutable;
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using Xunit;
 using ShadowIo.Samples.Nvme.Fuzzing;
 

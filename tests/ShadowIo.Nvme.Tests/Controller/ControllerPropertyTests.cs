@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using CsCheck;
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using Xunit;
 using ShadowIo.Samples.Nvme.Fuzzing;
 

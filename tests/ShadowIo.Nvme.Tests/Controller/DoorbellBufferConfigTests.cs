@@ -1,4 +1,4 @@
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using Xunit;
 using ShadowIo.Samples.Nvme.Fuzzing;
 

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using ShadowIo.Samples.Nvme.Fuzzing;
 
 namespace ShadowIo.Nvme.Tests.Controller;
