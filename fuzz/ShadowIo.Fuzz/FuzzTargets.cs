@@ -1,5 +1,5 @@
 using ShadowIo.Devices.Nvme;
-using ShadowIo.Samples.Nvme.Fuzzing;
+using ShadowIo.Fuzz.Nvme;
 
 namespace ShadowIo.Fuzz;
 

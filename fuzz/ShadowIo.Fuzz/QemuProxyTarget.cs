@@ -7,7 +7,7 @@ using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
 using ShadowIo.Devices.Nvme;
 using static Tmds.Linux.LibC;
-using ShadowIo.Samples.Nvme.Fuzzing;
+using ShadowIo.Fuzz.Nvme;
 
 namespace ShadowIo.Fuzz;
 

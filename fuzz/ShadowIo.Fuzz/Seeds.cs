@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using ShadowIo.Qemu.Protocol;
-using ShadowIo.Samples.Nvme.Fuzzing;
+using ShadowIo.Fuzz.Nvme;
 
 namespace ShadowIo.Fuzz;
 

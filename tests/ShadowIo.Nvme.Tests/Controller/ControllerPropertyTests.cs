@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using CsCheck;
 using ShadowIo.Devices.Nvme;
 using Xunit;
-using ShadowIo.Samples.Nvme.Fuzzing;
+using ShadowIo.Fuzz.Nvme;
 
 namespace ShadowIo.Nvme.Tests.Controller;
 

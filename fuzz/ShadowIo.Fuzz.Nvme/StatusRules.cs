@@ -1,4 +1,4 @@
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>
 /// The statuses the NVMe spec allows for each command the controller implements (generic

@@ -1,4 +1,4 @@
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>
 /// Issue 5's property run over the controller: episodes of random hostile input from a seeded

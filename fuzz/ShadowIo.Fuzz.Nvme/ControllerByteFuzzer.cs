@@ -1,4 +1,4 @@
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>
 /// The controller's entry for coverage-guided fuzzing (fuzz/ShadowIo.Fuzz, AFL++ through

@@ -1,4 +1,4 @@
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>The three namespace accesses a command can make.</summary>
 internal enum NamespaceAccess

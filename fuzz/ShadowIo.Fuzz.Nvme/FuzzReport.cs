@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>Counts from a fuzz run and the first failures found (with how to replay them).</summary>
 public sealed class FuzzReport

@@ -1,4 +1,4 @@
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>
 /// Where the fuzzer's choices come from: a seeded PRNG for the long run, or a fixed array of

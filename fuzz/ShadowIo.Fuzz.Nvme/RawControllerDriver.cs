@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>
 /// Drives the controller straight from fuzzer bytes, with no host model in the way: a sequence of

@@ -1,4 +1,4 @@
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>
 /// Guest RAM for driving the controller without KVM (tests, the fuzzer): an anonymous mapping

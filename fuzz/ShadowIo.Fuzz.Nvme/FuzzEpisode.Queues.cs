@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>The fuzzing host driver: submitting entries and ringing doorbells the way Linux does.</summary>
 internal sealed partial class FuzzEpisode

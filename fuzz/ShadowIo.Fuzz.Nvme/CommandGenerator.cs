@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>
 /// Random submission entries: mostly well formed (so deep paths run), the rest hostile — any

@@ -1,4 +1,4 @@
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>Guest RAM layout of a fuzz episode (1 MiB of RAM at <see cref="Base"/>).</summary>
 internal static class FuzzLayout

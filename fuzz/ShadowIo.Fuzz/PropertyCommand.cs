@@ -1,9 +1,9 @@
-using ShadowIo.Samples.Nvme.Fuzzing;
+using ShadowIo.Fuzz.Nvme;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 
-namespace ShadowIo.Samples.Nvme.Commands;
+namespace ShadowIo.Fuzz;
 
 /// <summary>
 /// <c>fuzz</c>: issue 5's long property run over the NVMe controller, driven from C# without KVM.

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>
 /// A <see cref="FuzzSource"/> over a fuzzer's input bytes (AFL++ through SharpFuzz): every choice

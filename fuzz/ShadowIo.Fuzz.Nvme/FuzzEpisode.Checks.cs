@@ -1,4 +1,4 @@
-namespace ShadowIo.Samples.Nvme.Fuzzing;
+namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>The invariants checked after every fuzz input, and the final round trip.</summary>
 internal sealed partial class FuzzEpisode
