@@ -7,8 +7,6 @@ internal static class Verbs
 {
     public static IEnumerable<Command> Create()
     {
-        // RUNTIME: ns per guest doorbell write in trap, ioeventfd and guest-store modes (the seed's demo).
-        yield return DoorbellsCommand.Create();
         // QEMU: the real Linux nvme driver and fio against this controller through QEMU's proxy, beside QEMU's own nvme.
         yield return LinuxCommand.Create();
     }

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using ShadowIo.Testing.Benchmarks;
 
-namespace ShadowIo.Samples.Nvme.Commands;
+namespace ShadowIo.Benchmarks;
 
 /// <summary>
 /// The <c>doorbells</c> verb: the seed's demo. A CPL3 guest writes N times to a trap-mode
