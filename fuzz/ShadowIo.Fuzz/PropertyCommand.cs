@@ -6,13 +6,44 @@ using System.Globalization;
 namespace ShadowIo.Fuzz;
 
 /// <summary>
-/// <c>fuzz</c>: issue 5's long property run over the NVMe controller, driven from C# without KVM.
-/// Hostile submission entries, doorbell values, register writes, queue create/delete parameters,
-/// Doorbell Buffer Config addresses and resets mid-I/O, with every invariant checked after each
-/// input (see <see cref="FuzzEpisode"/>). Prints the counts; exits 1 if any invariant failed.
+/// <c>shadowio-fuzz property</c>: issue 5's long property run over the NVMe controller, driven from
+/// C# without KVM or AFL. Hostile submission entries, doorbell values, register writes, queue
+/// create/delete parameters, Doorbell Buffer Config addresses and resets mid-I/O, with every
+/// invariant checked after each input (see <c>FuzzEpisode</c> in ShadowIo.Fuzz.Nvme). Prints the
+/// counts; exits 1 if any invariant failed, 2 (one line on stderr) for a bad option.
 /// </summary>
-internal static class FuzzCommand
+internal static class PropertyCommand
 {
+    public const string Name = "property";
+
+    /// <summary>Exit code for options the parser or a validator rejected.</summary>
+    private const int UsageError = 2;
+
+    /// <summary>Parses <paramref name="args"/> (starting with <see cref="Name"/>) and runs the property fuzzer.</summary>
+    public static int Run(string[] args)
+    {
+        var root = new RootCommand("ShadowIo fuzz targets") { Create() };
+        ParseResult parsed;
+        try
+        {
+            parsed = root.Parse(args);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The --inputs validator reads a value the parser could not convert: it throws here.
+            return UsageFailure(e.Message);
+        }
+        // The parser's messages are single sentences; its default action would add the whole help.
+        if (parsed.Errors.Count > 0) return UsageFailure(parsed.Errors[0].Message);
+        return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
+
+    private static int UsageFailure(string message)
+    {
+        Console.Error.WriteLine($"shadowio-fuzz: {string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))} (see {Name} --help)");
+        return UsageError;
+    }
+
     public static Command Create()
     {
         var inputs = new Option<long>("--inputs")
@@ -37,7 +68,7 @@ internal static class FuzzCommand
             HelpName = "episode-seed",
         };
 
-        var command = new Command("fuzz", "Property-test the NVMe controller with hostile guest input (no KVM needed) and print the counts.")
+        var command = new Command(Name, "Property-test the NVMe controller with hostile guest input (no KVM needed) and print the counts.")
         {
             inputs, seed, episode,
         };
