@@ -2,12 +2,14 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.Json;
+using ShadowIo.Kvm;
+using ShadowIo.Testing;
 using ShadowIo.Testing.Benchmarks;
 
 namespace ShadowIo.Benchmarks;
 
 /// <summary>
-/// The <c>doorbells</c> verb: the seed's demo. A CPL3 guest writes N times to a trap-mode
+/// <c>-- doorbells</c>: the seed's benchmark. A CPL3 guest writes N times to a trap-mode
 /// doorbell, N times to an ioeventfd-bound one and N times to a plain guest-memory word; prints
 /// ns per write per mode and the ratios, or with <c>--json</c>
 /// <c>{"writes": N, "modes": [{"mode": ..., "ns_per_write": x, "userspace_exits": n}]}</c>.
@@ -15,8 +17,44 @@ namespace ShadowIo.Benchmarks;
 /// </summary>
 internal static class DoorbellsCommand
 {
+    public const string Name = "doorbells";
     public const int DefaultWrites = 100_000, MaxWrites = 100_000_000;
     public const int DefaultRounds = 5, MaxRounds = 100;
+
+    /// <summary>Exit codes: a rejected option, and a KVM or guest failure (each one line on stderr, no stack trace).</summary>
+    private const int UsageError = 2, Failure = 1;
+
+    /// <summary>Parses <paramref name="args"/> (starting with <see cref="Name"/>) and runs the benchmark.</summary>
+    public static int Run(string[] args)
+    {
+        var root = new RootCommand("ShadowIo benchmarks") { Create() };
+        var parsed = root.Parse(args);
+        // The parser's messages are single sentences; its default action would add the whole help.
+        if (parsed.Errors.Count > 0) return Fail(UsageError, $"{parsed.Errors[0].Message} (see {Name} --help)");
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (KvmException e)
+        {
+            return Fail(Failure, e.Message);
+        }
+        catch (GuestExitException e)
+        {
+            return Fail(Failure, $"the guest could not run on this KVM: {e.Message}");
+        }
+        catch (InvalidOperationException e)
+        {
+            // A round's own check failed (writes lost, wrong signal count, wrong shadow value).
+            return Fail(Failure, e.Message);
+        }
+    }
+
+    private static int Fail(int exitCode, string message)
+    {
+        Console.Error.WriteLine($"{Name}: {string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}");
+        return exitCode;
+    }
 
     public static Command Create()
     {
@@ -37,12 +75,12 @@ internal static class DoorbellsCommand
         var kvmDevice = new Option<string>("--kvm")
         {
             Description = "The KVM device node to open.",
-            DefaultValueFactory = _ => ShadowIo.Kvm.KvmSystem.DefaultPath,
+            DefaultValueFactory = _ => KvmSystem.DefaultPath,
             HelpName = "path",
         };
         var json = new Option<bool>("--json") { Description = "Print {\"writes\", \"modes\": [{\"mode\", \"ns_per_write\", \"userspace_exits\"}]} on stdout." };
 
-        var command = new Command("doorbells",
+        var command = new Command(Name,
             "The seed's demo: ns per guest doorbell write when trapped, when bound to an ioeventfd, and for a plain guest-memory store.")
         {
             writes, rounds, kvmDevice, json,
