@@ -4,7 +4,7 @@ namespace ShadowIo.Devices.Nvme;
 /// A completion status: Status Code Type in bits 10:8, Status Code in bits 7:0
 /// (NVMe base spec, "Status Field Definition"). Every error the controller posts is one of these.
 /// </summary>
-public enum NvmeStatus : ushort
+internal enum NvmeStatus : ushort
 {
     Success = 0x000,
 
@@ -36,7 +36,7 @@ public enum NvmeStatus : ushort
 }
 
 /// <summary>Encoding of <see cref="NvmeStatus"/> into the completion entry's status field.</summary>
-public static class NvmeStatusField
+internal static class NvmeStatusField
 {
     /// <summary>Phase tag (bit 0 of the status field; bit 16 of DW3).</summary>
     public const ushort PhaseBit = 1;

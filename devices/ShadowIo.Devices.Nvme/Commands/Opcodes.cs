@@ -1,7 +1,7 @@
 namespace ShadowIo.Devices.Nvme;
 
 /// <summary>Admin command opcodes the controller implements (NVMe base spec, figure "Opcodes for Admin Commands").</summary>
-public enum AdminOpcode : byte
+internal enum AdminOpcode : byte
 {
     DeleteIoSubmissionQueue = 0x00,
     CreateIoSubmissionQueue = 0x01,
@@ -17,7 +17,7 @@ public enum AdminOpcode : byte
 }
 
 /// <summary>NVM command set I/O opcodes the controller implements.</summary>
-public enum IoOpcode : byte
+internal enum IoOpcode : byte
 {
     Flush = 0x00,
     Write = 0x01,
@@ -26,7 +26,7 @@ public enum IoOpcode : byte
 }
 
 /// <summary>Identify CNS values (CDW10 bits 7:0).</summary>
-public enum IdentifyCns : byte
+internal enum IdentifyCns : byte
 {
     Namespace = 0x00,
     Controller = 0x01,
@@ -35,7 +35,7 @@ public enum IdentifyCns : byte
 }
 
 /// <summary>Feature identifiers accepted by Get/Set Features.</summary>
-public enum FeatureId : byte
+internal enum FeatureId : byte
 {
     Arbitration = 0x01,
     PowerManagement = 0x02,
@@ -50,7 +50,7 @@ public enum FeatureId : byte
 }
 
 /// <summary>Log page identifiers accepted by Get Log Page.</summary>
-public enum LogPageId : byte
+internal enum LogPageId : byte
 {
     ErrorInformation = 0x01,
     SmartHealth = 0x02,

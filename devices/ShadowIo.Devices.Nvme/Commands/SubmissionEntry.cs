@@ -8,7 +8,7 @@ namespace ShadowIo.Devices.Nvme;
 /// controller only ever looks at this private copy.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Size = Size)]
-public struct SubmissionEntry
+internal struct SubmissionEntry
 {
     public const int Size = 64;
 
@@ -41,7 +41,7 @@ public struct SubmissionEntry
 }
 
 /// <summary>A 16-byte completion queue entry as the host driver reads it.</summary>
-public readonly record struct CompletionEntry(uint Result, ushort SqHead, ushort SqId, ushort CommandId, ushort StatusField)
+internal readonly record struct CompletionEntry(uint Result, ushort SqHead, ushort SqId, ushort CommandId, ushort StatusField)
 {
     public const int Size = 16;
 

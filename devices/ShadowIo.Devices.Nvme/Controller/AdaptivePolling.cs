@@ -13,8 +13,9 @@ namespace ShadowIo.Devices.Nvme;
 /// looks once more for work that raced with that, and only then sleeps until the ring: SPDK's
 /// interrupt-mode handshake, and QEMU's. The one copy of that order for every host.
 /// </remarks>
-internal static class AdaptivePolling
+public static class AdaptivePolling
 {
+    /// <summary>Runs the polling loop on the calling thread until <paramref name="stopping"/> returns true.</summary>
     /// <param name="controller">The controller to poll; its <see cref="NvmeController.IsPolling"/> is set here.</param>
     /// <param name="stopping">Whether the host asked the thread to end (checked once a pass).</param>
     /// <param name="idle">How long the thread keeps polling after the last work before it sleeps.</param>

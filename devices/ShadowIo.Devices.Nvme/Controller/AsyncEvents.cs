@@ -1,7 +1,7 @@
 namespace ShadowIo.Devices.Nvme;
 
 /// <summary>Asynchronous event types (completion DW0 bits 2:0).</summary>
-public enum AsyncEventType : byte
+internal enum AsyncEventType : byte
 {
     ErrorStatus = 0,
     SmartHealthStatus = 1,
@@ -9,7 +9,7 @@ public enum AsyncEventType : byte
 }
 
 /// <summary>Error status event information (completion DW0 bits 15:8).</summary>
-public enum AsyncErrorInfo : byte
+internal enum AsyncErrorInfo : byte
 {
     /// <summary>Write to a doorbell of a queue that does not exist.</summary>
     InvalidDoorbellRegister = 0x00,
@@ -18,7 +18,7 @@ public enum AsyncErrorInfo : byte
 }
 
 /// <summary>One asynchronous event as it appears in an AER completion's DW0.</summary>
-public readonly record struct AsyncEvent(AsyncEventType Type, byte Info, byte LogPage)
+internal readonly record struct AsyncEvent(AsyncEventType Type, byte Info, byte LogPage)
 {
     public uint Result => (uint)Type | ((uint)Info << 8) | ((uint)LogPage << 16);
 
