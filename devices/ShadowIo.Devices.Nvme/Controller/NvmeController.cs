@@ -56,9 +56,12 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
     private bool _disposed;
     private volatile bool _isPolling;
 
+    /// <summary>A controller in reset (CC.EN = 0) over <paramref name="memory"/> with one namespace of <paramref name="storage"/>.</summary>
     /// <param name="memory">Guest RAM: the only memory the controller reads or writes for the guest.</param>
     /// <param name="storage">The namespace's backing store (owned by the caller).</param>
     /// <param name="options">Capabilities; defaults when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is outside what the controller supports.</exception>
+    /// <exception cref="ArgumentException"><paramref name="storage"/> holds no whole block.</exception>
     public NvmeController(GuestMemory memory, INamespaceStorage storage, NvmeControllerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
@@ -85,8 +88,10 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
     /// <summary>The doorbell table a binding registers (SQ y tail rows 0..16, CQ y head rows 17..33).</summary>
     public static DoorbellTable DoorbellTable => NvmeRegisters.DoorbellTable;
 
+    /// <summary>The capabilities the controller was created with (what CAP and Identify report).</summary>
     public NvmeControllerOptions Options => _options;
 
+    /// <summary>What the controller has done so far; see <see cref="NvmeControllerCounters"/> for how current a read is.</summary>
     public NvmeControllerCounters Counters { get; } = new();
 
     /// <summary>The command books (fetched, completed, outstanding, discarded), read under the controller lock.</summary>
@@ -104,6 +109,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
     /// <summary>Namespace size in logical blocks.</summary>
     public ulong BlockCount => _blockCount;
 
+    /// <summary>Logical block size in bytes (512 or 4096, from <see cref="NvmeControllerOptions.LbaShift"/>).</summary>
     public int BlockSize => 1 << _options.LbaShift;
 
     /// <summary>
@@ -165,8 +171,13 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
     /// <summary>The last exception caught at an entry point (a controller bug), for diagnosis.</summary>
     public Exception? LastInternalError { get; private set; }
 
+    /// <summary>A guest read of BAR0 at <paramref name="offset"/> (<paramref name="size"/> bytes); undefined offsets read 0.</summary>
     public ulong ReadMmio(ulong offset, int size) => Registers.ReadMmio(offset, size);
 
+    /// <summary>
+    /// A guest write to BAR0: registers apply their access rules, CC changes enable, reset or shut
+    /// down the controller, doorbells are processed at once (on the calling vCPU thread).
+    /// </summary>
     public void WriteMmio(ulong offset, int size, ulong value) => Registers.WriteMmio(offset, size, value);
 
     /// <summary>

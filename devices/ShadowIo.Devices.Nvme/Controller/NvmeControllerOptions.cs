@@ -12,10 +12,13 @@ public sealed record NvmeControllerOptions
     /// <summary>Identify MDTS: largest transfer is 2^MDTS pages (5 → 128 KiB).</summary>
     public int MaxDataTransferShift { get; init; } = 5;
 
+    /// <summary>Identify SN (ASCII, at most 20 characters); also seeds the namespace's UUID.</summary>
     public string SerialNumber { get; init; } = "SHADOWIO0001";
 
+    /// <summary>Identify MN (ASCII, at most 40 characters).</summary>
     public string ModelNumber { get; init; } = "ShadowIo NVMe";
 
+    /// <summary>Identify FR and the firmware slot log's slot 1 (ASCII, at most 8 characters).</summary>
     public string FirmwareRevision { get; init; } = "1.0";
 
     internal int MaxTransferBytes => PrpList.PageSize << MaxDataTransferShift;

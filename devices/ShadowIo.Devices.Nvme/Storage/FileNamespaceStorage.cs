@@ -18,6 +18,7 @@ public sealed class FileNamespaceStorage : INamespaceStorage
         Length = length;
     }
 
+    /// <inheritdoc/>
     public long Length { get; }
 
     /// <summary>
@@ -50,6 +51,7 @@ public sealed class FileNamespaceStorage : INamespaceStorage
         }
     }
 
+    /// <inheritdoc/>
     public bool TryRead(long offset, Span<byte> destination)
     {
         try
@@ -73,6 +75,7 @@ public sealed class FileNamespaceStorage : INamespaceStorage
         }
     }
 
+    /// <inheritdoc/>
     public bool TryWrite(long offset, ReadOnlySpan<byte> source)
     {
         try
@@ -86,6 +89,7 @@ public sealed class FileNamespaceStorage : INamespaceStorage
         }
     }
 
+    /// <inheritdoc/>
     public bool TryWriteZeroes(long offset, long length)
     {
         while (length > 0)
@@ -98,6 +102,7 @@ public sealed class FileNamespaceStorage : INamespaceStorage
         return true;
     }
 
+    /// <inheritdoc/>
     public bool TryFlush()
     {
         try
@@ -111,5 +116,6 @@ public sealed class FileNamespaceStorage : INamespaceStorage
         }
     }
 
+    /// <summary>Closes the file.</summary>
     public void Dispose() => _handle.Dispose();
 }

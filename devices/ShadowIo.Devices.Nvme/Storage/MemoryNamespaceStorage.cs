@@ -10,6 +10,7 @@ public sealed class MemoryNamespaceStorage : INamespaceStorage
     private const int ChunkSize = 1 << ChunkShift;
     private readonly byte[]?[] _chunks;
 
+    /// <summary>An all-zero namespace of <paramref name="length"/> bytes; nothing is allocated until a write.</summary>
     public MemoryNamespaceStorage(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
@@ -17,8 +18,10 @@ public sealed class MemoryNamespaceStorage : INamespaceStorage
         _chunks = new byte[]?[(length + ChunkSize - 1) >> ChunkShift];
     }
 
+    /// <inheritdoc/>
     public long Length { get; }
 
+    /// <inheritdoc/>
     public bool TryRead(long offset, Span<byte> destination)
     {
         if (!InRange(offset, destination.Length)) return false;
@@ -34,6 +37,7 @@ public sealed class MemoryNamespaceStorage : INamespaceStorage
         return true;
     }
 
+    /// <inheritdoc/>
     public bool TryWrite(long offset, ReadOnlySpan<byte> source)
     {
         if (!InRange(offset, source.Length)) return false;
@@ -47,6 +51,7 @@ public sealed class MemoryNamespaceStorage : INamespaceStorage
         return true;
     }
 
+    /// <inheritdoc/>
     public bool TryWriteZeroes(long offset, long length)
     {
         if (!InRange(offset, length)) return false;
@@ -61,8 +66,10 @@ public sealed class MemoryNamespaceStorage : INamespaceStorage
         return true;
     }
 
+    /// <inheritdoc/>
     public bool TryFlush() => true;
 
+    /// <summary>Nothing to release: the chunks are ordinary managed memory.</summary>
     public void Dispose() { }
 
     private bool InRange(long offset, long length) => offset >= 0 && length >= 0 && length <= Length - offset;
