@@ -35,9 +35,11 @@ fi
 echo "publishing fuzz/ShadowIo.Fuzz (Release)..."
 rm -rf "$publish"
 dotnet publish "$root/fuzz/ShadowIo.Fuzz/ShadowIo.Fuzz.csproj" -c Release -o "$publish" --nologo -v quiet >/dev/null
-# The code under test: the runtime, the QEMU transport and the sample controller (the harness,
-# shadowio-fuzz.dll, SharpFuzz and third-party packages stay uninstrumented).
-for dll in ShadowIo.dll ShadowIo.Qemu.dll shadowio-nvme.dll; do
+# The code under test: the runtime, the QEMU transport and the NVMe controller, plus the
+# controller's episode and raw drivers (ShadowIo.Fuzz.Nvme.dll, instrumented as they were when
+# they lived in the sample's assembly, so AFL also sees which driver paths an input takes). The
+# harness, shadowio-fuzz.dll, SharpFuzz and third-party packages stay uninstrumented.
+for dll in ShadowIo.dll ShadowIo.Qemu.dll ShadowIo.Devices.Nvme.dll ShadowIo.Fuzz.Nvme.dll; do
     "$tools/sharpfuzz" "$publish/$dll" >/dev/null
     echo "instrumented $dll"
 done

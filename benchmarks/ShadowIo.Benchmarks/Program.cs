@@ -4,7 +4,10 @@ using ShadowIo.Benchmarks;
 if (args is ["cpu-time", ..])
 {
     CpuTimeReport.Run();
-    return;
+    return 0;
 }
+// -- doorbells [--writes N] [--rounds R] [--kvm PATH] [--json]: ns per guest doorbell write on /dev/kvm.
+if (args is [DoorbellsCommand.Name, ..]) return DoorbellsCommand.Run(args);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

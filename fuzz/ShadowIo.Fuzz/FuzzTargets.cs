@@ -1,5 +1,5 @@
-using ShadowIo.Samples.Nvme;
-using ShadowIo.Samples.Nvme.Fuzzing;
+using ShadowIo.Devices.Nvme;
+using ShadowIo.Fuzz.Nvme;
 
 namespace ShadowIo.Fuzz;
 

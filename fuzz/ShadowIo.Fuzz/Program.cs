@@ -4,6 +4,9 @@ using ShadowIo.Fuzz;
 // shadowio-fuzz TARGET             one input from stdin; under afl-fuzz, SharpFuzz's fork-server loop
 // shadowio-fuzz TARGET FILE...     replays files (triage: prints each outcome, exits 1 if any failed)
 // shadowio-fuzz seeds TARGET DIR   writes the seed corpus the campaign starts from
+// shadowio-fuzz property [--inputs N] [--seed N] [--episode SEED]
+//                                  the NVMe controller's property run (no AFL, no KVM; see --help)
+if (args is [PropertyCommand.Name, ..]) return PropertyCommand.Run(args);
 if (args.Length == 3 && args[0] == "seeds")
 {
     int written = Seeds.Write(args[1], args[2]);
@@ -12,7 +15,7 @@ if (args.Length == 3 && args[0] == "seeds")
 }
 if (args.Length < 1 || !FuzzTargets.Names.Contains(args[0]))
 {
-    Console.Error.WriteLine($"usage: shadowio-fuzz {string.Join("|", FuzzTargets.Names)} [FILE...] | seeds TARGET DIR");
+    Console.Error.WriteLine($"usage: shadowio-fuzz {string.Join("|", FuzzTargets.Names)} [FILE...] | seeds TARGET DIR | {PropertyCommand.Name} [--inputs N] [--seed N] [--episode SEED]");
     return 2;
 }
 var target = FuzzTargets.Get(args[0]);

@@ -5,9 +5,9 @@ using ShadowIo.Qemu.Doorbells;
 using ShadowIo.Qemu.Native;
 using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using static Tmds.Linux.LibC;
-using ShadowIo.Samples.Nvme.Fuzzing;
+using ShadowIo.Fuzz.Nvme;
 
 namespace ShadowIo.Fuzz;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using ShadowIo.Qemu.Protocol;
-using ShadowIo.Samples.Nvme.Fuzzing;
+using ShadowIo.Fuzz.Nvme;
 
 namespace ShadowIo.Fuzz;
 
@@ -72,7 +72,7 @@ public static class Seeds
         return e;
     }
 
-    /// <summary>Operations of <c>RawControllerDriver</c> (samples/nvme/Controller/Fuzzing), in its byte encoding.</summary>
+    /// <summary>Operations of <c>RawControllerDriver</c> (fuzz/ShadowIo.Fuzz.Nvme), in its byte encoding.</summary>
     private sealed class RawBuilder
     {
         private readonly List<byte> _b = [];

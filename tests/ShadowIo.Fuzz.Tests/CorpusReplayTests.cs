@@ -7,11 +7,16 @@ namespace ShadowIo.Fuzz.Tests;
 /// <summary>
 /// Every file of fuzz/corpus/TARGET (the minimized AFL++ queue, the seeds and each crash AFL found,
 /// kept as a regression) runs through the target exactly as a campaign runs it, uninstrumented: no
-/// invariant may fail and no exception may escape. One class, so the targets' fd accounting never
-/// runs beside another test.
+/// invariant may fail and no exception may escape. One collection with the project's other tests,
+/// so the targets' fd accounting never runs beside another test (a child process's pipes would
+/// count as fds the proxy server leaked).
 /// </summary>
+[Collection(FdAccounting)]
 public sealed class CorpusReplayTests(ITestOutputHelper output)
 {
+    /// <summary>The collection of every test in this project: they run one after another.</summary>
+    public const string FdAccounting = "fd accounting";
+
     [Theory]
     [InlineData(FuzzTargets.Nvme)]
     [InlineData(FuzzTargets.QemuProxy)]

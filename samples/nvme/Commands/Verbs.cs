@@ -7,10 +7,6 @@ internal static class Verbs
 {
     public static IEnumerable<Command> Create()
     {
-        // RUNTIME: ns per guest doorbell write in trap, ioeventfd and guest-store modes (the seed's demo).
-        yield return DoorbellsCommand.Create();
-        // NVME-CONTROLLER: the hostile-host fuzzer over the controller (issue 5).
-        yield return FuzzCommand.Create();
         // QEMU: the real Linux nvme driver and fio against this controller through QEMU's proxy, beside QEMU's own nvme.
         yield return LinuxCommand.Create();
     }

@@ -4,16 +4,16 @@ using System.Reflection.Emit;
 using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
 using System.Reflection.PortableExecutable;
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
+using ShadowIo.Fuzz.Nvme;
 using Xunit;
-using ShadowIo.Samples.Nvme.Fuzzing;
 
 namespace ShadowIo.Nvme.Tests.Controller;
 
 /// <summary>
 /// The compiled form of <see cref="MemoryAccessTests"/>: walks the metadata and IL of every
-/// controller type (the sample's <c>ShadowIo.Samples.Nvme</c> namespace, the fuzzer excepted) and
-/// collects everything it names — base types, field, signature and local types, every type, method
+/// controller type (every type of the device library <c>ShadowIo.Devices.Nvme</c>; the fuzzer, which
+/// plays the guest, is the one exception and lives in its own assembly) and collects everything it names — base types, field, signature and local types, every type, method
 /// and field token in its IL, and the native-pointer IL opcodes — and fails on anything that is not
 /// on <see cref="Allowed"/> or a controller type itself. So a new way to memory (a pointer, a
 /// native int, <c>Marshal</c>, <c>Unsafe</c>, <c>MemoryMapping</c>, the test harness, the fuzzer's
@@ -21,10 +21,10 @@ namespace ShadowIo.Nvme.Tests.Controller;
 /// </summary>
 public sealed class CompiledMemoryAccessTests
 {
-    private const string ControllerNamespace = "ShadowIo.Samples.Nvme";
+    private const string ControllerNamespace = "ShadowIo.Devices.Nvme";
 
-    /// <summary>The fuzzer plays the guest (Controller/Fuzzing, its own namespace): not controller code.</summary>
-    private const string FuzzerNamespace = ControllerNamespace + ".Fuzzing";
+    /// <summary>The fuzzer plays the guest (fuzz/ShadowIo.Fuzz.Nvme): not controller code, and not in the controller's assembly.</summary>
+    private static string FuzzerAssembly => typeof(GuestRam).Assembly.GetName().Name!;
 
     /// <summary>
     /// What controller code may name outside its own types: a type with null may be used with any
@@ -128,13 +128,48 @@ public sealed class CompiledMemoryAccessTests
     {
         var walk = ControllerWalk.Run();
         var offenders = walk.Uses
-            .Where(u => u.Use.Assembly == "ShadowIo.Testing" || u.Use.Assembly == OwnAssembly && u.Use.Type.StartsWith(FuzzerNamespace + ".", StringComparison.Ordinal))
+            .Where(u => u.Use.Assembly == "ShadowIo.Testing" || u.Use.Assembly == FuzzerAssembly)
             .Select(u => $"{u.Type}.{u.Method}: {u.Use}")
             .Distinct()
             .ToList();
-        Assert.Contains(FuzzerNamespace + ".GuestRam", walk.AllTypes); // the fuzzer is still where this test looks for it
         Assert.True(offenders.Count == 0, "controller code references test-only code:\n" + string.Join('\n', offenders));
     }
+
+    /// <summary>
+    /// The walk exempts exactly the fuzzer: every type of the controller's assembly is walked
+    /// (compiler-emitted attributes and helpers aside), and the fuzzer's guest RAM is not among them.
+    /// </summary>
+    [Fact]
+    public void The_walk_covers_the_whole_controller_assembly_and_the_fuzzer_lives_outside_it()
+    {
+        var walk = ControllerWalk.Run();
+        var unwalked = walk.AllTypes.Where(t => !walk.WalkedTypes.Contains(t) && !IsCompilerEmitted(t)).Order(StringComparer.Ordinal).ToList();
+        Assert.True(unwalked.Count == 0, "types of the controller's assembly the walk skips:\n" + string.Join('\n', unwalked));
+        Assert.Contains(ControllerNamespace + ".NvmeController", walk.WalkedTypes);
+        Assert.Contains(ControllerNamespace + ".PrivateDoorbellPage", walk.WalkedTypes);
+        Assert.NotEqual(OwnAssembly, FuzzerAssembly);
+        Assert.DoesNotContain(typeof(GuestRam).FullName!, walk.AllTypes);
+    }
+
+    /// <summary>The device library references the runtime and the shared framework, nothing else (no harness, no fuzzer, no CLI or QEMU library).</summary>
+    [Fact]
+    public void The_controller_assembly_references_only_the_runtime_and_the_framework()
+    {
+        using var stream = File.OpenRead(typeof(NvmeController).Assembly.Location);
+        using var pe = new PEReader(stream);
+        var md = pe.GetMetadataReader();
+        string framework = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory();
+        var references = md.AssemblyReferences.Select(r => md.GetString(md.GetAssemblyReference(r).Name)).ToList();
+        var others = references.Where(name => name != "ShadowIo" && !File.Exists(Path.Combine(framework, name + ".dll"))).ToList();
+        Assert.Contains("ShadowIo", references);
+        Assert.True(others.Count == 0, "the device library references: " + string.Join(", ", others));
+    }
+
+    /// <summary>What the compiler adds to an assembly by itself: the module type, embedded attributes, inline-array and data helpers.</summary>
+    private static bool IsCompilerEmitted(string type) =>
+        type.StartsWith(".<", StringComparison.Ordinal)
+        || type.StartsWith("Microsoft.CodeAnalysis.", StringComparison.Ordinal)
+        || type.StartsWith("System.Runtime.CompilerServices.", StringComparison.Ordinal);
 
     private static Dictionary<string, string[]?>? ExtraAllowances(string type) => type switch
     {
@@ -185,6 +220,7 @@ public sealed class CompiledMemoryAccessTests
         public List<(string Type, string Method, Use Use)> Uses { get; } = [];
         public HashSet<string> ControllerTypes { get; } = new(StringComparer.Ordinal);
         public HashSet<string> AllTypes { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> WalkedTypes { get; } = new(StringComparer.Ordinal);
         public int MethodBodies { get; private set; }
 
         public static ControllerWalk Run()
@@ -210,6 +246,7 @@ public sealed class CompiledMemoryAccessTests
                 // The compiler's helpers for constant data go with the code that asked for them.
                 bool isController = outerNamespace == ControllerNamespace || outerName == "<PrivateImplementationDetails>";
                 if (!isController) continue;
+                WalkedTypes.Add(outerNamespace + "." + outerName);
                 controller.Add(type);
                 ControllerTypes.Add(TypeUses.FullName(_md, handle));
             }

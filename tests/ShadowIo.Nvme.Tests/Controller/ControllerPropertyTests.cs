@@ -1,14 +1,14 @@
 using System.Buffers.Binary;
 using CsCheck;
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using Xunit;
-using ShadowIo.Samples.Nvme.Fuzzing;
+using ShadowIo.Fuzz.Nvme;
 
 namespace ShadowIo.Nvme.Tests.Controller;
 
 /// <summary>
 /// Issue 5, the fast slice: CsCheck-generated hostile input against the controller. The long run
-/// is <c>shadowio-nvme fuzz</c> (≥ 1,000,000 inputs) over the same <see cref="ControllerFuzzer"/>.
+/// is <c>shadowio-fuzz property</c> (≥ 1,000,000 inputs) over the same <see cref="ControllerFuzzer"/>.
 /// </summary>
 public sealed class ControllerPropertyTests
 {

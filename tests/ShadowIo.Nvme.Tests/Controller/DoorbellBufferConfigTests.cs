@@ -1,6 +1,6 @@
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using Xunit;
-using ShadowIo.Samples.Nvme.Fuzzing;
+using ShadowIo.Fuzz.Nvme;
 
 namespace ShadowIo.Nvme.Tests.Controller;
 

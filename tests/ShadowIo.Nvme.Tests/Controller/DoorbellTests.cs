@@ -1,4 +1,4 @@
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using Xunit;
 
 namespace ShadowIo.Nvme.Tests.Controller;
@@ -15,13 +15,14 @@ public sealed class DoorbellTests : IDisposable
 
     private void PostAsyncEventRequest() => _host.Submit(_host.Admin, Commands.Admin(AdminOpcode.AsyncEventRequest));
 
+    // The error information as a byte: AsyncErrorInfo is internal to the controller, and a public test's parameter may not be.
     [Theory]
-    [InlineData(0x1008UL, 1u, AsyncErrorInfo.InvalidDoorbellRegister)]   // SQ 1 tail: no such queue
-    [InlineData(0x100CUL, 0u, AsyncErrorInfo.InvalidDoorbellRegister)]   // CQ 1 head: no such queue
-    [InlineData(0x1080UL, 0u, AsyncErrorInfo.InvalidDoorbellRegister)]   // SQ 16 tail
-    [InlineData(0x1000UL, 32u, AsyncErrorInfo.InvalidDoorbellWriteValue)] // admin SQ tail = size
-    [InlineData(0x1004UL, 0xFFFF_FFFFu, AsyncErrorInfo.InvalidDoorbellWriteValue)]
-    public void An_invalid_doorbell_write_is_ignored_and_completes_an_async_event_request(ulong offset, uint value, AsyncErrorInfo info)
+    [InlineData(0x1008UL, 1u, (byte)AsyncErrorInfo.InvalidDoorbellRegister)]   // SQ 1 tail: no such queue
+    [InlineData(0x100CUL, 0u, (byte)AsyncErrorInfo.InvalidDoorbellRegister)]   // CQ 1 head: no such queue
+    [InlineData(0x1080UL, 0u, (byte)AsyncErrorInfo.InvalidDoorbellRegister)]   // SQ 16 tail
+    [InlineData(0x1000UL, 32u, (byte)AsyncErrorInfo.InvalidDoorbellWriteValue)] // admin SQ tail = size
+    [InlineData(0x1004UL, 0xFFFF_FFFFu, (byte)AsyncErrorInfo.InvalidDoorbellWriteValue)]
+    public void An_invalid_doorbell_write_is_ignored_and_completes_an_async_event_request(ulong offset, uint value, byte info)
     {
         PostAsyncEventRequest();
         _host.RingSq(_host.Admin);
@@ -33,7 +34,7 @@ public sealed class DoorbellTests : IDisposable
         Assert.Equal(NvmeStatus.Success, c.Status);
         var e = AsyncEvent.Parse(c.Result);
         Assert.Equal(AsyncEventType.ErrorStatus, e.Type);
-        Assert.Equal((byte)info, e.Info);
+        Assert.Equal(info, e.Info);
         Assert.Equal((byte)LogPageId.ErrorInformation, e.LogPage);
         Assert.Equal(1, _host.Controller.Counters.InvalidDoorbellWrites);
         _host.RingCq(_host.Admin);

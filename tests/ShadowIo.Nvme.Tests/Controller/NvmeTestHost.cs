@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
-using ShadowIo.Samples.Nvme;
-using ShadowIo.Samples.Nvme.Fuzzing;
+using ShadowIo.Devices.Nvme;
+using ShadowIo.Fuzz.Nvme;
 
 namespace ShadowIo.Nvme.Tests.Controller;
 

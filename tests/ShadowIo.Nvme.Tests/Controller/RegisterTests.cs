@@ -1,4 +1,4 @@
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using Xunit;
 
 namespace ShadowIo.Nvme.Tests.Controller;

@@ -1,5 +1,5 @@
 using System.Runtime.ExceptionServices;
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using Xunit;
 
 namespace ShadowIo.Nvme.Tests.Controller;

@@ -1,4 +1,4 @@
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using ShadowIo.Testing;
 
 namespace ShadowIo.Nvme.Tests.EndToEnd;

@@ -1,6 +1,6 @@
 using ShadowIo.Binding;
 using ShadowIo.Kvm;
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using ShadowIo.Samples.Nvme.Guest;
 using ShadowIo.Testing;
 using Xunit;

@@ -1,4 +1,4 @@
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using ShadowIo.Samples.Nvme.Guest;
 using ShadowIo.Testing;
 using Xunit;

@@ -1,7 +1,7 @@
 using Iced.Intel;
 using ShadowIo.Binding;
 using ShadowIo.Kvm;
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using ShadowIo.Samples.Nvme.Guest;
 using ShadowIo.Testing;
 using Xunit;

@@ -15,9 +15,7 @@ public sealed class ProgramErrorTests
     [InlineData("--mode turbo", "--mode 'turbo' is not one of: all, trap, ioeventfd, eventidx, post-write")]
     [InlineData("--frobnicate", "Unrecognized command or argument '--frobnicate'")]
     [InlineData("--blocks", "Required argument missing for option: '--blocks'")]
-    [InlineData("doorbells --writes lots", "Cannot parse argument 'lots' for option '--writes'")]
     [InlineData("linux --runtime soon", "Cannot parse argument 'soon' for option '--runtime'")]
-    [InlineData("fuzz --inputs 0", "--inputs must be at least 1")]
     public void Invalid_option_values_are_one_line_and_exit_code_2(string arguments, string expected)
     {
         var outcome = DemoProgram.Run(arguments.Split(' '));

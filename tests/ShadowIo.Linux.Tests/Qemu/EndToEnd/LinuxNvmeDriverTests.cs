@@ -1,5 +1,5 @@
 using ShadowIo.Linux.Tests.Infrastructure;
-using ShadowIo.Samples.Nvme;
+using ShadowIo.Devices.Nvme;
 using ShadowIo.Samples.Nvme.Linux;
 using Xunit;
 
