@@ -36,6 +36,7 @@ public sealed partial class RegisterBlockGenerator
             foreach (string containing in block.ContainingTypes) writer.OpenBlock(containing);
 
             writer.WriteLine($"/// <summary>Generated from the register map of \"{Xml(block.BlockName)}\".</summary>");
+            WriteConcurrencyRemarks(writer);
             writer.OpenBlock($"partial class {block.TypeName} : {Ns}IRegisterBlock");
             WriteConstants(writer, block);
             foreach (RegisterModel register in block.Registers)
@@ -51,17 +52,35 @@ public sealed partial class RegisterBlockGenerator
 
             foreach (string _ in block.ContainingTypes) writer.CloseBlock();
             DispatchEmitter.WriteAccessMath(writer);
+            StorageEmitter.WriteStorage(writer, block);
             return writer.ToSourceText();
         }
+
+        /// <summary>The concurrency contract, in the block's own docs (generated-api.md, "Threads").</summary>
+        private static void WriteConcurrencyRemarks(SourceWriter writer) => writer.WriteLine("""
+            /// <remarks>
+            /// Threads: guest dispatch (<c>ReadMmio</c>/<c>WriteMmio</c>, from any vCPU or server thread) and the
+            /// device's accessors (from any thread) may run at once, with no lock. Every update of a register is
+            /// one atomic read-modify-write of its storage: a guest write whatever its field modes and bytes, a
+            /// read-to-clear read (the value returned and the bits cleared are one step), a typed field setter
+            /// (only that field's bits change). So no update is lost: a device field set and a guest write land
+            /// one before the other, never interleaved. Reads are single volatile loads, never torn. A whole-register
+            /// set (<c>Register = value</c>) and <c>ResetRegisters</c> store outright: last writer wins. Each
+            /// <c>On{Register}Written(previous, value)</c> hook runs on the guest's thread after its update, with
+            /// exactly the value it replaced and the value it stored, holding no lock of the block's, so it may
+            /// take the device's lock; hooks of concurrent guest writes are not ordered with each other.
+            /// </remarks>
+            """);
 
         private static void WriteConstants(SourceWriter writer, BlockModel block)
         {
             writer.WriteLine("/// <summary>Size of the block in bytes (the BAR size).</summary>");
             writer.WriteLine($"public const ulong BlockSize = {Offset(block.Size)};");
             writer.WriteLine();
-            writer.WriteLine("// Each register: its offset, reset value and storage; the partial property reads and writes the");
-            writer.WriteLine("// stored value with no access rules (device side); On{Register}Written(previous, value) is called");
-            writer.WriteLine("// after each guest write that reaches the register through WriteMmio.");
+            writer.WriteLine("// Each register: its offset, reset value and storage; the partial property loads and stores the");
+            writer.WriteLine("// whole value with no access rules (device side, last writer wins); On{Register}Written(previous,");
+            writer.WriteLine("// value) is called after each guest write that reaches the register through WriteMmio. Storage is");
+            writer.WriteLine("// only touched through RegisterStorage (end of file): atomic updates, volatile loads.");
         }
 
         private static void WriteRegister(SourceWriter writer, RegisterModel register)
@@ -73,19 +92,20 @@ public sealed partial class RegisterBlockGenerator
             writer.WriteLine($"public const ulong {register.Name}Offset = {Offset(register.Offset)};");
             writer.WriteLine($"private const {type} {register.Name}ResetValue = {Hex(register.Reset, register.Width)};");
             writer.WriteLine($"private {type} {storage} = {register.Name}ResetValue;");
-            writer.WriteLine($"{Prefix(register.Modifiers)}partial {type} {Identifiers.Escape(register.Name)} {{ {Prefix(register.GetterModifiers)}get => {storage}; {Prefix(register.SetterModifiers)}set => {storage} = value; }}");
+            writer.WriteLine($"{Prefix(register.Modifiers)}partial {type} {Identifiers.Escape(register.Name)} {{ {Prefix(register.GetterModifiers)}get => RegisterStorage.Load(ref {storage}); {Prefix(register.SetterModifiers)}set => RegisterStorage.Store(ref {storage}, value); }}");
+            writer.WriteLine($"/// <summary>After each guest write that reaches {register.Name}: the value its atomic update replaced and the value it stored.</summary>");
             writer.WriteLine($"partial void On{register.Name}Written({type} previous, {type} value);");
         }
 
         private static void WriteReset(SourceWriter writer, BlockModel block)
         {
             writer.WriteLine();
-            writer.WriteLine("/// <summary>Returns every register to its reset value (field resets composed in).</summary>");
+            writer.WriteLine("/// <summary>Returns every register to its reset value (field resets composed in), one store per register: last writer wins.</summary>");
             writer.WriteLine(GeneratedCodeAttribute);
             writer.OpenBlock("public void ResetRegisters()");
             foreach (RegisterModel register in block.Registers)
             {
-                writer.WriteLine($"{Identifiers.ToStorageField(register.Name)} = {register.Name}ResetValue;");
+                writer.WriteLine($"RegisterStorage.Store(ref {Identifiers.ToStorageField(register.Name)}, {register.Name}ResetValue);");
             }
 
             writer.CloseBlock();

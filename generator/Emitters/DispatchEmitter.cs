@@ -11,7 +11,9 @@ namespace ShadowIo.Generator.Emitters;
 /// Writes <c>ReadMmio</c>/<c>WriteMmio</c>: a switch over register ranges (the compiler turns the
 /// relational patterns into a binary search), access rules and field modes applied per register,
 /// accesses narrower than a register reading or merging just their bytes (Linux writes 64-bit
-/// ASQ/ACQ as two 32-bit halves), doorbell offsets and undefined offsets routed to hooks.
+/// ASQ/ACQ as two 32-bit halves), doorbell offsets and undefined offsets routed to hooks. Every
+/// register update is one <c>RegisterStorage.Update</c> (an atomic read-modify-write), every plain
+/// read one <c>RegisterStorage.Load</c>.
 /// </summary>
 internal static class DispatchEmitter
 {
@@ -40,10 +42,6 @@ internal static class DispatchEmitter
 
             /// <summary>The written bytes moved to their position in the register.</summary>
             public static ulong Place(ulong value, ulong relative, int size) => (value & SizeMask(size)) << (int)(relative * 8);
-
-            /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
-            public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
-                (register & ~Touched(relative, size)) | Place(value, relative, size);
 
             /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
             public static ulong Truncate(ulong value, int size) => value & SizeMask(size);
@@ -81,7 +79,7 @@ internal static class DispatchEmitter
         System.Action<SourceWriter, RegisterModel> writeCase)
     {
         writer.WriteLine();
-        writer.WriteLine($"/// <summary>{what}: access rules and field modes applied; never throws.</summary>");
+        writer.WriteLine($"/// <summary>{what}: access rules and field modes applied, each register update one atomic read-modify-write; never throws.</summary>");
         writer.WriteLine(GeneratedCodeAttribute);
         writer.OpenBlock(signature);
         writer.OpenBlock("if (!ByteLanes.IsInBlock(offset, size, BlockSize))");
@@ -118,11 +116,13 @@ internal static class DispatchEmitter
 
     private static void WriteReadCase(SourceWriter writer, RegisterModel register)
     {
+        string type = Widths.TypeKeyword(register.Width);
         string storage = Identifiers.ToStorageField(register.Name);
         string relative = $"offset - {register.Name}Offset";
         WriteCaseLabel(writer, register, relative);
         FieldMasks masks = FieldMasks.Of(register);
-        string readable = masks.Readable == Widths.LowMask(register.Width * 8) ? storage : $"{storage} & {Mask(masks.Readable, register)}";
+        bool allReadable = masks.Readable == Widths.LowMask(register.Width * 8);
+        string Readable(string value) => allReadable ? value : $"{value} & {Mask(masks.Readable, register)}";
         if (masks.Readable == 0)
         {
             writer.Indent();
@@ -134,18 +134,18 @@ internal static class DispatchEmitter
         if (masks.ReadToClear == 0)
         {
             writer.Indent();
-            if (readable != storage) writer.WriteLine($"// Write-only bits read as 0: {masks.WriteOnlyNames}");
-            writer.WriteLine($"return ByteLanes.Extract({readable}, {relative}, size);");
+            if (!allReadable) writer.WriteLine($"// Write-only bits read as 0: {masks.WriteOnlyNames}");
+            writer.WriteLine($"return ByteLanes.Extract({Readable($"RegisterStorage.Load(ref {storage})")}, {relative}, size);");
             writer.Dedent();
             return;
         }
 
         writer.OpenBlock("");
-        if (readable != storage) writer.WriteLine($"// Write-only bits read as 0: {masks.WriteOnlyNames}");
-        writer.WriteLine($"ulong value = ByteLanes.Extract({readable}, {relative}, size);");
-        writer.WriteLine($"// Read-to-clear, after the read: {masks.ReadToClearNames}");
-        writer.WriteLine($"{storage} = {Narrow(register, $"{storage} & ~(ByteLanes.Touched({relative}, size) & {Mask(masks.ReadToClear, register)})")};");
-        writer.WriteLine("return value;");
+        writer.WriteLine($"// Read-to-clear, in the same atomic update as the read: {masks.ReadToClearNames}");
+        writer.WriteLine($"ulong cleared = ByteLanes.Touched({relative}, size) & {masks.ReadToClearMask};");
+        writer.WriteLine($"{type} previous = RegisterStorage.Update(ref {storage}, {NarrowVariable(register, "cleared")}, 0, 0).Previous;");
+        if (!allReadable) writer.WriteLine($"// Write-only bits read as 0: {masks.WriteOnlyNames}");
+        writer.WriteLine($"return ByteLanes.Extract({Readable("previous")}, {relative}, size);");
         writer.CloseBlock();
     }
 
@@ -170,58 +170,69 @@ internal static class DispatchEmitter
         writer.CloseBlock();
     }
 
+    /// <summary>
+    /// A register's write case: the write becomes three masks computed from the written bytes alone
+    /// (bits to clear, to set, to toggle; fields are disjoint, so their order does not matter), then
+    /// one atomic update applies them to whatever the register holds at that moment.
+    /// </summary>
     private static void WriteWriteCase(SourceWriter writer, RegisterModel register)
     {
         string type = Widths.TypeKeyword(register.Width);
         string storage = Identifiers.ToStorageField(register.Name);
         string relative = $"offset - {register.Name}Offset";
         FieldMasks masks = FieldMasks.Of(register);
-        ulong all = Widths.LowMask(register.Width * 8);
 
         WriteCaseLabel(writer, register, relative);
         writer.OpenBlock("");
-        writer.WriteLine($"{type} previous = {storage};");
-        if (masks.Replace == all)
-        {
-            writer.WriteLine($"{storage} = {Narrow(register, $"ByteLanes.Merge(previous, {relative}, size, value)")};");
-        }
-        else if (masks.WriteOneToClear == all)
-        {
-            writer.WriteLine("// Write-1-to-clear: each bit written as 1 is cleared.");
-            writer.WriteLine($"{storage} = {Narrow(register, $"previous & ~ByteLanes.Place(value, {relative}, size)")};");
-        }
-        else if (masks.Changes)
-        {
-            writer.WriteLine($"ulong written = ByteLanes.Place(value, {relative}, size);");
-            if ((masks.Replace | masks.WriteZeroToClear) != 0) writer.WriteLine($"ulong lanes = ByteLanes.Touched({relative}, size);");
-            writer.WriteLine("ulong next = previous;");
-            Group(writer, register, masks.Replace, masks.ReplaceNames, "Written as given", "next = (next & ~(lanes & {0})) | (written & {0});");
-            Group(writer, register, masks.Set, masks.SetNames, "Write 1 to set", "next |= written & {0};");
-            Group(writer, register, masks.Toggle, masks.ToggleNames, "Write 1 to toggle", "next ^= written & {0};");
-            Group(writer, register, masks.WriteOneToClear, masks.WriteOneToClearNames, "Write 1 to clear", "next &= ~(written & {0});");
-            Group(writer, register, masks.WriteZeroToClear, masks.WriteZeroToClearNames, "Write 0 to clear", "next &= ~(lanes & ~written & {0});");
-            writer.WriteLine(register.Width == 8 ? $"{storage} = next;" : $"{storage} = ({type})next;");
-        }
-        else
+        if (!masks.Changes)
         {
             writer.WriteLine($"// {register.Name} is read-only for the guest: the write is ignored.");
+            writer.WriteLine($"{type} previous = RegisterStorage.Load(ref {storage});");
+            writer.WriteLine($"On{register.Name}Written(previous, previous);");
+            writer.WriteLine("return;");
+            writer.CloseBlock();
+            return;
         }
 
-        writer.WriteLine($"On{register.Name}Written(previous, {storage});");
+        writer.WriteLine($"ulong written = ByteLanes.Place(value, {relative}, size);");
+        if ((masks.Replace | masks.WriteZeroToClear) != 0) writer.WriteLine($"ulong lanes = ByteLanes.Touched({relative}, size);");
+        var terms = new UpdateTerms(writer, register);
+        terms.Group(masks.Replace, masks.ReplaceMask, masks.ReplaceNames, "Written as given", ("clear", "lanes"), ("set", "written"));
+        terms.Group(masks.Set, masks.SetMask, masks.SetNames, "Write 1 to set", ("set", "written"));
+        terms.Group(masks.Toggle, masks.ToggleMask, masks.ToggleNames, "Write 1 to toggle", ("toggle", "written"));
+        terms.Group(masks.WriteOneToClear, masks.WriteOneToClearMask, masks.WriteOneToClearNames, "Write 1 to clear", ("clear", "written"));
+        terms.Group(masks.WriteZeroToClear, masks.WriteZeroToClearMask, masks.WriteZeroToClearNames, "Write 0 to clear", ("clear", "lanes & ~written"));
+        writer.WriteLine($"({type} previous, {type} next) = RegisterStorage.Update(ref {storage}, {terms.Argument("clear")}, {terms.Argument("set")}, {terms.Argument("toggle")});");
+        writer.WriteLine($"On{register.Name}Written(previous, next);");
         writer.WriteLine("return;");
         writer.CloseBlock();
     }
 
-    private static void Group(SourceWriter writer, RegisterModel register, ulong mask, string names, string label, string template)
+    /// <summary>The clear/set/toggle masks of a write case, declared by their first term.</summary>
+    private sealed class UpdateTerms(SourceWriter writer, RegisterModel register)
     {
-        if (mask == 0) return;
-        writer.WriteLine($"// {label}: {names}");
-        writer.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, template, Mask(mask, register)));
+        private readonly HashSet<string> _declared = [];
+
+        /// <summary>One field-mode group: a comment naming its fields, then each (variable, source bits) term under the group's mask.</summary>
+        public void Group(ulong mask, string expression, string names, string label, params (string Variable, string Bits)[] terms)
+        {
+            if (mask == 0) return;
+            writer.WriteLine($"// {label}: {names}");
+            bool all = mask == Widths.LowMask(register.Width * 8);
+            foreach ((string variable, string bits) in terms)
+            {
+                string term = all ? bits : $"{bits} & {expression}";
+                writer.WriteLine(_declared.Add(variable) ? $"ulong {variable} = {term};" : $"{variable} |= {term};");
+            }
+        }
+
+        /// <summary>A mask as <c>RegisterStorage.Update</c>'s argument: narrowed to the register's type, or 0 if no group uses it.</summary>
+        public string Argument(string variable) => _declared.Contains(variable) ? NarrowVariable(register, variable) : "0";
     }
 
-    /// <summary>Casts an expression computed in ulong back to the register's type.</summary>
-    private static string Narrow(RegisterModel register, string expression) =>
-        register.Width == 8 ? expression : $"({Widths.TypeKeyword(register.Width)})({expression})";
+    /// <summary>Casts a ulong local to the register's type.</summary>
+    private static string NarrowVariable(RegisterModel register, string variable) =>
+        register.Width == 8 ? variable : $"({Widths.TypeKeyword(register.Width)}){variable}";
 
     /// <summary>A register's bits grouped by what a guest access does to them.</summary>
     private sealed class FieldMasks
@@ -242,18 +253,30 @@ internal static class DispatchEmitter
         public string WriteZeroToClearNames => Join(FieldAccess.WriteZeroToClear);
         public bool Changes => (Replace | Set | Toggle | WriteOneToClear | WriteZeroToClear) != 0;
 
-        private readonly List<(string Name, FieldAccess Mode)> _groups = [];
+        /// <summary>Each group as a C# mask: its fields' named masks, or a literal where undeclared bits take part.</summary>
+        public string ReadToClearMask => Expression(ReadToClear, FieldAccess.ReadToClear);
+        public string ReplaceMask => Expression(Replace, FieldAccess.ReadWrite, FieldAccess.WriteOnly);
+        public string SetMask => Expression(Set, FieldAccess.Set);
+        public string ToggleMask => Expression(Toggle, FieldAccess.Toggle);
+        public string WriteOneToClearMask => Expression(WriteOneToClear, FieldAccess.WriteOneToClear);
+        public string WriteZeroToClearMask => Expression(WriteZeroToClear, FieldAccess.WriteZeroToClear);
+
+        /// <summary>(declared name, mode, field identifier or null for bits outside every field).</summary>
+        private readonly List<(string Name, FieldAccess Mode, string? Field)> _groups = [];
+        private readonly RegisterModel _register;
+
+        private FieldMasks(RegisterModel register) => _register = register;
 
         public static FieldMasks Of(RegisterModel register)
         {
-            var masks = new FieldMasks();
+            var masks = new FieldMasks(register);
             ulong all = Widths.LowMask(register.Width * 8);
             ulong declared = 0;
             foreach (FieldModel field in register.Fields)
             {
                 ulong bits = Widths.LowMask(field.Width) << field.Bit;
                 declared |= bits;
-                masks.Add(field.DeclaredName, field.Access, bits);
+                masks.Add(field.DeclaredName, field.Access, bits, field.Name);
             }
 
             // Bits outside every field follow the register's own access.
@@ -267,16 +290,16 @@ internal static class DispatchEmitter
                     RegisterAccess.WriteOneToClear => FieldAccess.WriteOneToClear,
                     _ => FieldAccess.ReadWrite,
                 };
-                masks.Add(register.Fields.IsEmpty ? register.Name : "undeclared bits", mode, rest);
+                masks.Add(register.Fields.IsEmpty ? register.Name : "undeclared bits", mode, rest, field: null);
             }
 
             if (register.Access == RegisterAccess.WriteOnly) masks.Readable = 0;
             return masks;
         }
 
-        private void Add(string name, FieldAccess mode, ulong bits)
+        private void Add(string name, FieldAccess mode, ulong bits, string? field)
         {
-            _groups.Add((name, mode));
+            _groups.Add((name, mode, field));
             if (mode != FieldAccess.WriteOnly) Readable |= bits;
             switch (mode)
             {
@@ -292,5 +315,13 @@ internal static class DispatchEmitter
 
         private string Join(FieldAccess mode, FieldAccess? other = null) =>
             string.Join(", ", _groups.Where(g => g.Mode == mode || g.Mode == other).Select(static g => Comment(g.Name)));
+
+        private string Expression(ulong mask, FieldAccess mode, FieldAccess? other = null)
+        {
+            var groups = _groups.Where(g => g.Mode == mode || g.Mode == other).ToList();
+            if (groups.Any(static g => g.Field is null)) return Mask(mask, _register);
+            string[] names = [.. groups.Select(g => $"{_register.Name}Fields.{g.Field}Mask")];
+            return names.Length == 1 ? names[0] : "(" + string.Join(" | ", names) + ")";
+        }
     }
 }

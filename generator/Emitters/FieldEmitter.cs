@@ -7,7 +7,8 @@ namespace ShadowIo.Generator.Emitters;
 
 /// <summary>
 /// Writes a register's field constants (<c>{Reg}Fields.{Field}Shift/Mask</c>) and the typed
-/// device-side accessors <c>{Reg}{Field}</c> (issue 6).
+/// device-side accessors <c>{Reg}{Field}</c> (issue 6): a getter is one load, a setter one atomic
+/// update of the register that replaces just the field's bits (<c>RegisterStorage.Replace</c>).
 /// </summary>
 internal static class FieldEmitter
 {
@@ -25,6 +26,7 @@ internal static class FieldEmitter
             first = false;
             writer.WriteLine($"/// <summary>{Xml(field.DeclaredName)}: {Bits(field)}, {field.Access}.</summary>");
             writer.WriteLine($"public const int {field.Name}Shift = {Number(field.Bit)};");
+            writer.WriteLine($"/// <summary>{Xml(field.DeclaredName)}'s bits within {register.Name}, already shifted.</summary>");
             writer.WriteLine($"public const {type} {field.Name}Mask = {Hex(Widths.LowMask(field.Width) << field.Bit, register.Width)};");
         }
 
@@ -36,34 +38,39 @@ internal static class FieldEmitter
     {
         string type = Widths.TypeKeyword(register.Width);
         string storage = Identifiers.ToStorageField(register.Name);
+        string load = $"RegisterStorage.Load(ref {storage})";
         string mask = $"{register.Name}Fields.{field.Name}Mask";
         string shift = $"{register.Name}Fields.{field.Name}Shift";
         bool narrow = register.Width < 4; // byte and ushort arithmetic widens to int
         string Narrow(string expression) => narrow ? $"({type})({expression})" : expression;
+        string Replace(string bits) => $"RegisterStorage.Replace(ref {storage}, {mask}, {bits});";
 
         writer.WriteLine();
-        writer.WriteLine($"/// <summary>{register.Name}.{Xml(field.DeclaredName)}, {Bits(field)} of the stored value (no access rules).</summary>");
+        writer.WriteLine($"/// <summary>{register.Name}.{Xml(field.DeclaredName)}, {Bits(field)} of the stored value (no access rules); setting it is one atomic update of {register.Name} that changes only these bits.</summary>");
         if (field.EnumType is not null)
         {
             writer.OpenBlock($"public {field.EnumType} {register.Name}{field.Name}");
-            writer.WriteLine($"get => ({field.EnumType})(({storage} & {mask}) >> {shift});");
-            writer.WriteLine($"set => {storage} = {Narrow($"({storage} & ~{mask}) | ((({type})value << {shift}) & {mask})")};");
+            writer.WriteLine($"get => ({field.EnumType})(({load} & {mask}) >> {shift});");
+            writer.WriteLine($"set => {Replace(Narrow($"({type})value << {shift}"))}");
         }
         else if (field.Width == 1)
         {
             writer.OpenBlock($"public bool {register.Name}{field.Name}");
-            writer.WriteLine($"get => ({storage} & {mask}) != 0;");
-            writer.WriteLine($"set => {storage} = {Narrow($"value ? {storage} | {mask} : {storage} & ~{mask}")};");
+            writer.WriteLine($"get => ({load} & {mask}) != 0;");
+            writer.WriteLine($"set => {Replace($"value ? {mask} : {Zero(register.Width)}")}");
         }
         else
         {
             writer.OpenBlock($"public {type} {register.Name}{field.Name}");
-            writer.WriteLine($"get => {Narrow($"({storage} & {mask}) >> {shift}")};");
-            writer.WriteLine($"set => {storage} = {Narrow($"({storage} & ~{mask}) | ((value << {shift}) & {mask})")};");
+            writer.WriteLine($"get => {Narrow($"({load} & {mask}) >> {shift}")};");
+            writer.WriteLine($"set => {Replace(Narrow($"value << {shift}"))}");
         }
 
         writer.CloseBlock();
     }
+
+    /// <summary>Zero of the register's type (a bare 0 would make a byte conditional ambiguous).</summary>
+    private static string Zero(int width) => width switch { 8 => "0UL", 4 => "0U", _ => $"({Widths.TypeKeyword(width)})0" };
 
     private static string Bits(FieldModel field) =>
         field.Width == 1 ? $"bit {Number(field.Bit)}" : $"bits {Number(field.Bit)}..{Number(field.Bit + field.Width - 1)}";

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using ShadowIo.Generator.Helpers;
 using ShadowIo.Generator.Model;
 using ShadowIo.Generator.Tests.Infrastructure;
@@ -117,6 +118,32 @@ public sealed class EmitterTests
         Assert.Equal(Block([a], []), Block([b], []));
         Assert.Equal(Block([a], []).GetHashCode(), Block([b], []).GetHashCode());
         Assert.NotEqual(Block([a], []), Block([a with { Reset = 1 }], []));
+    }
+
+    /// <summary>
+    /// The concurrency contract holds only if nothing but RegisterStorage's loads, stores and atomic
+    /// updates reaches a storage field: in every test block, each storage field appears in its
+    /// declaration and otherwise only as a <c>ref</c> argument.
+    /// </summary>
+    [Theory]
+    [InlineData("NvmeBar0.cs")]
+    [InlineData("FieldModesBlock.cs")]
+    [InlineData("Uart16550.cs")]
+    [InlineData("ContendedBlock.cs")]
+    [InlineData("PlainBlock.cs")]
+    public void Register_storage_is_reached_only_through_register_storage(string block)
+    {
+        GeneratorRun run = GeneratorHarness.Run(SnapshotTests.ReadBlock(block));
+        string source = Assert.Single(run.GeneratedSources).SourceText.ToString();
+        string[] fields = [.. Regex.Matches(source, @"private (?:byte|ushort|uint|ulong) (_\w+) = \w+ResetValue;").Select(static m => m.Groups[1].Value)];
+        Assert.NotEmpty(fields);
+        foreach (string field in fields)
+        {
+            var uses = Regex.Matches(source, $@"(?<![\w.]){field}\b").Select(m => source[Math.Max(0, m.Index - 4)..m.Index]).ToList();
+            Assert.Equal(1, uses.Count(static prefix => prefix != "ref ")); // the declaration
+        }
+
+        Assert.DoesNotContain("lock (", source, StringComparison.Ordinal);
     }
 
     [Fact]

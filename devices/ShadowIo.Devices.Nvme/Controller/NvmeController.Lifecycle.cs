@@ -70,7 +70,7 @@ public sealed partial class NvmeController
 
     /// <summary>
     /// CC.EN 1→0 (section 3.7.2): delete every queue, drop outstanding AERs, end guest-shadow mode,
-    /// clear CSTS. AQA, ASQ and ACQ keep their values.
+    /// clear CSTS.RDY/CFS/SHST. AQA, ASQ and ACQ keep their values.
     /// </summary>
     private void ResetController()
     {
@@ -86,7 +86,12 @@ public sealed partial class NvmeController
         DeactivateDoorbellBuffer();
         // Doorbell registers reset to 0; stale values must not look like new work to Poll.
         for (int qid = 0; qid < QueueCount; qid++) ZeroSourceRow(qid);
-        Registers.Csts = 0;
+        // CSTS through its field setters, each one atomic update beside a guest's CSTS write: SHST and
+        // CFS first, RDY last, so a host that sees RDY = 0 sees the rest cleared. NSSRO is not the
+        // controller reset's to clear (section 3.1.6: the host clears it by writing 1).
+        Registers.CstsShst = ShutdownStatus.Normal;
+        Registers.CstsCfs = false;
+        Registers.CstsRdy = false;
         Registers.ClearInterruptMask();
     }
 

@@ -22,7 +22,9 @@ namespace ShadowIo.Devices.Nvme;
 /// <para>Threading: MMIO comes from vCPU threads, doorbells from an event or polling thread. All
 /// controller state is guarded by one lock, taken once per entry point (per doorbell batch, not
 /// per command) and uncontended in the common case; host callbacks run under it and must not
-/// block on another thread that calls into the controller.</para>
+/// block on another thread that calls into the controller. BAR0 register dispatch itself takes no
+/// lock: each register update is atomic in the generated block (a guest CSTS write never erases a
+/// CFS set here), and the CC hook takes the lock after the update.</para>
 /// <para>Guest input is hostile: nothing a guest writes makes an entry point throw. Guest memory is
 /// touched only through <see cref="GuestMemory"/>'s bounds-checked methods; a controller bug caught
 /// at an entry point sets CSTS.CFS and counts in <see cref="NvmeControllerCounters.InternalErrors"/>.</para>

@@ -63,11 +63,22 @@ public sealed partial class NvmeRegisters
     [Field("IOCQES", 20, 4)]
     public partial uint Cc { get; set; }
 
-    /// <summary>Controller Status: set by the controller only.</summary>
+    /// <summary>
+    /// Controller Status (section 3.1.6): RDY, CFS and SHST are the controller's (read-only to the
+    /// guest); NSSRO is RW1C, the guest acknowledges an NVM Subsystem Reset by writing it 1.
+    /// </summary>
+    /// <remarks>
+    /// The register stays <see cref="RegisterAccess.ReadOnly"/> so its reserved bits 31:05 stay
+    /// read-only (bits outside every field follow the register's access); a clear-only field is
+    /// what a read-only register may hold (SHIO021). With CAP.NSSRS = 0 the controller never sets
+    /// NSSRO, but a guest write to CSTS is now a read-modify-write beside the controller's own
+    /// status updates, which the register block makes atomic.
+    /// </remarks>
     [Register(0x1C, 4, Access = RegisterAccess.ReadOnly)]
     [Field("RDY", 0, 1, Access = FieldAccess.ReadOnly)]
     [Field("CFS", 1, 1, Access = FieldAccess.ReadOnly)]
     [Field("SHST", 2, 2, Access = FieldAccess.ReadOnly, EnumType = typeof(ShutdownStatus))]
+    [Field("NSSRO", 4, 1, Access = FieldAccess.WriteOneToClear)]
     public partial uint Csts { get; set; }
 
     /// <summary>NVM Subsystem Reset: not supported (CAP.NSSRS = 0), writes are ignored.</summary>

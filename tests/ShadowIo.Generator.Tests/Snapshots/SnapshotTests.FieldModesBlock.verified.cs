@@ -4,20 +4,34 @@
 namespace ShadowIo.Generator.Tests.Blocks;
 
 /// <summary>Generated from the register map of "Field modes".</summary>
+/// <remarks>
+/// Threads: guest dispatch (<c>ReadMmio</c>/<c>WriteMmio</c>, from any vCPU or server thread) and the
+/// device's accessors (from any thread) may run at once, with no lock. Every update of a register is
+/// one atomic read-modify-write of its storage: a guest write whatever its field modes and bytes, a
+/// read-to-clear read (the value returned and the bits cleared are one step), a typed field setter
+/// (only that field's bits change). So no update is lost: a device field set and a guest write land
+/// one before the other, never interleaved. Reads are single volatile loads, never torn. A whole-register
+/// set (<c>Register = value</c>) and <c>ResetRegisters</c> store outright: last writer wins. Each
+/// <c>On{Register}Written(previous, value)</c> hook runs on the guest's thread after its update, with
+/// exactly the value it replaced and the value it stored, holding no lock of the block's, so it may
+/// take the device's lock; hooks of concurrent guest writes are not ordered with each other.
+/// </remarks>
 partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
 {
     /// <summary>Size of the block in bytes (the BAR size).</summary>
     public const ulong BlockSize = 0x100UL;
 
-    // Each register: its offset, reset value and storage; the partial property reads and writes the
-    // stored value with no access rules (device side); On{Register}Written(previous, value) is called
-    // after each guest write that reaches the register through WriteMmio.
+    // Each register: its offset, reset value and storage; the partial property loads and stores the
+    // whole value with no access rules (device side, last writer wins); On{Register}Written(previous,
+    // value) is called after each guest write that reaches the register through WriteMmio. Storage is
+    // only touched through RegisterStorage (end of file): atomic updates, volatile loads.
 
     /// <summary>Offset of Control: 4 bytes, ReadWrite.</summary>
     public const ulong ControlOffset = 0x0UL;
     private const uint ControlResetValue = 0xFFFF00A5U;
     private uint _control = ControlResetValue;
-    public partial uint Control { get => _control; set => _control = value; }
+    public partial uint Control { get => RegisterStorage.Load(ref _control); set => RegisterStorage.Store(ref _control, value); }
+    /// <summary>After each guest write that reaches Control: the value its atomic update replaced and the value it stored.</summary>
     partial void OnControlWritten(uint previous, uint value);
 
     /// <summary>Bit positions and masks of Control's fields (masks already shifted).</summary>
@@ -26,123 +40,135 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     {
         /// <summary>RW: bits 0..3, ReadWrite.</summary>
         public const int RwShift = 0;
+        /// <summary>RW's bits within Control, already shifted.</summary>
         public const uint RwMask = 0x0000000FU;
 
         /// <summary>RO: bits 4..7, ReadOnly.</summary>
         public const int RoShift = 4;
+        /// <summary>RO's bits within Control, already shifted.</summary>
         public const uint RoMask = 0x000000F0U;
 
         /// <summary>WO: bits 8..11, WriteOnly.</summary>
         public const int WoShift = 8;
+        /// <summary>WO's bits within Control, already shifted.</summary>
         public const uint WoMask = 0x00000F00U;
 
         /// <summary>SET: bits 12..15, Set.</summary>
         public const int SetShift = 12;
+        /// <summary>SET's bits within Control, already shifted.</summary>
         public const uint SetMask = 0x0000F000U;
 
         /// <summary>TOGGLE: bits 16..19, Toggle.</summary>
         public const int ToggleShift = 16;
+        /// <summary>TOGGLE's bits within Control, already shifted.</summary>
         public const uint ToggleMask = 0x000F0000U;
 
         /// <summary>W1C: bits 20..23, WriteOneToClear.</summary>
         public const int W1cShift = 20;
+        /// <summary>W1C's bits within Control, already shifted.</summary>
         public const uint W1cMask = 0x00F00000U;
 
         /// <summary>W0C: bits 24..27, WriteZeroToClear.</summary>
         public const int W0cShift = 24;
+        /// <summary>W0C's bits within Control, already shifted.</summary>
         public const uint W0cMask = 0x0F000000U;
 
         /// <summary>RC: bits 28..29, ReadToClear.</summary>
         public const int RcShift = 28;
+        /// <summary>RC's bits within Control, already shifted.</summary>
         public const uint RcMask = 0x30000000U;
 
         /// <summary>COLOR: bits 30..31, ReadWrite.</summary>
         public const int ColorShift = 30;
+        /// <summary>COLOR's bits within Control, already shifted.</summary>
         public const uint ColorMask = 0xC0000000U;
     }
 
-    /// <summary>Control.RW, bits 0..3 of the stored value (no access rules).</summary>
+    /// <summary>Control.RW, bits 0..3 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlRw
     {
-        get => (_control & ControlFields.RwMask) >> ControlFields.RwShift;
-        set => _control = (_control & ~ControlFields.RwMask) | ((value << ControlFields.RwShift) & ControlFields.RwMask);
+        get => (RegisterStorage.Load(ref _control) & ControlFields.RwMask) >> ControlFields.RwShift;
+        set => RegisterStorage.Replace(ref _control, ControlFields.RwMask, value << ControlFields.RwShift);
     }
 
-    /// <summary>Control.RO, bits 4..7 of the stored value (no access rules).</summary>
+    /// <summary>Control.RO, bits 4..7 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlRo
     {
-        get => (_control & ControlFields.RoMask) >> ControlFields.RoShift;
-        set => _control = (_control & ~ControlFields.RoMask) | ((value << ControlFields.RoShift) & ControlFields.RoMask);
+        get => (RegisterStorage.Load(ref _control) & ControlFields.RoMask) >> ControlFields.RoShift;
+        set => RegisterStorage.Replace(ref _control, ControlFields.RoMask, value << ControlFields.RoShift);
     }
 
-    /// <summary>Control.WO, bits 8..11 of the stored value (no access rules).</summary>
+    /// <summary>Control.WO, bits 8..11 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlWo
     {
-        get => (_control & ControlFields.WoMask) >> ControlFields.WoShift;
-        set => _control = (_control & ~ControlFields.WoMask) | ((value << ControlFields.WoShift) & ControlFields.WoMask);
+        get => (RegisterStorage.Load(ref _control) & ControlFields.WoMask) >> ControlFields.WoShift;
+        set => RegisterStorage.Replace(ref _control, ControlFields.WoMask, value << ControlFields.WoShift);
     }
 
-    /// <summary>Control.SET, bits 12..15 of the stored value (no access rules).</summary>
+    /// <summary>Control.SET, bits 12..15 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlSet
     {
-        get => (_control & ControlFields.SetMask) >> ControlFields.SetShift;
-        set => _control = (_control & ~ControlFields.SetMask) | ((value << ControlFields.SetShift) & ControlFields.SetMask);
+        get => (RegisterStorage.Load(ref _control) & ControlFields.SetMask) >> ControlFields.SetShift;
+        set => RegisterStorage.Replace(ref _control, ControlFields.SetMask, value << ControlFields.SetShift);
     }
 
-    /// <summary>Control.TOGGLE, bits 16..19 of the stored value (no access rules).</summary>
+    /// <summary>Control.TOGGLE, bits 16..19 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlToggle
     {
-        get => (_control & ControlFields.ToggleMask) >> ControlFields.ToggleShift;
-        set => _control = (_control & ~ControlFields.ToggleMask) | ((value << ControlFields.ToggleShift) & ControlFields.ToggleMask);
+        get => (RegisterStorage.Load(ref _control) & ControlFields.ToggleMask) >> ControlFields.ToggleShift;
+        set => RegisterStorage.Replace(ref _control, ControlFields.ToggleMask, value << ControlFields.ToggleShift);
     }
 
-    /// <summary>Control.W1C, bits 20..23 of the stored value (no access rules).</summary>
+    /// <summary>Control.W1C, bits 20..23 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlW1c
     {
-        get => (_control & ControlFields.W1cMask) >> ControlFields.W1cShift;
-        set => _control = (_control & ~ControlFields.W1cMask) | ((value << ControlFields.W1cShift) & ControlFields.W1cMask);
+        get => (RegisterStorage.Load(ref _control) & ControlFields.W1cMask) >> ControlFields.W1cShift;
+        set => RegisterStorage.Replace(ref _control, ControlFields.W1cMask, value << ControlFields.W1cShift);
     }
 
-    /// <summary>Control.W0C, bits 24..27 of the stored value (no access rules).</summary>
+    /// <summary>Control.W0C, bits 24..27 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlW0c
     {
-        get => (_control & ControlFields.W0cMask) >> ControlFields.W0cShift;
-        set => _control = (_control & ~ControlFields.W0cMask) | ((value << ControlFields.W0cShift) & ControlFields.W0cMask);
+        get => (RegisterStorage.Load(ref _control) & ControlFields.W0cMask) >> ControlFields.W0cShift;
+        set => RegisterStorage.Replace(ref _control, ControlFields.W0cMask, value << ControlFields.W0cShift);
     }
 
-    /// <summary>Control.RC, bits 28..29 of the stored value (no access rules).</summary>
+    /// <summary>Control.RC, bits 28..29 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlRc
     {
-        get => (_control & ControlFields.RcMask) >> ControlFields.RcShift;
-        set => _control = (_control & ~ControlFields.RcMask) | ((value << ControlFields.RcShift) & ControlFields.RcMask);
+        get => (RegisterStorage.Load(ref _control) & ControlFields.RcMask) >> ControlFields.RcShift;
+        set => RegisterStorage.Replace(ref _control, ControlFields.RcMask, value << ControlFields.RcShift);
     }
 
-    /// <summary>Control.COLOR, bits 30..31 of the stored value (no access rules).</summary>
+    /// <summary>Control.COLOR, bits 30..31 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public global::ShadowIo.Generator.Tests.Blocks.Color ControlColor
     {
-        get => (global::ShadowIo.Generator.Tests.Blocks.Color)((_control & ControlFields.ColorMask) >> ControlFields.ColorShift);
-        set => _control = (_control & ~ControlFields.ColorMask) | (((uint)value << ControlFields.ColorShift) & ControlFields.ColorMask);
+        get => (global::ShadowIo.Generator.Tests.Blocks.Color)((RegisterStorage.Load(ref _control) & ControlFields.ColorMask) >> ControlFields.ColorShift);
+        set => RegisterStorage.Replace(ref _control, ControlFields.ColorMask, (uint)value << ControlFields.ColorShift);
     }
 
     /// <summary>Offset of Command: 2 bytes, WriteOnly.</summary>
     public const ulong CommandOffset = 0x4UL;
     private const ushort CommandResetValue = 0x1234;
     private ushort _command = CommandResetValue;
-    public partial ushort Command { get => _command; set => _command = value; }
+    public partial ushort Command { get => RegisterStorage.Load(ref _command); set => RegisterStorage.Store(ref _command, value); }
+    /// <summary>After each guest write that reaches Command: the value its atomic update replaced and the value it stored.</summary>
     partial void OnCommandWritten(ushort previous, ushort value);
 
     /// <summary>Offset of Status: 1 byte, WriteOneToClear.</summary>
     public const ulong StatusOffset = 0x6UL;
     private const byte StatusResetValue = 0xFF;
     private byte _status = StatusResetValue;
-    public partial byte Status { get => _status; set => _status = value; }
+    public partial byte Status { get => RegisterStorage.Load(ref _status); set => RegisterStorage.Store(ref _status, value); }
+    /// <summary>After each guest write that reaches Status: the value its atomic update replaced and the value it stored.</summary>
     partial void OnStatusWritten(byte previous, byte value);
 
     /// <summary>Offset of Small: 1 byte, ReadWrite.</summary>
     public const ulong SmallOffset = 0x7UL;
     private const byte SmallResetValue = 0x00;
     private byte _small = SmallResetValue;
-    public partial byte Small { get => _small; set => _small = value; }
+    public partial byte Small { get => RegisterStorage.Load(ref _small); set => RegisterStorage.Store(ref _small, value); }
+    /// <summary>After each guest write that reaches Small: the value its atomic update replaced and the value it stored.</summary>
     partial void OnSmallWritten(byte previous, byte value);
 
     /// <summary>Bit positions and masks of Small's fields (masks already shifted).</summary>
@@ -151,32 +177,35 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     {
         /// <summary>LOW: bits 0..3, ReadWrite.</summary>
         public const int LowShift = 0;
+        /// <summary>LOW's bits within Small, already shifted.</summary>
         public const byte LowMask = 0x0F;
 
         /// <summary>HIGH: bits 4..7, ReadOnly.</summary>
         public const int HighShift = 4;
+        /// <summary>HIGH's bits within Small, already shifted.</summary>
         public const byte HighMask = 0xF0;
     }
 
-    /// <summary>Small.LOW, bits 0..3 of the stored value (no access rules).</summary>
+    /// <summary>Small.LOW, bits 0..3 of the stored value (no access rules); setting it is one atomic update of Small that changes only these bits.</summary>
     public byte SmallLow
     {
-        get => (byte)((_small & SmallFields.LowMask) >> SmallFields.LowShift);
-        set => _small = (byte)((_small & ~SmallFields.LowMask) | ((value << SmallFields.LowShift) & SmallFields.LowMask));
+        get => (byte)((RegisterStorage.Load(ref _small) & SmallFields.LowMask) >> SmallFields.LowShift);
+        set => RegisterStorage.Replace(ref _small, SmallFields.LowMask, (byte)(value << SmallFields.LowShift));
     }
 
-    /// <summary>Small.HIGH, bits 4..7 of the stored value (no access rules).</summary>
+    /// <summary>Small.HIGH, bits 4..7 of the stored value (no access rules); setting it is one atomic update of Small that changes only these bits.</summary>
     public byte SmallHigh
     {
-        get => (byte)((_small & SmallFields.HighMask) >> SmallFields.HighShift);
-        set => _small = (byte)((_small & ~SmallFields.HighMask) | ((value << SmallFields.HighShift) & SmallFields.HighMask));
+        get => (byte)((RegisterStorage.Load(ref _small) & SmallFields.HighMask) >> SmallFields.HighShift);
+        set => RegisterStorage.Replace(ref _small, SmallFields.HighMask, (byte)(value << SmallFields.HighShift));
     }
 
     /// <summary>Offset of Wide: 8 bytes, WriteOnly.</summary>
     public const ulong WideOffset = 0x8UL;
     private const ulong WideResetValue = 0x00000000_00000000UL;
     private ulong _wide = WideResetValue;
-    public partial ulong Wide { get => _wide; set => _wide = value; }
+    public partial ulong Wide { get => RegisterStorage.Load(ref _wide); set => RegisterStorage.Store(ref _wide, value); }
+    /// <summary>After each guest write that reaches Wide: the value its atomic update replaced and the value it stored.</summary>
     partial void OnWideWritten(ulong previous, ulong value);
 
     /// <summary>Bit positions and masks of Wide's fields (masks already shifted).</summary>
@@ -185,25 +214,27 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     {
         /// <summary>SECRET: bits 0..31, WriteOnly.</summary>
         public const int SecretShift = 0;
+        /// <summary>SECRET's bits within Wide, already shifted.</summary>
         public const ulong SecretMask = 0x00000000_FFFFFFFFUL;
 
         /// <summary>FLAGS: bits 32..39, Set.</summary>
         public const int FlagsShift = 32;
+        /// <summary>FLAGS's bits within Wide, already shifted.</summary>
         public const ulong FlagsMask = 0x000000FF_00000000UL;
     }
 
-    /// <summary>Wide.SECRET, bits 0..31 of the stored value (no access rules).</summary>
+    /// <summary>Wide.SECRET, bits 0..31 of the stored value (no access rules); setting it is one atomic update of Wide that changes only these bits.</summary>
     public ulong WideSecret
     {
-        get => (_wide & WideFields.SecretMask) >> WideFields.SecretShift;
-        set => _wide = (_wide & ~WideFields.SecretMask) | ((value << WideFields.SecretShift) & WideFields.SecretMask);
+        get => (RegisterStorage.Load(ref _wide) & WideFields.SecretMask) >> WideFields.SecretShift;
+        set => RegisterStorage.Replace(ref _wide, WideFields.SecretMask, value << WideFields.SecretShift);
     }
 
-    /// <summary>Wide.FLAGS, bits 32..39 of the stored value (no access rules).</summary>
+    /// <summary>Wide.FLAGS, bits 32..39 of the stored value (no access rules); setting it is one atomic update of Wide that changes only these bits.</summary>
     public ulong WideFlags
     {
-        get => (_wide & WideFields.FlagsMask) >> WideFields.FlagsShift;
-        set => _wide = (_wide & ~WideFields.FlagsMask) | ((value << WideFields.FlagsShift) & WideFields.FlagsMask);
+        get => (RegisterStorage.Load(ref _wide) & WideFields.FlagsMask) >> WideFields.FlagsShift;
+        set => RegisterStorage.Replace(ref _wide, WideFields.FlagsMask, value << WideFields.FlagsShift);
     }
 
     /// <summary>The block's ioeventfd registration table: one row per doorbell, arrays expanded, in declaration order.</summary>
@@ -259,7 +290,7 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     /// <summary>Called when a write to a doorbell reaches dispatch instead of a binding.</summary>
     partial void OnDoorbellWritten(int row, ulong value);
 
-    /// <summary>A guest read: access rules and field modes applied; never throws.</summary>
+    /// <summary>A guest read: access rules and field modes applied, each register update one atomic read-modify-write; never throws.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public ulong ReadMmio(ulong offset, int size)
     {
@@ -273,18 +304,18 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
         {
             case >= ControlOffset and < ControlOffset + 4 when ByteLanes.Fits(offset - ControlOffset, size, 4):
             {
+                // Read-to-clear, in the same atomic update as the read: RC
+                ulong cleared = ByteLanes.Touched(offset - ControlOffset, size) & ControlFields.RcMask;
+                uint previous = RegisterStorage.Update(ref _control, (uint)cleared, 0, 0).Previous;
                 // Write-only bits read as 0: WO
-                ulong value = ByteLanes.Extract(_control & 0xFFFFF0FFUL, offset - ControlOffset, size);
-                // Read-to-clear, after the read: RC
-                _control = (uint)(_control & ~(ByteLanes.Touched(offset - ControlOffset, size) & 0x30000000UL));
-                return value;
+                return ByteLanes.Extract(previous & 0xFFFFF0FFUL, offset - ControlOffset, size);
             }
             case >= CommandOffset and < CommandOffset + 2 when ByteLanes.Fits(offset - CommandOffset, size, 2):
                 return 0; // Command is write-only
             case >= StatusOffset and < StatusOffset + 1 when ByteLanes.Fits(offset - StatusOffset, size, 1):
-                return ByteLanes.Extract(_status, offset - StatusOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _status), offset - StatusOffset, size);
             case >= SmallOffset and < SmallOffset + 1 when ByteLanes.Fits(offset - SmallOffset, size, 1):
-                return ByteLanes.Extract(_small, offset - SmallOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _small), offset - SmallOffset, size);
             case >= WideOffset and < WideOffset + 8 when ByteLanes.Fits(offset - WideOffset, size, 8):
                 return 0; // Wide is write-only
         }
@@ -293,7 +324,7 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
         return 0;
     }
 
-    /// <summary>A guest write: access rules and field modes applied; never throws.</summary>
+    /// <summary>A guest write: access rules and field modes applied, each register update one atomic read-modify-write; never throws.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void WriteMmio(ulong offset, int size, ulong value)
     {
@@ -307,63 +338,65 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
         {
             case >= ControlOffset and < ControlOffset + 4 when ByteLanes.Fits(offset - ControlOffset, size, 4):
             {
-                uint previous = _control;
                 ulong written = ByteLanes.Place(value, offset - ControlOffset, size);
                 ulong lanes = ByteLanes.Touched(offset - ControlOffset, size);
-                ulong next = previous;
                 // Written as given: RW, WO, COLOR
-                next = (next & ~(lanes & 0xC0000F0FUL)) | (written & 0xC0000F0FUL);
+                ulong clear = lanes & (ControlFields.RwMask | ControlFields.WoMask | ControlFields.ColorMask);
+                ulong set = written & (ControlFields.RwMask | ControlFields.WoMask | ControlFields.ColorMask);
                 // Write 1 to set: SET
-                next |= written & 0x0000F000UL;
+                set |= written & ControlFields.SetMask;
                 // Write 1 to toggle: TOGGLE
-                next ^= written & 0x000F0000UL;
+                ulong toggle = written & ControlFields.ToggleMask;
                 // Write 1 to clear: W1C
-                next &= ~(written & 0x00F00000UL);
+                clear |= written & ControlFields.W1cMask;
                 // Write 0 to clear: W0C
-                next &= ~(lanes & ~written & 0x0F000000UL);
-                _control = (uint)next;
-                OnControlWritten(previous, _control);
+                clear |= lanes & ~written & ControlFields.W0cMask;
+                (uint previous, uint next) = RegisterStorage.Update(ref _control, (uint)clear, (uint)set, (uint)toggle);
+                OnControlWritten(previous, next);
                 return;
             }
             case >= CommandOffset and < CommandOffset + 2 when ByteLanes.Fits(offset - CommandOffset, size, 2):
             {
-                ushort previous = _command;
-                _command = (ushort)(ByteLanes.Merge(previous, offset - CommandOffset, size, value));
-                OnCommandWritten(previous, _command);
+                ulong written = ByteLanes.Place(value, offset - CommandOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - CommandOffset, size);
+                // Written as given: Command
+                ulong clear = lanes;
+                ulong set = written;
+                (ushort previous, ushort next) = RegisterStorage.Update(ref _command, (ushort)clear, (ushort)set, 0);
+                OnCommandWritten(previous, next);
                 return;
             }
             case >= StatusOffset and < StatusOffset + 1 when ByteLanes.Fits(offset - StatusOffset, size, 1):
             {
-                byte previous = _status;
-                // Write-1-to-clear: each bit written as 1 is cleared.
-                _status = (byte)(previous & ~ByteLanes.Place(value, offset - StatusOffset, size));
-                OnStatusWritten(previous, _status);
+                ulong written = ByteLanes.Place(value, offset - StatusOffset, size);
+                // Write 1 to clear: Status
+                ulong clear = written;
+                (byte previous, byte next) = RegisterStorage.Update(ref _status, (byte)clear, 0, 0);
+                OnStatusWritten(previous, next);
                 return;
             }
             case >= SmallOffset and < SmallOffset + 1 when ByteLanes.Fits(offset - SmallOffset, size, 1):
             {
-                byte previous = _small;
                 ulong written = ByteLanes.Place(value, offset - SmallOffset, size);
                 ulong lanes = ByteLanes.Touched(offset - SmallOffset, size);
-                ulong next = previous;
                 // Written as given: LOW
-                next = (next & ~(lanes & 0x0FUL)) | (written & 0x0FUL);
-                _small = (byte)next;
-                OnSmallWritten(previous, _small);
+                ulong clear = lanes & SmallFields.LowMask;
+                ulong set = written & SmallFields.LowMask;
+                (byte previous, byte next) = RegisterStorage.Update(ref _small, (byte)clear, (byte)set, 0);
+                OnSmallWritten(previous, next);
                 return;
             }
             case >= WideOffset and < WideOffset + 8 when ByteLanes.Fits(offset - WideOffset, size, 8):
             {
-                ulong previous = _wide;
                 ulong written = ByteLanes.Place(value, offset - WideOffset, size);
                 ulong lanes = ByteLanes.Touched(offset - WideOffset, size);
-                ulong next = previous;
                 // Written as given: SECRET, undeclared bits
-                next = (next & ~(lanes & 0xFFFFFF00_FFFFFFFFUL)) | (written & 0xFFFFFF00_FFFFFFFFUL);
+                ulong clear = lanes & 0xFFFFFF00_FFFFFFFFUL;
+                ulong set = written & 0xFFFFFF00_FFFFFFFFUL;
                 // Write 1 to set: FLAGS
-                next |= written & 0x000000FF_00000000UL;
-                _wide = next;
-                OnWideWritten(previous, _wide);
+                set |= written & WideFields.FlagsMask;
+                (ulong previous, ulong next) = RegisterStorage.Update(ref _wide, clear, set, 0);
+                OnWideWritten(previous, next);
                 return;
             }
         }
@@ -371,15 +404,15 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
         OnUndefinedWrite(offset, size, value);
     }
 
-    /// <summary>Returns every register to its reset value (field resets composed in).</summary>
+    /// <summary>Returns every register to its reset value (field resets composed in), one store per register: last writer wins.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void ResetRegisters()
     {
-        _control = ControlResetValue;
-        _command = CommandResetValue;
-        _status = StatusResetValue;
-        _small = SmallResetValue;
-        _wide = WideResetValue;
+        RegisterStorage.Store(ref _control, ControlResetValue);
+        RegisterStorage.Store(ref _command, CommandResetValue);
+        RegisterStorage.Store(ref _status, StatusResetValue);
+        RegisterStorage.Store(ref _small, SmallResetValue);
+        RegisterStorage.Store(ref _wide, WideResetValue);
     }
 }
 
@@ -398,10 +431,6 @@ file static class ByteLanes
     /// <summary>The written bytes moved to their position in the register.</summary>
     public static ulong Place(ulong value, ulong relative, int size) => (value & SizeMask(size)) << (int)(relative * 8);
 
-    /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
-    public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
-        (register & ~Touched(relative, size)) | Place(value, relative, size);
-
     /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
     public static ulong Truncate(ulong value, int size) => value & SizeMask(size);
 
@@ -410,4 +439,120 @@ file static class ByteLanes
         size is 1 or 2 or 4 or 8 && offset < blockSize && (ulong)size <= blockSize - offset;
 
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
+}
+
+/// <summary>
+/// Every access to the block's register storage: a read is one volatile load (never torn), a
+/// whole-value set one volatile store (last writer wins), and every other change one atomic
+/// read-modify-write, so no update of a register is lost to a concurrent one.
+/// </summary>
+file static class RegisterStorage
+{
+    /// <summary>The stored value: one volatile load.</summary>
+    public static byte Load(ref byte storage) => global::System.Threading.Volatile.Read(ref storage);
+
+    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
+    public static void Store(ref byte storage, byte value) => global::System.Threading.Volatile.Write(ref storage, value);
+
+    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
+    public static void Replace(ref byte storage, byte mask, byte bits) => Update(ref storage, mask, (byte)(bits & mask), 0);
+
+    /// <summary>
+    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
+    /// it replaced and the value it stored. Loops only while another update of the same register
+    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
+    /// </summary>
+    public static (byte Previous, byte Next) Update(ref byte storage, byte clear, byte set, byte toggle)
+    {
+        byte previous = global::System.Threading.Volatile.Read(ref storage);
+        while (true)
+        {
+            byte next = (byte)(((previous & ~clear) | set) ^ toggle);
+            if (next == previous) return (previous, next);
+            byte seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
+            if (seen == previous) return (previous, next);
+            previous = seen;
+        }
+    }
+
+    /// <summary>The stored value: one volatile load.</summary>
+    public static ushort Load(ref ushort storage) => global::System.Threading.Volatile.Read(ref storage);
+
+    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
+    public static void Store(ref ushort storage, ushort value) => global::System.Threading.Volatile.Write(ref storage, value);
+
+    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
+    public static void Replace(ref ushort storage, ushort mask, ushort bits) => Update(ref storage, mask, (ushort)(bits & mask), 0);
+
+    /// <summary>
+    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
+    /// it replaced and the value it stored. Loops only while another update of the same register
+    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
+    /// </summary>
+    public static (ushort Previous, ushort Next) Update(ref ushort storage, ushort clear, ushort set, ushort toggle)
+    {
+        ushort previous = global::System.Threading.Volatile.Read(ref storage);
+        while (true)
+        {
+            ushort next = (ushort)(((previous & ~clear) | set) ^ toggle);
+            if (next == previous) return (previous, next);
+            ushort seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
+            if (seen == previous) return (previous, next);
+            previous = seen;
+        }
+    }
+
+    /// <summary>The stored value: one volatile load.</summary>
+    public static uint Load(ref uint storage) => global::System.Threading.Volatile.Read(ref storage);
+
+    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
+    public static void Store(ref uint storage, uint value) => global::System.Threading.Volatile.Write(ref storage, value);
+
+    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
+    public static void Replace(ref uint storage, uint mask, uint bits) => Update(ref storage, mask, bits & mask, 0);
+
+    /// <summary>
+    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
+    /// it replaced and the value it stored. Loops only while another update of the same register
+    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
+    /// </summary>
+    public static (uint Previous, uint Next) Update(ref uint storage, uint clear, uint set, uint toggle)
+    {
+        uint previous = global::System.Threading.Volatile.Read(ref storage);
+        while (true)
+        {
+            uint next = ((previous & ~clear) | set) ^ toggle;
+            if (next == previous) return (previous, next);
+            uint seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
+            if (seen == previous) return (previous, next);
+            previous = seen;
+        }
+    }
+
+    /// <summary>The stored value: one volatile load.</summary>
+    public static ulong Load(ref ulong storage) => global::System.Threading.Volatile.Read(ref storage);
+
+    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
+    public static void Store(ref ulong storage, ulong value) => global::System.Threading.Volatile.Write(ref storage, value);
+
+    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
+    public static void Replace(ref ulong storage, ulong mask, ulong bits) => Update(ref storage, mask, bits & mask, 0);
+
+    /// <summary>
+    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
+    /// it replaced and the value it stored. Loops only while another update of the same register
+    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
+    /// </summary>
+    public static (ulong Previous, ulong Next) Update(ref ulong storage, ulong clear, ulong set, ulong toggle)
+    {
+        ulong previous = global::System.Threading.Volatile.Read(ref storage);
+        while (true)
+        {
+            ulong next = ((previous & ~clear) | set) ^ toggle;
+            if (next == previous) return (previous, next);
+            ulong seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
+            if (seen == previous) return (previous, next);
+            previous = seen;
+        }
+    }
 }

@@ -4,20 +4,34 @@
 namespace ShadowIo.Generator.Tests.Blocks;
 
 /// <summary>Generated from the register map of "NVMe BAR0".</summary>
+/// <remarks>
+/// Threads: guest dispatch (<c>ReadMmio</c>/<c>WriteMmio</c>, from any vCPU or server thread) and the
+/// device's accessors (from any thread) may run at once, with no lock. Every update of a register is
+/// one atomic read-modify-write of its storage: a guest write whatever its field modes and bytes, a
+/// read-to-clear read (the value returned and the bits cleared are one step), a typed field setter
+/// (only that field's bits change). So no update is lost: a device field set and a guest write land
+/// one before the other, never interleaved. Reads are single volatile loads, never torn. A whole-register
+/// set (<c>Register = value</c>) and <c>ResetRegisters</c> store outright: last writer wins. Each
+/// <c>On{Register}Written(previous, value)</c> hook runs on the guest's thread after its update, with
+/// exactly the value it replaced and the value it stored, holding no lock of the block's, so it may
+/// take the device's lock; hooks of concurrent guest writes are not ordered with each other.
+/// </remarks>
 partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
 {
     /// <summary>Size of the block in bytes (the BAR size).</summary>
     public const ulong BlockSize = 0x2000UL;
 
-    // Each register: its offset, reset value and storage; the partial property reads and writes the
-    // stored value with no access rules (device side); On{Register}Written(previous, value) is called
-    // after each guest write that reaches the register through WriteMmio.
+    // Each register: its offset, reset value and storage; the partial property loads and stores the
+    // whole value with no access rules (device side, last writer wins); On{Register}Written(previous,
+    // value) is called after each guest write that reaches the register through WriteMmio. Storage is
+    // only touched through RegisterStorage (end of file): atomic updates, volatile loads.
 
     /// <summary>Offset of Cap: 8 bytes, ReadOnly.</summary>
     public const ulong CapOffset = 0x0UL;
     private const ulong CapResetValue = 0x00000020_140103FFUL;
     private ulong _cap = CapResetValue;
-    public partial ulong Cap { get => _cap; set => _cap = value; }
+    public partial ulong Cap { get => RegisterStorage.Load(ref _cap); set => RegisterStorage.Store(ref _cap, value); }
+    /// <summary>After each guest write that reaches Cap: the value its atomic update replaced and the value it stored.</summary>
     partial void OnCapWritten(ulong previous, ulong value);
 
     /// <summary>Bit positions and masks of Cap's fields (masks already shifted).</summary>
@@ -26,108 +40,119 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     {
         /// <summary>MQES: bits 0..15, ReadOnly.</summary>
         public const int MqesShift = 0;
+        /// <summary>MQES's bits within Cap, already shifted.</summary>
         public const ulong MqesMask = 0x00000000_0000FFFFUL;
 
         /// <summary>CQR: bit 16, ReadOnly.</summary>
         public const int CqrShift = 16;
+        /// <summary>CQR's bits within Cap, already shifted.</summary>
         public const ulong CqrMask = 0x00000000_00010000UL;
 
         /// <summary>TO: bits 24..31, ReadOnly.</summary>
         public const int ToShift = 24;
+        /// <summary>TO's bits within Cap, already shifted.</summary>
         public const ulong ToMask = 0x00000000_FF000000UL;
 
         /// <summary>DSTRD: bits 32..35, ReadOnly.</summary>
         public const int DstrdShift = 32;
+        /// <summary>DSTRD's bits within Cap, already shifted.</summary>
         public const ulong DstrdMask = 0x0000000F_00000000UL;
 
         /// <summary>CSS: bits 37..44, ReadOnly.</summary>
         public const int CssShift = 37;
+        /// <summary>CSS's bits within Cap, already shifted.</summary>
         public const ulong CssMask = 0x00001FE0_00000000UL;
 
         /// <summary>MPSMIN: bits 48..51, ReadOnly.</summary>
         public const int MpsminShift = 48;
+        /// <summary>MPSMIN's bits within Cap, already shifted.</summary>
         public const ulong MpsminMask = 0x000F0000_00000000UL;
 
         /// <summary>MPSMAX: bits 52..55, ReadOnly.</summary>
         public const int MpsmaxShift = 52;
+        /// <summary>MPSMAX's bits within Cap, already shifted.</summary>
         public const ulong MpsmaxMask = 0x00F00000_00000000UL;
     }
 
-    /// <summary>Cap.MQES, bits 0..15 of the stored value (no access rules).</summary>
+    /// <summary>Cap.MQES, bits 0..15 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public ulong CapMqes
     {
-        get => (_cap & CapFields.MqesMask) >> CapFields.MqesShift;
-        set => _cap = (_cap & ~CapFields.MqesMask) | ((value << CapFields.MqesShift) & CapFields.MqesMask);
+        get => (RegisterStorage.Load(ref _cap) & CapFields.MqesMask) >> CapFields.MqesShift;
+        set => RegisterStorage.Replace(ref _cap, CapFields.MqesMask, value << CapFields.MqesShift);
     }
 
-    /// <summary>Cap.CQR, bit 16 of the stored value (no access rules).</summary>
+    /// <summary>Cap.CQR, bit 16 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public bool CapCqr
     {
-        get => (_cap & CapFields.CqrMask) != 0;
-        set => _cap = value ? _cap | CapFields.CqrMask : _cap & ~CapFields.CqrMask;
+        get => (RegisterStorage.Load(ref _cap) & CapFields.CqrMask) != 0;
+        set => RegisterStorage.Replace(ref _cap, CapFields.CqrMask, value ? CapFields.CqrMask : 0UL);
     }
 
-    /// <summary>Cap.TO, bits 24..31 of the stored value (no access rules).</summary>
+    /// <summary>Cap.TO, bits 24..31 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public ulong CapTo
     {
-        get => (_cap & CapFields.ToMask) >> CapFields.ToShift;
-        set => _cap = (_cap & ~CapFields.ToMask) | ((value << CapFields.ToShift) & CapFields.ToMask);
+        get => (RegisterStorage.Load(ref _cap) & CapFields.ToMask) >> CapFields.ToShift;
+        set => RegisterStorage.Replace(ref _cap, CapFields.ToMask, value << CapFields.ToShift);
     }
 
-    /// <summary>Cap.DSTRD, bits 32..35 of the stored value (no access rules).</summary>
+    /// <summary>Cap.DSTRD, bits 32..35 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public ulong CapDstrd
     {
-        get => (_cap & CapFields.DstrdMask) >> CapFields.DstrdShift;
-        set => _cap = (_cap & ~CapFields.DstrdMask) | ((value << CapFields.DstrdShift) & CapFields.DstrdMask);
+        get => (RegisterStorage.Load(ref _cap) & CapFields.DstrdMask) >> CapFields.DstrdShift;
+        set => RegisterStorage.Replace(ref _cap, CapFields.DstrdMask, value << CapFields.DstrdShift);
     }
 
-    /// <summary>Cap.CSS, bits 37..44 of the stored value (no access rules).</summary>
+    /// <summary>Cap.CSS, bits 37..44 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public ulong CapCss
     {
-        get => (_cap & CapFields.CssMask) >> CapFields.CssShift;
-        set => _cap = (_cap & ~CapFields.CssMask) | ((value << CapFields.CssShift) & CapFields.CssMask);
+        get => (RegisterStorage.Load(ref _cap) & CapFields.CssMask) >> CapFields.CssShift;
+        set => RegisterStorage.Replace(ref _cap, CapFields.CssMask, value << CapFields.CssShift);
     }
 
-    /// <summary>Cap.MPSMIN, bits 48..51 of the stored value (no access rules).</summary>
+    /// <summary>Cap.MPSMIN, bits 48..51 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public ulong CapMpsmin
     {
-        get => (_cap & CapFields.MpsminMask) >> CapFields.MpsminShift;
-        set => _cap = (_cap & ~CapFields.MpsminMask) | ((value << CapFields.MpsminShift) & CapFields.MpsminMask);
+        get => (RegisterStorage.Load(ref _cap) & CapFields.MpsminMask) >> CapFields.MpsminShift;
+        set => RegisterStorage.Replace(ref _cap, CapFields.MpsminMask, value << CapFields.MpsminShift);
     }
 
-    /// <summary>Cap.MPSMAX, bits 52..55 of the stored value (no access rules).</summary>
+    /// <summary>Cap.MPSMAX, bits 52..55 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public ulong CapMpsmax
     {
-        get => (_cap & CapFields.MpsmaxMask) >> CapFields.MpsmaxShift;
-        set => _cap = (_cap & ~CapFields.MpsmaxMask) | ((value << CapFields.MpsmaxShift) & CapFields.MpsmaxMask);
+        get => (RegisterStorage.Load(ref _cap) & CapFields.MpsmaxMask) >> CapFields.MpsmaxShift;
+        set => RegisterStorage.Replace(ref _cap, CapFields.MpsmaxMask, value << CapFields.MpsmaxShift);
     }
 
     /// <summary>Offset of Vs: 4 bytes, ReadOnly.</summary>
     public const ulong VsOffset = 0x8UL;
     private const uint VsResetValue = 0x00020000U;
     private uint _vs = VsResetValue;
-    public partial uint Vs { get => _vs; set => _vs = value; }
+    public partial uint Vs { get => RegisterStorage.Load(ref _vs); set => RegisterStorage.Store(ref _vs, value); }
+    /// <summary>After each guest write that reaches Vs: the value its atomic update replaced and the value it stored.</summary>
     partial void OnVsWritten(uint previous, uint value);
 
     /// <summary>Offset of Intms: 4 bytes, ReadWrite.</summary>
     public const ulong IntmsOffset = 0xCUL;
     private const uint IntmsResetValue = 0x00000000U;
     private uint _intms = IntmsResetValue;
-    public partial uint Intms { get => _intms; set => _intms = value; }
+    public partial uint Intms { get => RegisterStorage.Load(ref _intms); set => RegisterStorage.Store(ref _intms, value); }
+    /// <summary>After each guest write that reaches Intms: the value its atomic update replaced and the value it stored.</summary>
     partial void OnIntmsWritten(uint previous, uint value);
 
     /// <summary>Offset of Intmc: 4 bytes, ReadWrite.</summary>
     public const ulong IntmcOffset = 0x10UL;
     private const uint IntmcResetValue = 0x00000000U;
     private uint _intmc = IntmcResetValue;
-    public partial uint Intmc { get => _intmc; set => _intmc = value; }
+    public partial uint Intmc { get => RegisterStorage.Load(ref _intmc); set => RegisterStorage.Store(ref _intmc, value); }
+    /// <summary>After each guest write that reaches Intmc: the value its atomic update replaced and the value it stored.</summary>
     partial void OnIntmcWritten(uint previous, uint value);
 
     /// <summary>Offset of Cc: 4 bytes, ReadWrite.</summary>
     public const ulong CcOffset = 0x14UL;
     private const uint CcResetValue = 0x00000000U;
     private uint _cc = CcResetValue;
-    public partial uint Cc { get => _cc; set => _cc = value; }
+    public partial uint Cc { get => RegisterStorage.Load(ref _cc); set => RegisterStorage.Store(ref _cc, value); }
+    /// <summary>After each guest write that reaches Cc: the value its atomic update replaced and the value it stored.</summary>
     partial void OnCcWritten(uint previous, uint value);
 
     /// <summary>Bit positions and masks of Cc's fields (masks already shifted).</summary>
@@ -136,87 +161,95 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     {
         /// <summary>EN: bit 0, ReadWrite.</summary>
         public const int EnShift = 0;
+        /// <summary>EN's bits within Cc, already shifted.</summary>
         public const uint EnMask = 0x00000001U;
 
         /// <summary>CSS: bits 4..6, ReadWrite.</summary>
         public const int CssShift = 4;
+        /// <summary>CSS's bits within Cc, already shifted.</summary>
         public const uint CssMask = 0x00000070U;
 
         /// <summary>MPS: bits 7..10, ReadWrite.</summary>
         public const int MpsShift = 7;
+        /// <summary>MPS's bits within Cc, already shifted.</summary>
         public const uint MpsMask = 0x00000780U;
 
         /// <summary>AMS: bits 11..13, ReadWrite.</summary>
         public const int AmsShift = 11;
+        /// <summary>AMS's bits within Cc, already shifted.</summary>
         public const uint AmsMask = 0x00003800U;
 
         /// <summary>SHN: bits 14..15, ReadWrite.</summary>
         public const int ShnShift = 14;
+        /// <summary>SHN's bits within Cc, already shifted.</summary>
         public const uint ShnMask = 0x0000C000U;
 
         /// <summary>IOSQES: bits 16..19, ReadWrite.</summary>
         public const int IosqesShift = 16;
+        /// <summary>IOSQES's bits within Cc, already shifted.</summary>
         public const uint IosqesMask = 0x000F0000U;
 
         /// <summary>IOCQES: bits 20..23, ReadWrite.</summary>
         public const int IocqesShift = 20;
+        /// <summary>IOCQES's bits within Cc, already shifted.</summary>
         public const uint IocqesMask = 0x00F00000U;
     }
 
-    /// <summary>Cc.EN, bit 0 of the stored value (no access rules).</summary>
+    /// <summary>Cc.EN, bit 0 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public bool CcEn
     {
-        get => (_cc & CcFields.EnMask) != 0;
-        set => _cc = value ? _cc | CcFields.EnMask : _cc & ~CcFields.EnMask;
+        get => (RegisterStorage.Load(ref _cc) & CcFields.EnMask) != 0;
+        set => RegisterStorage.Replace(ref _cc, CcFields.EnMask, value ? CcFields.EnMask : 0U);
     }
 
-    /// <summary>Cc.CSS, bits 4..6 of the stored value (no access rules).</summary>
+    /// <summary>Cc.CSS, bits 4..6 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public uint CcCss
     {
-        get => (_cc & CcFields.CssMask) >> CcFields.CssShift;
-        set => _cc = (_cc & ~CcFields.CssMask) | ((value << CcFields.CssShift) & CcFields.CssMask);
+        get => (RegisterStorage.Load(ref _cc) & CcFields.CssMask) >> CcFields.CssShift;
+        set => RegisterStorage.Replace(ref _cc, CcFields.CssMask, value << CcFields.CssShift);
     }
 
-    /// <summary>Cc.MPS, bits 7..10 of the stored value (no access rules).</summary>
+    /// <summary>Cc.MPS, bits 7..10 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public uint CcMps
     {
-        get => (_cc & CcFields.MpsMask) >> CcFields.MpsShift;
-        set => _cc = (_cc & ~CcFields.MpsMask) | ((value << CcFields.MpsShift) & CcFields.MpsMask);
+        get => (RegisterStorage.Load(ref _cc) & CcFields.MpsMask) >> CcFields.MpsShift;
+        set => RegisterStorage.Replace(ref _cc, CcFields.MpsMask, value << CcFields.MpsShift);
     }
 
-    /// <summary>Cc.AMS, bits 11..13 of the stored value (no access rules).</summary>
+    /// <summary>Cc.AMS, bits 11..13 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public uint CcAms
     {
-        get => (_cc & CcFields.AmsMask) >> CcFields.AmsShift;
-        set => _cc = (_cc & ~CcFields.AmsMask) | ((value << CcFields.AmsShift) & CcFields.AmsMask);
+        get => (RegisterStorage.Load(ref _cc) & CcFields.AmsMask) >> CcFields.AmsShift;
+        set => RegisterStorage.Replace(ref _cc, CcFields.AmsMask, value << CcFields.AmsShift);
     }
 
-    /// <summary>Cc.SHN, bits 14..15 of the stored value (no access rules).</summary>
+    /// <summary>Cc.SHN, bits 14..15 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public global::ShadowIo.Generator.Tests.Blocks.ShutdownNotification CcShn
     {
-        get => (global::ShadowIo.Generator.Tests.Blocks.ShutdownNotification)((_cc & CcFields.ShnMask) >> CcFields.ShnShift);
-        set => _cc = (_cc & ~CcFields.ShnMask) | (((uint)value << CcFields.ShnShift) & CcFields.ShnMask);
+        get => (global::ShadowIo.Generator.Tests.Blocks.ShutdownNotification)((RegisterStorage.Load(ref _cc) & CcFields.ShnMask) >> CcFields.ShnShift);
+        set => RegisterStorage.Replace(ref _cc, CcFields.ShnMask, (uint)value << CcFields.ShnShift);
     }
 
-    /// <summary>Cc.IOSQES, bits 16..19 of the stored value (no access rules).</summary>
+    /// <summary>Cc.IOSQES, bits 16..19 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public uint CcIosqes
     {
-        get => (_cc & CcFields.IosqesMask) >> CcFields.IosqesShift;
-        set => _cc = (_cc & ~CcFields.IosqesMask) | ((value << CcFields.IosqesShift) & CcFields.IosqesMask);
+        get => (RegisterStorage.Load(ref _cc) & CcFields.IosqesMask) >> CcFields.IosqesShift;
+        set => RegisterStorage.Replace(ref _cc, CcFields.IosqesMask, value << CcFields.IosqesShift);
     }
 
-    /// <summary>Cc.IOCQES, bits 20..23 of the stored value (no access rules).</summary>
+    /// <summary>Cc.IOCQES, bits 20..23 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public uint CcIocqes
     {
-        get => (_cc & CcFields.IocqesMask) >> CcFields.IocqesShift;
-        set => _cc = (_cc & ~CcFields.IocqesMask) | ((value << CcFields.IocqesShift) & CcFields.IocqesMask);
+        get => (RegisterStorage.Load(ref _cc) & CcFields.IocqesMask) >> CcFields.IocqesShift;
+        set => RegisterStorage.Replace(ref _cc, CcFields.IocqesMask, value << CcFields.IocqesShift);
     }
 
     /// <summary>Offset of Csts: 4 bytes, ReadOnly.</summary>
     public const ulong CstsOffset = 0x1CUL;
     private const uint CstsResetValue = 0x00000000U;
     private uint _csts = CstsResetValue;
-    public partial uint Csts { get => _csts; set => _csts = value; }
+    public partial uint Csts { get => RegisterStorage.Load(ref _csts); set => RegisterStorage.Store(ref _csts, value); }
+    /// <summary>After each guest write that reaches Csts: the value its atomic update replaced and the value it stored.</summary>
     partial void OnCstsWritten(uint previous, uint value);
 
     /// <summary>Bit positions and masks of Csts's fields (masks already shifted).</summary>
@@ -225,61 +258,67 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     {
         /// <summary>RDY: bit 0, ReadOnly.</summary>
         public const int RdyShift = 0;
+        /// <summary>RDY's bits within Csts, already shifted.</summary>
         public const uint RdyMask = 0x00000001U;
 
         /// <summary>CFS: bit 1, ReadOnly.</summary>
         public const int CfsShift = 1;
+        /// <summary>CFS's bits within Csts, already shifted.</summary>
         public const uint CfsMask = 0x00000002U;
 
         /// <summary>SHST: bits 2..3, ReadOnly.</summary>
         public const int ShstShift = 2;
+        /// <summary>SHST's bits within Csts, already shifted.</summary>
         public const uint ShstMask = 0x0000000CU;
 
         /// <summary>NSSRO: bit 4, WriteOneToClear.</summary>
         public const int NssroShift = 4;
+        /// <summary>NSSRO's bits within Csts, already shifted.</summary>
         public const uint NssroMask = 0x00000010U;
     }
 
-    /// <summary>Csts.RDY, bit 0 of the stored value (no access rules).</summary>
+    /// <summary>Csts.RDY, bit 0 of the stored value (no access rules); setting it is one atomic update of Csts that changes only these bits.</summary>
     public bool CstsRdy
     {
-        get => (_csts & CstsFields.RdyMask) != 0;
-        set => _csts = value ? _csts | CstsFields.RdyMask : _csts & ~CstsFields.RdyMask;
+        get => (RegisterStorage.Load(ref _csts) & CstsFields.RdyMask) != 0;
+        set => RegisterStorage.Replace(ref _csts, CstsFields.RdyMask, value ? CstsFields.RdyMask : 0U);
     }
 
-    /// <summary>Csts.CFS, bit 1 of the stored value (no access rules).</summary>
+    /// <summary>Csts.CFS, bit 1 of the stored value (no access rules); setting it is one atomic update of Csts that changes only these bits.</summary>
     public bool CstsCfs
     {
-        get => (_csts & CstsFields.CfsMask) != 0;
-        set => _csts = value ? _csts | CstsFields.CfsMask : _csts & ~CstsFields.CfsMask;
+        get => (RegisterStorage.Load(ref _csts) & CstsFields.CfsMask) != 0;
+        set => RegisterStorage.Replace(ref _csts, CstsFields.CfsMask, value ? CstsFields.CfsMask : 0U);
     }
 
-    /// <summary>Csts.SHST, bits 2..3 of the stored value (no access rules).</summary>
+    /// <summary>Csts.SHST, bits 2..3 of the stored value (no access rules); setting it is one atomic update of Csts that changes only these bits.</summary>
     public uint CstsShst
     {
-        get => (_csts & CstsFields.ShstMask) >> CstsFields.ShstShift;
-        set => _csts = (_csts & ~CstsFields.ShstMask) | ((value << CstsFields.ShstShift) & CstsFields.ShstMask);
+        get => (RegisterStorage.Load(ref _csts) & CstsFields.ShstMask) >> CstsFields.ShstShift;
+        set => RegisterStorage.Replace(ref _csts, CstsFields.ShstMask, value << CstsFields.ShstShift);
     }
 
-    /// <summary>Csts.NSSRO, bit 4 of the stored value (no access rules).</summary>
+    /// <summary>Csts.NSSRO, bit 4 of the stored value (no access rules); setting it is one atomic update of Csts that changes only these bits.</summary>
     public bool CstsNssro
     {
-        get => (_csts & CstsFields.NssroMask) != 0;
-        set => _csts = value ? _csts | CstsFields.NssroMask : _csts & ~CstsFields.NssroMask;
+        get => (RegisterStorage.Load(ref _csts) & CstsFields.NssroMask) != 0;
+        set => RegisterStorage.Replace(ref _csts, CstsFields.NssroMask, value ? CstsFields.NssroMask : 0U);
     }
 
     /// <summary>Offset of Nssr: 4 bytes, ReadWrite.</summary>
     public const ulong NssrOffset = 0x20UL;
     private const uint NssrResetValue = 0x00000000U;
     private uint _nssr = NssrResetValue;
-    public partial uint Nssr { get => _nssr; set => _nssr = value; }
+    public partial uint Nssr { get => RegisterStorage.Load(ref _nssr); set => RegisterStorage.Store(ref _nssr, value); }
+    /// <summary>After each guest write that reaches Nssr: the value its atomic update replaced and the value it stored.</summary>
     partial void OnNssrWritten(uint previous, uint value);
 
     /// <summary>Offset of Aqa: 4 bytes, ReadWrite.</summary>
     public const ulong AqaOffset = 0x24UL;
     private const uint AqaResetValue = 0x00000000U;
     private uint _aqa = AqaResetValue;
-    public partial uint Aqa { get => _aqa; set => _aqa = value; }
+    public partial uint Aqa { get => RegisterStorage.Load(ref _aqa); set => RegisterStorage.Store(ref _aqa, value); }
+    /// <summary>After each guest write that reaches Aqa: the value its atomic update replaced and the value it stored.</summary>
     partial void OnAqaWritten(uint previous, uint value);
 
     /// <summary>Bit positions and masks of Aqa's fields (masks already shifted).</summary>
@@ -288,39 +327,43 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     {
         /// <summary>ASQS: bits 0..11, ReadWrite.</summary>
         public const int AsqsShift = 0;
+        /// <summary>ASQS's bits within Aqa, already shifted.</summary>
         public const uint AsqsMask = 0x00000FFFU;
 
         /// <summary>ACQS: bits 16..27, ReadWrite.</summary>
         public const int AcqsShift = 16;
+        /// <summary>ACQS's bits within Aqa, already shifted.</summary>
         public const uint AcqsMask = 0x0FFF0000U;
     }
 
-    /// <summary>Aqa.ASQS, bits 0..11 of the stored value (no access rules).</summary>
+    /// <summary>Aqa.ASQS, bits 0..11 of the stored value (no access rules); setting it is one atomic update of Aqa that changes only these bits.</summary>
     public uint AqaAsqs
     {
-        get => (_aqa & AqaFields.AsqsMask) >> AqaFields.AsqsShift;
-        set => _aqa = (_aqa & ~AqaFields.AsqsMask) | ((value << AqaFields.AsqsShift) & AqaFields.AsqsMask);
+        get => (RegisterStorage.Load(ref _aqa) & AqaFields.AsqsMask) >> AqaFields.AsqsShift;
+        set => RegisterStorage.Replace(ref _aqa, AqaFields.AsqsMask, value << AqaFields.AsqsShift);
     }
 
-    /// <summary>Aqa.ACQS, bits 16..27 of the stored value (no access rules).</summary>
+    /// <summary>Aqa.ACQS, bits 16..27 of the stored value (no access rules); setting it is one atomic update of Aqa that changes only these bits.</summary>
     public uint AqaAcqs
     {
-        get => (_aqa & AqaFields.AcqsMask) >> AqaFields.AcqsShift;
-        set => _aqa = (_aqa & ~AqaFields.AcqsMask) | ((value << AqaFields.AcqsShift) & AqaFields.AcqsMask);
+        get => (RegisterStorage.Load(ref _aqa) & AqaFields.AcqsMask) >> AqaFields.AcqsShift;
+        set => RegisterStorage.Replace(ref _aqa, AqaFields.AcqsMask, value << AqaFields.AcqsShift);
     }
 
     /// <summary>Offset of Asq: 8 bytes, ReadWrite.</summary>
     public const ulong AsqOffset = 0x28UL;
     private const ulong AsqResetValue = 0x00000000_00000000UL;
     private ulong _asq = AsqResetValue;
-    public partial ulong Asq { get => _asq; set => _asq = value; }
+    public partial ulong Asq { get => RegisterStorage.Load(ref _asq); set => RegisterStorage.Store(ref _asq, value); }
+    /// <summary>After each guest write that reaches Asq: the value its atomic update replaced and the value it stored.</summary>
     partial void OnAsqWritten(ulong previous, ulong value);
 
     /// <summary>Offset of Acq: 8 bytes, ReadWrite.</summary>
     public const ulong AcqOffset = 0x30UL;
     private const ulong AcqResetValue = 0x00000000_00000000UL;
     private ulong _acq = AcqResetValue;
-    public partial ulong Acq { get => _acq; set => _acq = value; }
+    public partial ulong Acq { get => RegisterStorage.Load(ref _acq); set => RegisterStorage.Store(ref _acq, value); }
+    /// <summary>After each guest write that reaches Acq: the value its atomic update replaced and the value it stored.</summary>
     partial void OnAcqWritten(ulong previous, ulong value);
 
     /// <summary>The block's ioeventfd registration table: one row per doorbell, arrays expanded, in declaration order.</summary>
@@ -421,7 +464,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     /// <summary>Called when a write to a doorbell reaches dispatch instead of a binding.</summary>
     partial void OnDoorbellWritten(int row, ulong value);
 
-    /// <summary>A guest read: access rules and field modes applied; never throws.</summary>
+    /// <summary>A guest read: access rules and field modes applied, each register update one atomic read-modify-write; never throws.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public ulong ReadMmio(ulong offset, int size)
     {
@@ -434,25 +477,25 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
         switch (offset)
         {
             case >= CapOffset and < CapOffset + 8 when ByteLanes.Fits(offset - CapOffset, size, 8):
-                return ByteLanes.Extract(_cap, offset - CapOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _cap), offset - CapOffset, size);
             case >= VsOffset and < VsOffset + 4 when ByteLanes.Fits(offset - VsOffset, size, 4):
-                return ByteLanes.Extract(_vs, offset - VsOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _vs), offset - VsOffset, size);
             case >= IntmsOffset and < IntmsOffset + 4 when ByteLanes.Fits(offset - IntmsOffset, size, 4):
-                return ByteLanes.Extract(_intms, offset - IntmsOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _intms), offset - IntmsOffset, size);
             case >= IntmcOffset and < IntmcOffset + 4 when ByteLanes.Fits(offset - IntmcOffset, size, 4):
-                return ByteLanes.Extract(_intmc, offset - IntmcOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _intmc), offset - IntmcOffset, size);
             case >= CcOffset and < CcOffset + 4 when ByteLanes.Fits(offset - CcOffset, size, 4):
-                return ByteLanes.Extract(_cc, offset - CcOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _cc), offset - CcOffset, size);
             case >= CstsOffset and < CstsOffset + 4 when ByteLanes.Fits(offset - CstsOffset, size, 4):
-                return ByteLanes.Extract(_csts, offset - CstsOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _csts), offset - CstsOffset, size);
             case >= NssrOffset and < NssrOffset + 4 when ByteLanes.Fits(offset - NssrOffset, size, 4):
-                return ByteLanes.Extract(_nssr, offset - NssrOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _nssr), offset - NssrOffset, size);
             case >= AqaOffset and < AqaOffset + 4 when ByteLanes.Fits(offset - AqaOffset, size, 4):
-                return ByteLanes.Extract(_aqa, offset - AqaOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _aqa), offset - AqaOffset, size);
             case >= AsqOffset and < AsqOffset + 8 when ByteLanes.Fits(offset - AsqOffset, size, 8):
-                return ByteLanes.Extract(_asq, offset - AsqOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _asq), offset - AsqOffset, size);
             case >= AcqOffset and < AcqOffset + 8 when ByteLanes.Fits(offset - AcqOffset, size, 8):
-                return ByteLanes.Extract(_acq, offset - AcqOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _acq), offset - AcqOffset, size);
         }
 
         // Doorbells are write-only: reads return 0.
@@ -462,7 +505,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
         return 0;
     }
 
-    /// <summary>A guest write: access rules and field modes applied; never throws.</summary>
+    /// <summary>A guest write: access rules and field modes applied, each register update one atomic read-modify-write; never throws.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void WriteMmio(ulong offset, int size, ulong value)
     {
@@ -476,76 +519,102 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
         {
             case >= CapOffset and < CapOffset + 8 when ByteLanes.Fits(offset - CapOffset, size, 8):
             {
-                ulong previous = _cap;
                 // Cap is read-only for the guest: the write is ignored.
-                OnCapWritten(previous, _cap);
+                ulong previous = RegisterStorage.Load(ref _cap);
+                OnCapWritten(previous, previous);
                 return;
             }
             case >= VsOffset and < VsOffset + 4 when ByteLanes.Fits(offset - VsOffset, size, 4):
             {
-                uint previous = _vs;
                 // Vs is read-only for the guest: the write is ignored.
-                OnVsWritten(previous, _vs);
+                uint previous = RegisterStorage.Load(ref _vs);
+                OnVsWritten(previous, previous);
                 return;
             }
             case >= IntmsOffset and < IntmsOffset + 4 when ByteLanes.Fits(offset - IntmsOffset, size, 4):
             {
-                uint previous = _intms;
-                _intms = (uint)(ByteLanes.Merge(previous, offset - IntmsOffset, size, value));
-                OnIntmsWritten(previous, _intms);
+                ulong written = ByteLanes.Place(value, offset - IntmsOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - IntmsOffset, size);
+                // Written as given: Intms
+                ulong clear = lanes;
+                ulong set = written;
+                (uint previous, uint next) = RegisterStorage.Update(ref _intms, (uint)clear, (uint)set, 0);
+                OnIntmsWritten(previous, next);
                 return;
             }
             case >= IntmcOffset and < IntmcOffset + 4 when ByteLanes.Fits(offset - IntmcOffset, size, 4):
             {
-                uint previous = _intmc;
-                _intmc = (uint)(ByteLanes.Merge(previous, offset - IntmcOffset, size, value));
-                OnIntmcWritten(previous, _intmc);
+                ulong written = ByteLanes.Place(value, offset - IntmcOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - IntmcOffset, size);
+                // Written as given: Intmc
+                ulong clear = lanes;
+                ulong set = written;
+                (uint previous, uint next) = RegisterStorage.Update(ref _intmc, (uint)clear, (uint)set, 0);
+                OnIntmcWritten(previous, next);
                 return;
             }
             case >= CcOffset and < CcOffset + 4 when ByteLanes.Fits(offset - CcOffset, size, 4):
             {
-                uint previous = _cc;
-                _cc = (uint)(ByteLanes.Merge(previous, offset - CcOffset, size, value));
-                OnCcWritten(previous, _cc);
+                ulong written = ByteLanes.Place(value, offset - CcOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - CcOffset, size);
+                // Written as given: EN, CSS, MPS, AMS, SHN, IOSQES, IOCQES, undeclared bits
+                ulong clear = lanes;
+                ulong set = written;
+                (uint previous, uint next) = RegisterStorage.Update(ref _cc, (uint)clear, (uint)set, 0);
+                OnCcWritten(previous, next);
                 return;
             }
             case >= CstsOffset and < CstsOffset + 4 when ByteLanes.Fits(offset - CstsOffset, size, 4):
             {
-                uint previous = _csts;
                 ulong written = ByteLanes.Place(value, offset - CstsOffset, size);
-                ulong next = previous;
                 // Write 1 to clear: NSSRO
-                next &= ~(written & 0x00000010UL);
-                _csts = (uint)next;
-                OnCstsWritten(previous, _csts);
+                ulong clear = written & CstsFields.NssroMask;
+                (uint previous, uint next) = RegisterStorage.Update(ref _csts, (uint)clear, 0, 0);
+                OnCstsWritten(previous, next);
                 return;
             }
             case >= NssrOffset and < NssrOffset + 4 when ByteLanes.Fits(offset - NssrOffset, size, 4):
             {
-                uint previous = _nssr;
-                _nssr = (uint)(ByteLanes.Merge(previous, offset - NssrOffset, size, value));
-                OnNssrWritten(previous, _nssr);
+                ulong written = ByteLanes.Place(value, offset - NssrOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - NssrOffset, size);
+                // Written as given: Nssr
+                ulong clear = lanes;
+                ulong set = written;
+                (uint previous, uint next) = RegisterStorage.Update(ref _nssr, (uint)clear, (uint)set, 0);
+                OnNssrWritten(previous, next);
                 return;
             }
             case >= AqaOffset and < AqaOffset + 4 when ByteLanes.Fits(offset - AqaOffset, size, 4):
             {
-                uint previous = _aqa;
-                _aqa = (uint)(ByteLanes.Merge(previous, offset - AqaOffset, size, value));
-                OnAqaWritten(previous, _aqa);
+                ulong written = ByteLanes.Place(value, offset - AqaOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - AqaOffset, size);
+                // Written as given: ASQS, ACQS, undeclared bits
+                ulong clear = lanes;
+                ulong set = written;
+                (uint previous, uint next) = RegisterStorage.Update(ref _aqa, (uint)clear, (uint)set, 0);
+                OnAqaWritten(previous, next);
                 return;
             }
             case >= AsqOffset and < AsqOffset + 8 when ByteLanes.Fits(offset - AsqOffset, size, 8):
             {
-                ulong previous = _asq;
-                _asq = ByteLanes.Merge(previous, offset - AsqOffset, size, value);
-                OnAsqWritten(previous, _asq);
+                ulong written = ByteLanes.Place(value, offset - AsqOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - AsqOffset, size);
+                // Written as given: Asq
+                ulong clear = lanes;
+                ulong set = written;
+                (ulong previous, ulong next) = RegisterStorage.Update(ref _asq, clear, set, 0);
+                OnAsqWritten(previous, next);
                 return;
             }
             case >= AcqOffset and < AcqOffset + 8 when ByteLanes.Fits(offset - AcqOffset, size, 8):
             {
-                ulong previous = _acq;
-                _acq = ByteLanes.Merge(previous, offset - AcqOffset, size, value);
-                OnAcqWritten(previous, _acq);
+                ulong written = ByteLanes.Place(value, offset - AcqOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - AcqOffset, size);
+                // Written as given: Acq
+                ulong clear = lanes;
+                ulong set = written;
+                (ulong previous, ulong next) = RegisterStorage.Update(ref _acq, clear, set, 0);
+                OnAcqWritten(previous, next);
                 return;
             }
         }
@@ -559,20 +628,20 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
         OnUndefinedWrite(offset, size, value);
     }
 
-    /// <summary>Returns every register to its reset value (field resets composed in).</summary>
+    /// <summary>Returns every register to its reset value (field resets composed in), one store per register: last writer wins.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void ResetRegisters()
     {
-        _cap = CapResetValue;
-        _vs = VsResetValue;
-        _intms = IntmsResetValue;
-        _intmc = IntmcResetValue;
-        _cc = CcResetValue;
-        _csts = CstsResetValue;
-        _nssr = NssrResetValue;
-        _aqa = AqaResetValue;
-        _asq = AsqResetValue;
-        _acq = AcqResetValue;
+        RegisterStorage.Store(ref _cap, CapResetValue);
+        RegisterStorage.Store(ref _vs, VsResetValue);
+        RegisterStorage.Store(ref _intms, IntmsResetValue);
+        RegisterStorage.Store(ref _intmc, IntmcResetValue);
+        RegisterStorage.Store(ref _cc, CcResetValue);
+        RegisterStorage.Store(ref _csts, CstsResetValue);
+        RegisterStorage.Store(ref _nssr, NssrResetValue);
+        RegisterStorage.Store(ref _aqa, AqaResetValue);
+        RegisterStorage.Store(ref _asq, AsqResetValue);
+        RegisterStorage.Store(ref _acq, AcqResetValue);
     }
 }
 
@@ -591,10 +660,6 @@ file static class ByteLanes
     /// <summary>The written bytes moved to their position in the register.</summary>
     public static ulong Place(ulong value, ulong relative, int size) => (value & SizeMask(size)) << (int)(relative * 8);
 
-    /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
-    public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
-        (register & ~Touched(relative, size)) | Place(value, relative, size);
-
     /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
     public static ulong Truncate(ulong value, int size) => value & SizeMask(size);
 
@@ -603,4 +668,66 @@ file static class ByteLanes
         size is 1 or 2 or 4 or 8 && offset < blockSize && (ulong)size <= blockSize - offset;
 
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
+}
+
+/// <summary>
+/// Every access to the block's register storage: a read is one volatile load (never torn), a
+/// whole-value set one volatile store (last writer wins), and every other change one atomic
+/// read-modify-write, so no update of a register is lost to a concurrent one.
+/// </summary>
+file static class RegisterStorage
+{
+    /// <summary>The stored value: one volatile load.</summary>
+    public static uint Load(ref uint storage) => global::System.Threading.Volatile.Read(ref storage);
+
+    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
+    public static void Store(ref uint storage, uint value) => global::System.Threading.Volatile.Write(ref storage, value);
+
+    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
+    public static void Replace(ref uint storage, uint mask, uint bits) => Update(ref storage, mask, bits & mask, 0);
+
+    /// <summary>
+    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
+    /// it replaced and the value it stored. Loops only while another update of the same register
+    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
+    /// </summary>
+    public static (uint Previous, uint Next) Update(ref uint storage, uint clear, uint set, uint toggle)
+    {
+        uint previous = global::System.Threading.Volatile.Read(ref storage);
+        while (true)
+        {
+            uint next = ((previous & ~clear) | set) ^ toggle;
+            if (next == previous) return (previous, next);
+            uint seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
+            if (seen == previous) return (previous, next);
+            previous = seen;
+        }
+    }
+
+    /// <summary>The stored value: one volatile load.</summary>
+    public static ulong Load(ref ulong storage) => global::System.Threading.Volatile.Read(ref storage);
+
+    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
+    public static void Store(ref ulong storage, ulong value) => global::System.Threading.Volatile.Write(ref storage, value);
+
+    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
+    public static void Replace(ref ulong storage, ulong mask, ulong bits) => Update(ref storage, mask, bits & mask, 0);
+
+    /// <summary>
+    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
+    /// it replaced and the value it stored. Loops only while another update of the same register
+    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
+    /// </summary>
+    public static (ulong Previous, ulong Next) Update(ref ulong storage, ulong clear, ulong set, ulong toggle)
+    {
+        ulong previous = global::System.Threading.Volatile.Read(ref storage);
+        while (true)
+        {
+            ulong next = ((previous & ~clear) | set) ^ toggle;
+            if (next == previous) return (previous, next);
+            ulong seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
+            if (seen == previous) return (previous, next);
+            previous = seen;
+        }
+    }
 }

@@ -4,27 +4,42 @@
 namespace ShadowIo.Generator.Tests.Blocks;
 
 /// <summary>Generated from the register map of "plain".</summary>
+/// <remarks>
+/// Threads: guest dispatch (<c>ReadMmio</c>/<c>WriteMmio</c>, from any vCPU or server thread) and the
+/// device's accessors (from any thread) may run at once, with no lock. Every update of a register is
+/// one atomic read-modify-write of its storage: a guest write whatever its field modes and bytes, a
+/// read-to-clear read (the value returned and the bits cleared are one step), a typed field setter
+/// (only that field's bits change). So no update is lost: a device field set and a guest write land
+/// one before the other, never interleaved. Reads are single volatile loads, never torn. A whole-register
+/// set (<c>Register = value</c>) and <c>ResetRegisters</c> store outright: last writer wins. Each
+/// <c>On{Register}Written(previous, value)</c> hook runs on the guest's thread after its update, with
+/// exactly the value it replaced and the value it stored, holding no lock of the block's, so it may
+/// take the device's lock; hooks of concurrent guest writes are not ordered with each other.
+/// </remarks>
 partial class PlainBlock : global::ShadowIo.IRegisterBlock
 {
     /// <summary>Size of the block in bytes (the BAR size).</summary>
     public const ulong BlockSize = 0x10UL;
 
-    // Each register: its offset, reset value and storage; the partial property reads and writes the
-    // stored value with no access rules (device side); On{Register}Written(previous, value) is called
-    // after each guest write that reaches the register through WriteMmio.
+    // Each register: its offset, reset value and storage; the partial property loads and stores the
+    // whole value with no access rules (device side, last writer wins); On{Register}Written(previous,
+    // value) is called after each guest write that reaches the register through WriteMmio. Storage is
+    // only touched through RegisterStorage (end of file): atomic updates, volatile loads.
 
     /// <summary>Offset of Scratch: 4 bytes, ReadWrite.</summary>
     public const ulong ScratchOffset = 0x0UL;
     private const uint ScratchResetValue = 0x00000000U;
     private uint _scratch = ScratchResetValue;
-    public partial uint Scratch { get => _scratch; set => _scratch = value; }
+    public partial uint Scratch { get => RegisterStorage.Load(ref _scratch); set => RegisterStorage.Store(ref _scratch, value); }
+    /// <summary>After each guest write that reaches Scratch: the value its atomic update replaced and the value it stored.</summary>
     partial void OnScratchWritten(uint previous, uint value);
 
     /// <summary>Offset of Counter: 8 bytes, ReadWrite.</summary>
     public const ulong CounterOffset = 0x8UL;
     private const ulong CounterResetValue = 0xDEADBEEF_00000001UL;
     private ulong _counter = CounterResetValue;
-    public partial ulong Counter { get => _counter; set => _counter = value; }
+    public partial ulong Counter { get => RegisterStorage.Load(ref _counter); set => RegisterStorage.Store(ref _counter, value); }
+    /// <summary>After each guest write that reaches Counter: the value its atomic update replaced and the value it stored.</summary>
     partial void OnCounterWritten(ulong previous, ulong value);
 
     /// <summary>The block's ioeventfd registration table: one row per doorbell, arrays expanded, in declaration order.</summary>
@@ -80,7 +95,7 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
     /// <summary>Called when a write to a doorbell reaches dispatch instead of a binding.</summary>
     partial void OnDoorbellWritten(int row, ulong value);
 
-    /// <summary>A guest read: access rules and field modes applied; never throws.</summary>
+    /// <summary>A guest read: access rules and field modes applied, each register update one atomic read-modify-write; never throws.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public ulong ReadMmio(ulong offset, int size)
     {
@@ -93,16 +108,16 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
         switch (offset)
         {
             case >= ScratchOffset and < ScratchOffset + 4 when ByteLanes.Fits(offset - ScratchOffset, size, 4):
-                return ByteLanes.Extract(_scratch, offset - ScratchOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _scratch), offset - ScratchOffset, size);
             case >= CounterOffset and < CounterOffset + 8 when ByteLanes.Fits(offset - CounterOffset, size, 8):
-                return ByteLanes.Extract(_counter, offset - CounterOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _counter), offset - CounterOffset, size);
         }
 
         OnUndefinedRead(offset, size);
         return 0;
     }
 
-    /// <summary>A guest write: access rules and field modes applied; never throws.</summary>
+    /// <summary>A guest write: access rules and field modes applied, each register update one atomic read-modify-write; never throws.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void WriteMmio(ulong offset, int size, ulong value)
     {
@@ -116,16 +131,24 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
         {
             case >= ScratchOffset and < ScratchOffset + 4 when ByteLanes.Fits(offset - ScratchOffset, size, 4):
             {
-                uint previous = _scratch;
-                _scratch = (uint)(ByteLanes.Merge(previous, offset - ScratchOffset, size, value));
-                OnScratchWritten(previous, _scratch);
+                ulong written = ByteLanes.Place(value, offset - ScratchOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - ScratchOffset, size);
+                // Written as given: Scratch
+                ulong clear = lanes;
+                ulong set = written;
+                (uint previous, uint next) = RegisterStorage.Update(ref _scratch, (uint)clear, (uint)set, 0);
+                OnScratchWritten(previous, next);
                 return;
             }
             case >= CounterOffset and < CounterOffset + 8 when ByteLanes.Fits(offset - CounterOffset, size, 8):
             {
-                ulong previous = _counter;
-                _counter = ByteLanes.Merge(previous, offset - CounterOffset, size, value);
-                OnCounterWritten(previous, _counter);
+                ulong written = ByteLanes.Place(value, offset - CounterOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - CounterOffset, size);
+                // Written as given: Counter
+                ulong clear = lanes;
+                ulong set = written;
+                (ulong previous, ulong next) = RegisterStorage.Update(ref _counter, clear, set, 0);
+                OnCounterWritten(previous, next);
                 return;
             }
         }
@@ -133,12 +156,12 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
         OnUndefinedWrite(offset, size, value);
     }
 
-    /// <summary>Returns every register to its reset value (field resets composed in).</summary>
+    /// <summary>Returns every register to its reset value (field resets composed in), one store per register: last writer wins.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void ResetRegisters()
     {
-        _scratch = ScratchResetValue;
-        _counter = CounterResetValue;
+        RegisterStorage.Store(ref _scratch, ScratchResetValue);
+        RegisterStorage.Store(ref _counter, CounterResetValue);
     }
 }
 
@@ -157,10 +180,6 @@ file static class ByteLanes
     /// <summary>The written bytes moved to their position in the register.</summary>
     public static ulong Place(ulong value, ulong relative, int size) => (value & SizeMask(size)) << (int)(relative * 8);
 
-    /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
-    public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
-        (register & ~Touched(relative, size)) | Place(value, relative, size);
-
     /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
     public static ulong Truncate(ulong value, int size) => value & SizeMask(size);
 
@@ -169,4 +188,66 @@ file static class ByteLanes
         size is 1 or 2 or 4 or 8 && offset < blockSize && (ulong)size <= blockSize - offset;
 
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
+}
+
+/// <summary>
+/// Every access to the block's register storage: a read is one volatile load (never torn), a
+/// whole-value set one volatile store (last writer wins), and every other change one atomic
+/// read-modify-write, so no update of a register is lost to a concurrent one.
+/// </summary>
+file static class RegisterStorage
+{
+    /// <summary>The stored value: one volatile load.</summary>
+    public static uint Load(ref uint storage) => global::System.Threading.Volatile.Read(ref storage);
+
+    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
+    public static void Store(ref uint storage, uint value) => global::System.Threading.Volatile.Write(ref storage, value);
+
+    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
+    public static void Replace(ref uint storage, uint mask, uint bits) => Update(ref storage, mask, bits & mask, 0);
+
+    /// <summary>
+    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
+    /// it replaced and the value it stored. Loops only while another update of the same register
+    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
+    /// </summary>
+    public static (uint Previous, uint Next) Update(ref uint storage, uint clear, uint set, uint toggle)
+    {
+        uint previous = global::System.Threading.Volatile.Read(ref storage);
+        while (true)
+        {
+            uint next = ((previous & ~clear) | set) ^ toggle;
+            if (next == previous) return (previous, next);
+            uint seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
+            if (seen == previous) return (previous, next);
+            previous = seen;
+        }
+    }
+
+    /// <summary>The stored value: one volatile load.</summary>
+    public static ulong Load(ref ulong storage) => global::System.Threading.Volatile.Read(ref storage);
+
+    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
+    public static void Store(ref ulong storage, ulong value) => global::System.Threading.Volatile.Write(ref storage, value);
+
+    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
+    public static void Replace(ref ulong storage, ulong mask, ulong bits) => Update(ref storage, mask, bits & mask, 0);
+
+    /// <summary>
+    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
+    /// it replaced and the value it stored. Loops only while another update of the same register
+    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
+    /// </summary>
+    public static (ulong Previous, ulong Next) Update(ref ulong storage, ulong clear, ulong set, ulong toggle)
+    {
+        ulong previous = global::System.Threading.Volatile.Read(ref storage);
+        while (true)
+        {
+            ulong next = ((previous & ~clear) | set) ^ toggle;
+            if (next == previous) return (previous, next);
+            ulong seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
+            if (seen == previous) return (previous, next);
+            previous = seen;
+        }
+    }
 }

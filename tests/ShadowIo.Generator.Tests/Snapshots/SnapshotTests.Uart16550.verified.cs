@@ -4,27 +4,42 @@
 namespace ShadowIo.Generator.Tests.Blocks;
 
 /// <summary>Generated from the register map of "UART 16550".</summary>
+/// <remarks>
+/// Threads: guest dispatch (<c>ReadMmio</c>/<c>WriteMmio</c>, from any vCPU or server thread) and the
+/// device's accessors (from any thread) may run at once, with no lock. Every update of a register is
+/// one atomic read-modify-write of its storage: a guest write whatever its field modes and bytes, a
+/// read-to-clear read (the value returned and the bits cleared are one step), a typed field setter
+/// (only that field's bits change). So no update is lost: a device field set and a guest write land
+/// one before the other, never interleaved. Reads are single volatile loads, never torn. A whole-register
+/// set (<c>Register = value</c>) and <c>ResetRegisters</c> store outright: last writer wins. Each
+/// <c>On{Register}Written(previous, value)</c> hook runs on the guest's thread after its update, with
+/// exactly the value it replaced and the value it stored, holding no lock of the block's, so it may
+/// take the device's lock; hooks of concurrent guest writes are not ordered with each other.
+/// </remarks>
 partial class Uart16550 : global::ShadowIo.IRegisterBlock
 {
     /// <summary>Size of the block in bytes (the BAR size).</summary>
     public const ulong BlockSize = 0x8UL;
 
-    // Each register: its offset, reset value and storage; the partial property reads and writes the
-    // stored value with no access rules (device side); On{Register}Written(previous, value) is called
-    // after each guest write that reaches the register through WriteMmio.
+    // Each register: its offset, reset value and storage; the partial property loads and stores the
+    // whole value with no access rules (device side, last writer wins); On{Register}Written(previous,
+    // value) is called after each guest write that reaches the register through WriteMmio. Storage is
+    // only touched through RegisterStorage (end of file): atomic updates, volatile loads.
 
     /// <summary>Offset of Transmit: 1 byte, WriteOnly.</summary>
     public const ulong TransmitOffset = 0x0UL;
     private const byte TransmitResetValue = 0x00;
     private byte _transmit = TransmitResetValue;
-    public partial byte Transmit { get => _transmit; set => _transmit = value; }
+    public partial byte Transmit { get => RegisterStorage.Load(ref _transmit); set => RegisterStorage.Store(ref _transmit, value); }
+    /// <summary>After each guest write that reaches Transmit: the value its atomic update replaced and the value it stored.</summary>
     partial void OnTransmitWritten(byte previous, byte value);
 
     /// <summary>Offset of InterruptEnable: 1 byte, ReadWrite.</summary>
     public const ulong InterruptEnableOffset = 0x1UL;
     private const byte InterruptEnableResetValue = 0x00;
     private byte _interruptEnable = InterruptEnableResetValue;
-    public partial byte InterruptEnable { get => _interruptEnable; set => _interruptEnable = value; }
+    public partial byte InterruptEnable { get => RegisterStorage.Load(ref _interruptEnable); set => RegisterStorage.Store(ref _interruptEnable, value); }
+    /// <summary>After each guest write that reaches InterruptEnable: the value its atomic update replaced and the value it stored.</summary>
     partial void OnInterruptEnableWritten(byte previous, byte value);
 
     /// <summary>Bit positions and masks of InterruptEnable's fields (masks already shifted).</summary>
@@ -33,43 +48,47 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     {
         /// <summary>ERBFI: bit 0, ReadWrite.</summary>
         public const int ErbfiShift = 0;
+        /// <summary>ERBFI's bits within InterruptEnable, already shifted.</summary>
         public const byte ErbfiMask = 0x01;
 
         /// <summary>ETBEI: bit 1, ReadWrite.</summary>
         public const int EtbeiShift = 1;
+        /// <summary>ETBEI's bits within InterruptEnable, already shifted.</summary>
         public const byte EtbeiMask = 0x02;
 
         /// <summary>ELSI: bit 2, ReadWrite.</summary>
         public const int ElsiShift = 2;
+        /// <summary>ELSI's bits within InterruptEnable, already shifted.</summary>
         public const byte ElsiMask = 0x04;
     }
 
-    /// <summary>InterruptEnable.ERBFI, bit 0 of the stored value (no access rules).</summary>
+    /// <summary>InterruptEnable.ERBFI, bit 0 of the stored value (no access rules); setting it is one atomic update of InterruptEnable that changes only these bits.</summary>
     public bool InterruptEnableErbfi
     {
-        get => (_interruptEnable & InterruptEnableFields.ErbfiMask) != 0;
-        set => _interruptEnable = (byte)(value ? _interruptEnable | InterruptEnableFields.ErbfiMask : _interruptEnable & ~InterruptEnableFields.ErbfiMask);
+        get => (RegisterStorage.Load(ref _interruptEnable) & InterruptEnableFields.ErbfiMask) != 0;
+        set => RegisterStorage.Replace(ref _interruptEnable, InterruptEnableFields.ErbfiMask, value ? InterruptEnableFields.ErbfiMask : (byte)0);
     }
 
-    /// <summary>InterruptEnable.ETBEI, bit 1 of the stored value (no access rules).</summary>
+    /// <summary>InterruptEnable.ETBEI, bit 1 of the stored value (no access rules); setting it is one atomic update of InterruptEnable that changes only these bits.</summary>
     public bool InterruptEnableEtbei
     {
-        get => (_interruptEnable & InterruptEnableFields.EtbeiMask) != 0;
-        set => _interruptEnable = (byte)(value ? _interruptEnable | InterruptEnableFields.EtbeiMask : _interruptEnable & ~InterruptEnableFields.EtbeiMask);
+        get => (RegisterStorage.Load(ref _interruptEnable) & InterruptEnableFields.EtbeiMask) != 0;
+        set => RegisterStorage.Replace(ref _interruptEnable, InterruptEnableFields.EtbeiMask, value ? InterruptEnableFields.EtbeiMask : (byte)0);
     }
 
-    /// <summary>InterruptEnable.ELSI, bit 2 of the stored value (no access rules).</summary>
+    /// <summary>InterruptEnable.ELSI, bit 2 of the stored value (no access rules); setting it is one atomic update of InterruptEnable that changes only these bits.</summary>
     public bool InterruptEnableElsi
     {
-        get => (_interruptEnable & InterruptEnableFields.ElsiMask) != 0;
-        set => _interruptEnable = (byte)(value ? _interruptEnable | InterruptEnableFields.ElsiMask : _interruptEnable & ~InterruptEnableFields.ElsiMask);
+        get => (RegisterStorage.Load(ref _interruptEnable) & InterruptEnableFields.ElsiMask) != 0;
+        set => RegisterStorage.Replace(ref _interruptEnable, InterruptEnableFields.ElsiMask, value ? InterruptEnableFields.ElsiMask : (byte)0);
     }
 
     /// <summary>Offset of InterruptIdentification: 1 byte, ReadOnly.</summary>
     public const ulong InterruptIdentificationOffset = 0x2UL;
     private const byte InterruptIdentificationResetValue = 0x01;
     private byte _interruptIdentification = InterruptIdentificationResetValue;
-    public partial byte InterruptIdentification { get => _interruptIdentification; set => _interruptIdentification = value; }
+    public partial byte InterruptIdentification { get => RegisterStorage.Load(ref _interruptIdentification); set => RegisterStorage.Store(ref _interruptIdentification, value); }
+    /// <summary>After each guest write that reaches InterruptIdentification: the value its atomic update replaced and the value it stored.</summary>
     partial void OnInterruptIdentificationWritten(byte previous, byte value);
 
     /// <summary>Bit positions and masks of InterruptIdentification's fields (masks already shifted).</summary>
@@ -78,32 +97,35 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     {
         /// <summary>NOT PENDING: bit 0, ReadOnly.</summary>
         public const int NotPendingShift = 0;
+        /// <summary>NOT PENDING's bits within InterruptIdentification, already shifted.</summary>
         public const byte NotPendingMask = 0x01;
 
         /// <summary>ID: bits 1..3, ReadOnly.</summary>
         public const int IdShift = 1;
+        /// <summary>ID's bits within InterruptIdentification, already shifted.</summary>
         public const byte IdMask = 0x0E;
     }
 
-    /// <summary>InterruptIdentification.NOT PENDING, bit 0 of the stored value (no access rules).</summary>
+    /// <summary>InterruptIdentification.NOT PENDING, bit 0 of the stored value (no access rules); setting it is one atomic update of InterruptIdentification that changes only these bits.</summary>
     public bool InterruptIdentificationNotPending
     {
-        get => (_interruptIdentification & InterruptIdentificationFields.NotPendingMask) != 0;
-        set => _interruptIdentification = (byte)(value ? _interruptIdentification | InterruptIdentificationFields.NotPendingMask : _interruptIdentification & ~InterruptIdentificationFields.NotPendingMask);
+        get => (RegisterStorage.Load(ref _interruptIdentification) & InterruptIdentificationFields.NotPendingMask) != 0;
+        set => RegisterStorage.Replace(ref _interruptIdentification, InterruptIdentificationFields.NotPendingMask, value ? InterruptIdentificationFields.NotPendingMask : (byte)0);
     }
 
-    /// <summary>InterruptIdentification.ID, bits 1..3 of the stored value (no access rules).</summary>
+    /// <summary>InterruptIdentification.ID, bits 1..3 of the stored value (no access rules); setting it is one atomic update of InterruptIdentification that changes only these bits.</summary>
     public byte InterruptIdentificationId
     {
-        get => (byte)((_interruptIdentification & InterruptIdentificationFields.IdMask) >> InterruptIdentificationFields.IdShift);
-        set => _interruptIdentification = (byte)((_interruptIdentification & ~InterruptIdentificationFields.IdMask) | ((value << InterruptIdentificationFields.IdShift) & InterruptIdentificationFields.IdMask));
+        get => (byte)((RegisterStorage.Load(ref _interruptIdentification) & InterruptIdentificationFields.IdMask) >> InterruptIdentificationFields.IdShift);
+        set => RegisterStorage.Replace(ref _interruptIdentification, InterruptIdentificationFields.IdMask, (byte)(value << InterruptIdentificationFields.IdShift));
     }
 
     /// <summary>Offset of LineStatus: 1 byte, ReadOnly.</summary>
     public const ulong LineStatusOffset = 0x5UL;
     private const byte LineStatusResetValue = 0x60;
     private byte _lineStatus = LineStatusResetValue;
-    public partial byte LineStatus { get => _lineStatus; set => _lineStatus = value; }
+    public partial byte LineStatus { get => RegisterStorage.Load(ref _lineStatus); set => RegisterStorage.Store(ref _lineStatus, value); }
+    /// <summary>After each guest write that reaches LineStatus: the value its atomic update replaced and the value it stored.</summary>
     partial void OnLineStatusWritten(byte previous, byte value);
 
     /// <summary>Bit positions and masks of LineStatus's fields (masks already shifted).</summary>
@@ -112,76 +134,83 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     {
         /// <summary>DR: bit 0, ReadOnly.</summary>
         public const int DrShift = 0;
+        /// <summary>DR's bits within LineStatus, already shifted.</summary>
         public const byte DrMask = 0x01;
 
         /// <summary>OE: bit 1, ReadToClear.</summary>
         public const int OeShift = 1;
+        /// <summary>OE's bits within LineStatus, already shifted.</summary>
         public const byte OeMask = 0x02;
 
         /// <summary>PE: bit 2, ReadToClear.</summary>
         public const int PeShift = 2;
+        /// <summary>PE's bits within LineStatus, already shifted.</summary>
         public const byte PeMask = 0x04;
 
         /// <summary>FE: bit 3, ReadToClear.</summary>
         public const int FeShift = 3;
+        /// <summary>FE's bits within LineStatus, already shifted.</summary>
         public const byte FeMask = 0x08;
 
         /// <summary>THRE: bit 5, ReadOnly.</summary>
         public const int ThreShift = 5;
+        /// <summary>THRE's bits within LineStatus, already shifted.</summary>
         public const byte ThreMask = 0x20;
 
         /// <summary>TEMT: bit 6, ReadOnly.</summary>
         public const int TemtShift = 6;
+        /// <summary>TEMT's bits within LineStatus, already shifted.</summary>
         public const byte TemtMask = 0x40;
     }
 
-    /// <summary>LineStatus.DR, bit 0 of the stored value (no access rules).</summary>
+    /// <summary>LineStatus.DR, bit 0 of the stored value (no access rules); setting it is one atomic update of LineStatus that changes only these bits.</summary>
     public bool LineStatusDr
     {
-        get => (_lineStatus & LineStatusFields.DrMask) != 0;
-        set => _lineStatus = (byte)(value ? _lineStatus | LineStatusFields.DrMask : _lineStatus & ~LineStatusFields.DrMask);
+        get => (RegisterStorage.Load(ref _lineStatus) & LineStatusFields.DrMask) != 0;
+        set => RegisterStorage.Replace(ref _lineStatus, LineStatusFields.DrMask, value ? LineStatusFields.DrMask : (byte)0);
     }
 
-    /// <summary>LineStatus.OE, bit 1 of the stored value (no access rules).</summary>
+    /// <summary>LineStatus.OE, bit 1 of the stored value (no access rules); setting it is one atomic update of LineStatus that changes only these bits.</summary>
     public bool LineStatusOe
     {
-        get => (_lineStatus & LineStatusFields.OeMask) != 0;
-        set => _lineStatus = (byte)(value ? _lineStatus | LineStatusFields.OeMask : _lineStatus & ~LineStatusFields.OeMask);
+        get => (RegisterStorage.Load(ref _lineStatus) & LineStatusFields.OeMask) != 0;
+        set => RegisterStorage.Replace(ref _lineStatus, LineStatusFields.OeMask, value ? LineStatusFields.OeMask : (byte)0);
     }
 
-    /// <summary>LineStatus.PE, bit 2 of the stored value (no access rules).</summary>
+    /// <summary>LineStatus.PE, bit 2 of the stored value (no access rules); setting it is one atomic update of LineStatus that changes only these bits.</summary>
     public bool LineStatusPe
     {
-        get => (_lineStatus & LineStatusFields.PeMask) != 0;
-        set => _lineStatus = (byte)(value ? _lineStatus | LineStatusFields.PeMask : _lineStatus & ~LineStatusFields.PeMask);
+        get => (RegisterStorage.Load(ref _lineStatus) & LineStatusFields.PeMask) != 0;
+        set => RegisterStorage.Replace(ref _lineStatus, LineStatusFields.PeMask, value ? LineStatusFields.PeMask : (byte)0);
     }
 
-    /// <summary>LineStatus.FE, bit 3 of the stored value (no access rules).</summary>
+    /// <summary>LineStatus.FE, bit 3 of the stored value (no access rules); setting it is one atomic update of LineStatus that changes only these bits.</summary>
     public bool LineStatusFe
     {
-        get => (_lineStatus & LineStatusFields.FeMask) != 0;
-        set => _lineStatus = (byte)(value ? _lineStatus | LineStatusFields.FeMask : _lineStatus & ~LineStatusFields.FeMask);
+        get => (RegisterStorage.Load(ref _lineStatus) & LineStatusFields.FeMask) != 0;
+        set => RegisterStorage.Replace(ref _lineStatus, LineStatusFields.FeMask, value ? LineStatusFields.FeMask : (byte)0);
     }
 
-    /// <summary>LineStatus.THRE, bit 5 of the stored value (no access rules).</summary>
+    /// <summary>LineStatus.THRE, bit 5 of the stored value (no access rules); setting it is one atomic update of LineStatus that changes only these bits.</summary>
     public bool LineStatusThre
     {
-        get => (_lineStatus & LineStatusFields.ThreMask) != 0;
-        set => _lineStatus = (byte)(value ? _lineStatus | LineStatusFields.ThreMask : _lineStatus & ~LineStatusFields.ThreMask);
+        get => (RegisterStorage.Load(ref _lineStatus) & LineStatusFields.ThreMask) != 0;
+        set => RegisterStorage.Replace(ref _lineStatus, LineStatusFields.ThreMask, value ? LineStatusFields.ThreMask : (byte)0);
     }
 
-    /// <summary>LineStatus.TEMT, bit 6 of the stored value (no access rules).</summary>
+    /// <summary>LineStatus.TEMT, bit 6 of the stored value (no access rules); setting it is one atomic update of LineStatus that changes only these bits.</summary>
     public bool LineStatusTemt
     {
-        get => (_lineStatus & LineStatusFields.TemtMask) != 0;
-        set => _lineStatus = (byte)(value ? _lineStatus | LineStatusFields.TemtMask : _lineStatus & ~LineStatusFields.TemtMask);
+        get => (RegisterStorage.Load(ref _lineStatus) & LineStatusFields.TemtMask) != 0;
+        set => RegisterStorage.Replace(ref _lineStatus, LineStatusFields.TemtMask, value ? LineStatusFields.TemtMask : (byte)0);
     }
 
     /// <summary>Offset of Divisor: 2 bytes, ReadWrite.</summary>
     public const ulong DivisorOffset = 0x6UL;
     private const ushort DivisorResetValue = 0x000C;
     private ushort _divisor = DivisorResetValue;
-    public partial ushort Divisor { get => _divisor; set => _divisor = value; }
+    public partial ushort Divisor { get => RegisterStorage.Load(ref _divisor); set => RegisterStorage.Store(ref _divisor, value); }
+    /// <summary>After each guest write that reaches Divisor: the value its atomic update replaced and the value it stored.</summary>
     partial void OnDivisorWritten(ushort previous, ushort value);
 
     /// <summary>Bit positions and masks of Divisor's fields (masks already shifted).</summary>
@@ -190,14 +219,15 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     {
         /// <summary>DIVISOR: bits 0..15, ReadWrite.</summary>
         public const int DivisorShift = 0;
+        /// <summary>DIVISOR's bits within Divisor, already shifted.</summary>
         public const ushort DivisorMask = 0xFFFF;
     }
 
-    /// <summary>Divisor.DIVISOR, bits 0..15 of the stored value (no access rules).</summary>
+    /// <summary>Divisor.DIVISOR, bits 0..15 of the stored value (no access rules); setting it is one atomic update of Divisor that changes only these bits.</summary>
     public ushort DivisorDivisor
     {
-        get => (ushort)((_divisor & DivisorFields.DivisorMask) >> DivisorFields.DivisorShift);
-        set => _divisor = (ushort)((_divisor & ~DivisorFields.DivisorMask) | ((value << DivisorFields.DivisorShift) & DivisorFields.DivisorMask));
+        get => (ushort)((RegisterStorage.Load(ref _divisor) & DivisorFields.DivisorMask) >> DivisorFields.DivisorShift);
+        set => RegisterStorage.Replace(ref _divisor, DivisorFields.DivisorMask, (ushort)(value << DivisorFields.DivisorShift));
     }
 
     /// <summary>The block's ioeventfd registration table: one row per doorbell, arrays expanded, in declaration order.</summary>
@@ -253,7 +283,7 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     /// <summary>Called when a write to a doorbell reaches dispatch instead of a binding.</summary>
     partial void OnDoorbellWritten(int row, ulong value);
 
-    /// <summary>A guest read: access rules and field modes applied; never throws.</summary>
+    /// <summary>A guest read: access rules and field modes applied, each register update one atomic read-modify-write; never throws.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public ulong ReadMmio(ulong offset, int size)
     {
@@ -268,25 +298,25 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
             case >= TransmitOffset and < TransmitOffset + 1 when ByteLanes.Fits(offset - TransmitOffset, size, 1):
                 return 0; // Transmit is write-only
             case >= InterruptEnableOffset and < InterruptEnableOffset + 1 when ByteLanes.Fits(offset - InterruptEnableOffset, size, 1):
-                return ByteLanes.Extract(_interruptEnable, offset - InterruptEnableOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _interruptEnable), offset - InterruptEnableOffset, size);
             case >= InterruptIdentificationOffset and < InterruptIdentificationOffset + 1 when ByteLanes.Fits(offset - InterruptIdentificationOffset, size, 1):
-                return ByteLanes.Extract(_interruptIdentification, offset - InterruptIdentificationOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _interruptIdentification), offset - InterruptIdentificationOffset, size);
             case >= LineStatusOffset and < LineStatusOffset + 1 when ByteLanes.Fits(offset - LineStatusOffset, size, 1):
             {
-                ulong value = ByteLanes.Extract(_lineStatus, offset - LineStatusOffset, size);
-                // Read-to-clear, after the read: OE, PE, FE
-                _lineStatus = (byte)(_lineStatus & ~(ByteLanes.Touched(offset - LineStatusOffset, size) & 0x0EUL));
-                return value;
+                // Read-to-clear, in the same atomic update as the read: OE, PE, FE
+                ulong cleared = ByteLanes.Touched(offset - LineStatusOffset, size) & (LineStatusFields.OeMask | LineStatusFields.PeMask | LineStatusFields.FeMask);
+                byte previous = RegisterStorage.Update(ref _lineStatus, (byte)cleared, 0, 0).Previous;
+                return ByteLanes.Extract(previous, offset - LineStatusOffset, size);
             }
             case >= DivisorOffset and < DivisorOffset + 2 when ByteLanes.Fits(offset - DivisorOffset, size, 2):
-                return ByteLanes.Extract(_divisor, offset - DivisorOffset, size);
+                return ByteLanes.Extract(RegisterStorage.Load(ref _divisor), offset - DivisorOffset, size);
         }
 
         OnUndefinedRead(offset, size);
         return 0;
     }
 
-    /// <summary>A guest write: access rules and field modes applied; never throws.</summary>
+    /// <summary>A guest write: access rules and field modes applied, each register update one atomic read-modify-write; never throws.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void WriteMmio(ulong offset, int size, ulong value)
     {
@@ -300,37 +330,49 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
         {
             case >= TransmitOffset and < TransmitOffset + 1 when ByteLanes.Fits(offset - TransmitOffset, size, 1):
             {
-                byte previous = _transmit;
-                _transmit = (byte)(ByteLanes.Merge(previous, offset - TransmitOffset, size, value));
-                OnTransmitWritten(previous, _transmit);
+                ulong written = ByteLanes.Place(value, offset - TransmitOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - TransmitOffset, size);
+                // Written as given: Transmit
+                ulong clear = lanes;
+                ulong set = written;
+                (byte previous, byte next) = RegisterStorage.Update(ref _transmit, (byte)clear, (byte)set, 0);
+                OnTransmitWritten(previous, next);
                 return;
             }
             case >= InterruptEnableOffset and < InterruptEnableOffset + 1 when ByteLanes.Fits(offset - InterruptEnableOffset, size, 1):
             {
-                byte previous = _interruptEnable;
-                _interruptEnable = (byte)(ByteLanes.Merge(previous, offset - InterruptEnableOffset, size, value));
-                OnInterruptEnableWritten(previous, _interruptEnable);
+                ulong written = ByteLanes.Place(value, offset - InterruptEnableOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - InterruptEnableOffset, size);
+                // Written as given: ERBFI, ETBEI, ELSI, undeclared bits
+                ulong clear = lanes;
+                ulong set = written;
+                (byte previous, byte next) = RegisterStorage.Update(ref _interruptEnable, (byte)clear, (byte)set, 0);
+                OnInterruptEnableWritten(previous, next);
                 return;
             }
             case >= InterruptIdentificationOffset and < InterruptIdentificationOffset + 1 when ByteLanes.Fits(offset - InterruptIdentificationOffset, size, 1):
             {
-                byte previous = _interruptIdentification;
                 // InterruptIdentification is read-only for the guest: the write is ignored.
-                OnInterruptIdentificationWritten(previous, _interruptIdentification);
+                byte previous = RegisterStorage.Load(ref _interruptIdentification);
+                OnInterruptIdentificationWritten(previous, previous);
                 return;
             }
             case >= LineStatusOffset and < LineStatusOffset + 1 when ByteLanes.Fits(offset - LineStatusOffset, size, 1):
             {
-                byte previous = _lineStatus;
                 // LineStatus is read-only for the guest: the write is ignored.
-                OnLineStatusWritten(previous, _lineStatus);
+                byte previous = RegisterStorage.Load(ref _lineStatus);
+                OnLineStatusWritten(previous, previous);
                 return;
             }
             case >= DivisorOffset and < DivisorOffset + 2 when ByteLanes.Fits(offset - DivisorOffset, size, 2):
             {
-                ushort previous = _divisor;
-                _divisor = (ushort)(ByteLanes.Merge(previous, offset - DivisorOffset, size, value));
-                OnDivisorWritten(previous, _divisor);
+                ulong written = ByteLanes.Place(value, offset - DivisorOffset, size);
+                ulong lanes = ByteLanes.Touched(offset - DivisorOffset, size);
+                // Written as given: DIVISOR
+                ulong clear = lanes;
+                ulong set = written;
+                (ushort previous, ushort next) = RegisterStorage.Update(ref _divisor, (ushort)clear, (ushort)set, 0);
+                OnDivisorWritten(previous, next);
                 return;
             }
         }
@@ -338,15 +380,15 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
         OnUndefinedWrite(offset, size, value);
     }
 
-    /// <summary>Returns every register to its reset value (field resets composed in).</summary>
+    /// <summary>Returns every register to its reset value (field resets composed in), one store per register: last writer wins.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void ResetRegisters()
     {
-        _transmit = TransmitResetValue;
-        _interruptEnable = InterruptEnableResetValue;
-        _interruptIdentification = InterruptIdentificationResetValue;
-        _lineStatus = LineStatusResetValue;
-        _divisor = DivisorResetValue;
+        RegisterStorage.Store(ref _transmit, TransmitResetValue);
+        RegisterStorage.Store(ref _interruptEnable, InterruptEnableResetValue);
+        RegisterStorage.Store(ref _interruptIdentification, InterruptIdentificationResetValue);
+        RegisterStorage.Store(ref _lineStatus, LineStatusResetValue);
+        RegisterStorage.Store(ref _divisor, DivisorResetValue);
     }
 }
 
@@ -365,10 +407,6 @@ file static class ByteLanes
     /// <summary>The written bytes moved to their position in the register.</summary>
     public static ulong Place(ulong value, ulong relative, int size) => (value & SizeMask(size)) << (int)(relative * 8);
 
-    /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
-    public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
-        (register & ~Touched(relative, size)) | Place(value, relative, size);
-
     /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
     public static ulong Truncate(ulong value, int size) => value & SizeMask(size);
 
@@ -377,4 +415,66 @@ file static class ByteLanes
         size is 1 or 2 or 4 or 8 && offset < blockSize && (ulong)size <= blockSize - offset;
 
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
+}
+
+/// <summary>
+/// Every access to the block's register storage: a read is one volatile load (never torn), a
+/// whole-value set one volatile store (last writer wins), and every other change one atomic
+/// read-modify-write, so no update of a register is lost to a concurrent one.
+/// </summary>
+file static class RegisterStorage
+{
+    /// <summary>The stored value: one volatile load.</summary>
+    public static byte Load(ref byte storage) => global::System.Threading.Volatile.Read(ref storage);
+
+    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
+    public static void Store(ref byte storage, byte value) => global::System.Threading.Volatile.Write(ref storage, value);
+
+    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
+    public static void Replace(ref byte storage, byte mask, byte bits) => Update(ref storage, mask, (byte)(bits & mask), 0);
+
+    /// <summary>
+    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
+    /// it replaced and the value it stored. Loops only while another update of the same register
+    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
+    /// </summary>
+    public static (byte Previous, byte Next) Update(ref byte storage, byte clear, byte set, byte toggle)
+    {
+        byte previous = global::System.Threading.Volatile.Read(ref storage);
+        while (true)
+        {
+            byte next = (byte)(((previous & ~clear) | set) ^ toggle);
+            if (next == previous) return (previous, next);
+            byte seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
+            if (seen == previous) return (previous, next);
+            previous = seen;
+        }
+    }
+
+    /// <summary>The stored value: one volatile load.</summary>
+    public static ushort Load(ref ushort storage) => global::System.Threading.Volatile.Read(ref storage);
+
+    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
+    public static void Store(ref ushort storage, ushort value) => global::System.Threading.Volatile.Write(ref storage, value);
+
+    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
+    public static void Replace(ref ushort storage, ushort mask, ushort bits) => Update(ref storage, mask, (ushort)(bits & mask), 0);
+
+    /// <summary>
+    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
+    /// it replaced and the value it stored. Loops only while another update of the same register
+    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
+    /// </summary>
+    public static (ushort Previous, ushort Next) Update(ref ushort storage, ushort clear, ushort set, ushort toggle)
+    {
+        ushort previous = global::System.Threading.Volatile.Read(ref storage);
+        while (true)
+        {
+            ushort next = (ushort)(((previous & ~clear) | set) ^ toggle);
+            if (next == previous) return (previous, next);
+            ushort seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
+            if (seen == previous) return (previous, next);
+            previous = seen;
+        }
+    }
 }

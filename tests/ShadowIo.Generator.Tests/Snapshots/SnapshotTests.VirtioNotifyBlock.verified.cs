@@ -6,27 +6,42 @@ namespace ShadowIo.Generator.Tests.Blocks;
 partial class Devices
 {
     /// <summary>Generated from the register map of "virtio notify".</summary>
+    /// <remarks>
+    /// Threads: guest dispatch (<c>ReadMmio</c>/<c>WriteMmio</c>, from any vCPU or server thread) and the
+    /// device's accessors (from any thread) may run at once, with no lock. Every update of a register is
+    /// one atomic read-modify-write of its storage: a guest write whatever its field modes and bytes, a
+    /// read-to-clear read (the value returned and the bits cleared are one step), a typed field setter
+    /// (only that field's bits change). So no update is lost: a device field set and a guest write land
+    /// one before the other, never interleaved. Reads are single volatile loads, never torn. A whole-register
+    /// set (<c>Register = value</c>) and <c>ResetRegisters</c> store outright: last writer wins. Each
+    /// <c>On{Register}Written(previous, value)</c> hook runs on the guest's thread after its update, with
+    /// exactly the value it replaced and the value it stored, holding no lock of the block's, so it may
+    /// take the device's lock; hooks of concurrent guest writes are not ordered with each other.
+    /// </remarks>
     partial class VirtioNotifyBlock : global::ShadowIo.IRegisterBlock
     {
         /// <summary>Size of the block in bytes (the BAR size).</summary>
         public const ulong BlockSize = 0x1000UL;
 
-        // Each register: its offset, reset value and storage; the partial property reads and writes the
-        // stored value with no access rules (device side); On{Register}Written(previous, value) is called
-        // after each guest write that reaches the register through WriteMmio.
+        // Each register: its offset, reset value and storage; the partial property loads and stores the
+        // whole value with no access rules (device side, last writer wins); On{Register}Written(previous,
+        // value) is called after each guest write that reaches the register through WriteMmio. Storage is
+        // only touched through RegisterStorage (end of file): atomic updates, volatile loads.
 
         /// <summary>Offset of DeviceId: 4 bytes, ReadOnly.</summary>
         public const ulong DeviceIdOffset = 0x0UL;
         private const uint DeviceIdResetValue = 0x00001AF4U;
         private uint _deviceId = DeviceIdResetValue;
-        internal partial uint DeviceId { get => _deviceId; set => _deviceId = value; }
+        internal partial uint DeviceId { get => RegisterStorage.Load(ref _deviceId); set => RegisterStorage.Store(ref _deviceId, value); }
+        /// <summary>After each guest write that reaches DeviceId: the value its atomic update replaced and the value it stored.</summary>
         partial void OnDeviceIdWritten(uint previous, uint value);
 
         /// <summary>Offset of DeviceStatus: 1 byte, ReadWrite.</summary>
         public const ulong DeviceStatusOffset = 0x4UL;
         private const byte DeviceStatusResetValue = 0x00;
         private byte _deviceStatus = DeviceStatusResetValue;
-        internal partial byte DeviceStatus { get => _deviceStatus; private set => _deviceStatus = value; }
+        internal partial byte DeviceStatus { get => RegisterStorage.Load(ref _deviceStatus); private set => RegisterStorage.Store(ref _deviceStatus, value); }
+        /// <summary>After each guest write that reaches DeviceStatus: the value its atomic update replaced and the value it stored.</summary>
         partial void OnDeviceStatusWritten(byte previous, byte value);
 
         /// <summary>The block's ioeventfd registration table: one row per doorbell, arrays expanded, in declaration order.</summary>
@@ -129,7 +144,7 @@ partial class Devices
         /// <summary>Called when a write to a doorbell reaches dispatch instead of a binding.</summary>
         partial void OnDoorbellWritten(int row, ulong value);
 
-        /// <summary>A guest read: access rules and field modes applied; never throws.</summary>
+        /// <summary>A guest read: access rules and field modes applied, each register update one atomic read-modify-write; never throws.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
         public ulong ReadMmio(ulong offset, int size)
         {
@@ -142,9 +157,9 @@ partial class Devices
             switch (offset)
             {
                 case >= DeviceIdOffset and < DeviceIdOffset + 4 when ByteLanes.Fits(offset - DeviceIdOffset, size, 4):
-                    return ByteLanes.Extract(_deviceId, offset - DeviceIdOffset, size);
+                    return ByteLanes.Extract(RegisterStorage.Load(ref _deviceId), offset - DeviceIdOffset, size);
                 case >= DeviceStatusOffset and < DeviceStatusOffset + 1 when ByteLanes.Fits(offset - DeviceStatusOffset, size, 1):
-                    return ByteLanes.Extract(_deviceStatus, offset - DeviceStatusOffset, size);
+                    return ByteLanes.Extract(RegisterStorage.Load(ref _deviceStatus), offset - DeviceStatusOffset, size);
             }
 
             // Doorbells are write-only: reads return 0.
@@ -154,7 +169,7 @@ partial class Devices
             return 0;
         }
 
-        /// <summary>A guest write: access rules and field modes applied; never throws.</summary>
+        /// <summary>A guest write: access rules and field modes applied, each register update one atomic read-modify-write; never throws.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
         public void WriteMmio(ulong offset, int size, ulong value)
         {
@@ -168,16 +183,20 @@ partial class Devices
             {
                 case >= DeviceIdOffset and < DeviceIdOffset + 4 when ByteLanes.Fits(offset - DeviceIdOffset, size, 4):
                 {
-                    uint previous = _deviceId;
                     // DeviceId is read-only for the guest: the write is ignored.
-                    OnDeviceIdWritten(previous, _deviceId);
+                    uint previous = RegisterStorage.Load(ref _deviceId);
+                    OnDeviceIdWritten(previous, previous);
                     return;
                 }
                 case >= DeviceStatusOffset and < DeviceStatusOffset + 1 when ByteLanes.Fits(offset - DeviceStatusOffset, size, 1):
                 {
-                    byte previous = _deviceStatus;
-                    _deviceStatus = (byte)(ByteLanes.Merge(previous, offset - DeviceStatusOffset, size, value));
-                    OnDeviceStatusWritten(previous, _deviceStatus);
+                    ulong written = ByteLanes.Place(value, offset - DeviceStatusOffset, size);
+                    ulong lanes = ByteLanes.Touched(offset - DeviceStatusOffset, size);
+                    // Written as given: DeviceStatus
+                    ulong clear = lanes;
+                    ulong set = written;
+                    (byte previous, byte next) = RegisterStorage.Update(ref _deviceStatus, (byte)clear, (byte)set, 0);
+                    OnDeviceStatusWritten(previous, next);
                     return;
                 }
             }
@@ -191,12 +210,12 @@ partial class Devices
             OnUndefinedWrite(offset, size, value);
         }
 
-        /// <summary>Returns every register to its reset value (field resets composed in).</summary>
+        /// <summary>Returns every register to its reset value (field resets composed in), one store per register: last writer wins.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
         public void ResetRegisters()
         {
-            _deviceId = DeviceIdResetValue;
-            _deviceStatus = DeviceStatusResetValue;
+            RegisterStorage.Store(ref _deviceId, DeviceIdResetValue);
+            RegisterStorage.Store(ref _deviceStatus, DeviceStatusResetValue);
         }
     }
 }
@@ -216,10 +235,6 @@ file static class ByteLanes
     /// <summary>The written bytes moved to their position in the register.</summary>
     public static ulong Place(ulong value, ulong relative, int size) => (value & SizeMask(size)) << (int)(relative * 8);
 
-    /// <summary>The register with the accessed bytes replaced by the written ones.</summary>
-    public static ulong Merge(ulong register, ulong relative, int size, ulong value) =>
-        (register & ~Touched(relative, size)) | Place(value, relative, size);
-
     /// <summary>The low <paramref name="size"/> bytes of a written value.</summary>
     public static ulong Truncate(ulong value, int size) => value & SizeMask(size);
 
@@ -228,4 +243,66 @@ file static class ByteLanes
         size is 1 or 2 or 4 or 8 && offset < blockSize && (ulong)size <= blockSize - offset;
 
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
+}
+
+/// <summary>
+/// Every access to the block's register storage: a read is one volatile load (never torn), a
+/// whole-value set one volatile store (last writer wins), and every other change one atomic
+/// read-modify-write, so no update of a register is lost to a concurrent one.
+/// </summary>
+file static class RegisterStorage
+{
+    /// <summary>The stored value: one volatile load.</summary>
+    public static byte Load(ref byte storage) => global::System.Threading.Volatile.Read(ref storage);
+
+    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
+    public static void Store(ref byte storage, byte value) => global::System.Threading.Volatile.Write(ref storage, value);
+
+    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
+    public static void Replace(ref byte storage, byte mask, byte bits) => Update(ref storage, mask, (byte)(bits & mask), 0);
+
+    /// <summary>
+    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
+    /// it replaced and the value it stored. Loops only while another update of the same register
+    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
+    /// </summary>
+    public static (byte Previous, byte Next) Update(ref byte storage, byte clear, byte set, byte toggle)
+    {
+        byte previous = global::System.Threading.Volatile.Read(ref storage);
+        while (true)
+        {
+            byte next = (byte)(((previous & ~clear) | set) ^ toggle);
+            if (next == previous) return (previous, next);
+            byte seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
+            if (seen == previous) return (previous, next);
+            previous = seen;
+        }
+    }
+
+    /// <summary>The stored value: one volatile load.</summary>
+    public static uint Load(ref uint storage) => global::System.Threading.Volatile.Read(ref storage);
+
+    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
+    public static void Store(ref uint storage, uint value) => global::System.Threading.Volatile.Write(ref storage, value);
+
+    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
+    public static void Replace(ref uint storage, uint mask, uint bits) => Update(ref storage, mask, bits & mask, 0);
+
+    /// <summary>
+    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
+    /// it replaced and the value it stored. Loops only while another update of the same register
+    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
+    /// </summary>
+    public static (uint Previous, uint Next) Update(ref uint storage, uint clear, uint set, uint toggle)
+    {
+        uint previous = global::System.Threading.Volatile.Read(ref storage);
+        while (true)
+        {
+            uint next = ((previous & ~clear) | set) ^ toggle;
+            if (next == previous) return (previous, next);
+            uint seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
+            if (seen == previous) return (previous, next);
+            previous = seen;
+        }
+    }
 }
