@@ -50,7 +50,7 @@ public ref struct ProxyInput(ReadOnlySpan<byte> input)
 }
 
 /// <summary>Writes <see cref="QemuProxyTarget"/> inputs: whole QEMU messages, raw bytes, guest RAM.</summary>
-public sealed class ProxyInputBuilder
+internal sealed class ProxyInputBuilder
 {
     private readonly List<byte> _bytes = [];
 

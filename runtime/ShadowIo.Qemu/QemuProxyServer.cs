@@ -33,7 +33,18 @@ public sealed partial class QemuProxyServer : IDisposable
     private Thread? _thread;
     private volatile bool _stopping;
 
-    /// <param name="socketFd">Connected stream socket; the server owns it from now on.</param>
+    /// <summary>
+    /// Builds the server for <paramref name="function"/> on a connected socket; nothing is read
+    /// until <see cref="Start"/> or <see cref="Run"/>.
+    /// </summary>
+    /// <param name="socketFd">
+    /// Connected AF_UNIX stream socket whose peer is QEMU's <c>x-pci-proxy-dev</c> (see
+    /// <see cref="ProxySocketPair.Create"/>); the server owns it from now on and closes it on
+    /// <see cref="Dispose"/>.
+    /// </param>
+    /// <param name="function">What to serve: identity, BARs and reset action; its BARs are validated here.</param>
+    /// <param name="log">Receives one line per rejected message and link event, on the server thread; null for silence.</param>
+    /// <exception cref="ArgumentException">A BAR of <paramref name="function"/> is invalid (index, size, duplicate, smaller than its doorbell block).</exception>
     /// <param name="memory">
     /// Where guest RAM is published (a device built before the server gets the same instance);
     /// a new one when null.
@@ -55,13 +66,16 @@ public sealed partial class QemuProxyServer : IDisposable
     /// <summary>Guest RAM as QEMU last described it; devices reach guest memory only through it.</summary>
     public GuestMemory GuestMemory { get; }
 
+    /// <summary>Maps the guest RAM QEMU shares (SYNC_SYSMEM) into <see cref="GuestMemory"/>; its counters show what it did.</summary>
     public GuestRamMapper RamMapper { get; }
 
+    /// <summary>The function's configuration space as the guest programmed it; a device reads command bits and BAR bases from it.</summary>
     public PciConfigSpace ConfigSpace { get; }
 
     /// <summary>The function's INTx pin (the device raises and lowers it).</summary>
     public IntxLine Interrupt { get; }
 
+    /// <summary>What crossed the link so far; readable from any thread.</summary>
     public ProxyStatistics Statistics { get; } = new();
 
     /// <summary>Why the loop ended: null while running or after a clean close by QEMU.</summary>
@@ -134,6 +148,10 @@ public sealed partial class QemuProxyServer : IDisposable
         FileDescriptors.SignalEventFd(_wakeFd);
     }
 
+    /// <summary>
+    /// Stops the loop and waits for its thread (unless called on it), then closes the socket, the
+    /// interrupt eventfds and every guest RAM mapping.
+    /// </summary>
     public void Dispose()
     {
         Stop();

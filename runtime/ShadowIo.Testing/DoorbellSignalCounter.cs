@@ -16,6 +16,7 @@ public sealed class DoorbellSignalCounter : IDisposable
     private readonly Thread _thread;
     private volatile bool _stop;
 
+    /// <summary>Starts the counting thread at once; it waits until <see cref="Stop"/>.</summary>
     /// <param name="events">The set to wait on; the counter's thread is its only waiter.</param>
     /// <param name="source">The id <see cref="DoorbellEvents.Add"/> returned for the binding to count.</param>
     /// <param name="rows">Rows of that binding's table.</param>
@@ -64,5 +65,6 @@ public sealed class DoorbellSignalCounter : IDisposable
         return _signals;
     }
 
+    /// <summary>Stops the thread as <see cref="Stop"/> does; the counts stay readable.</summary>
     public void Dispose() => Stop();
 }

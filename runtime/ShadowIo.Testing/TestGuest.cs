@@ -23,6 +23,11 @@ namespace ShadowIo.Testing;
 /// var result = guest.RunToFinish(bus);
 /// </code>
 /// </example>
+/// <remarks>
+/// Owns its VM, vCPU and RAM (and the <see cref="KvmSystem"/> when <see cref="Create(ulong)"/>
+/// opened it). Use from one thread at a time: the vCPU runs on the calling thread. Needs
+/// read/write access to /dev/kvm; without it the factory throws <see cref="KvmException"/>.
+/// </remarks>
 public sealed class TestGuest : IDisposable
 {
     private readonly KvmSystem _kvm;
@@ -53,11 +58,22 @@ public sealed class TestGuest : IDisposable
         }
     }
 
-    /// <summary>Builds a guest with <paramref name="ramSize"/> bytes of RAM (at least 2 MiB), opening /dev/kvm.</summary>
-    public static TestGuest Create(ulong ramSize = GuestLayout.DefaultRamSize) =>
-        Create(KvmSystem.Open(), ramSize, ownsKvm: true);
+    /// <summary>
+    /// Builds a guest with <paramref name="ramSize"/> bytes of RAM, opening /dev/kvm: at least
+    /// <see cref="GuestLayout.Data"/> + <see cref="GuestLayout.StackSize"/>, at most
+    /// <see cref="GuestLayout.MappedLimit"/> (4 GiB), a multiple of the page size.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ramSize"/> is outside those bounds.</exception>
+    /// <exception cref="KvmException">KVM is missing, not permitted, or refused the VM.</exception>
+    public static TestGuest Create(ulong ramSize) => Create(KvmSystem.Open(), ramSize, ownsKvm: true);
 
-    /// <summary>Builds a guest on an already open <see cref="KvmSystem"/> (not disposed with the guest).</summary>
+    /// <summary>Builds a guest with <see cref="GuestLayout.DefaultRamSize"/> bytes of RAM (4 MiB), opening /dev/kvm.</summary>
+    /// <exception cref="KvmException">KVM is missing, not permitted, or refused the VM.</exception>
+    public static TestGuest Create() => Create(GuestLayout.DefaultRamSize);
+
+    /// <summary>Builds a guest on an already open <see cref="KvmSystem"/> (not disposed with the guest); RAM bounds as <see cref="Create(ulong)"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ramSize"/> is outside the bounds.</exception>
+    /// <exception cref="KvmException">KVM refused the VM, its memory or its vCPU.</exception>
     public static TestGuest Create(KvmSystem kvm, ulong ramSize = GuestLayout.DefaultRamSize) => Create(kvm, ramSize, ownsKvm: false);
 
     private static TestGuest Create(KvmSystem kvm, ulong ramSize, bool ownsKvm)
@@ -71,15 +87,19 @@ public sealed class TestGuest : IDisposable
         return new TestGuest(kvm, ownsKvm, ramSize);
     }
 
+    /// <summary>The KVM system the guest was created on.</summary>
     public KvmSystem Kvm => _kvm;
 
+    /// <summary>The guest's VM: bind doorbells to it, or add memory slots above <see cref="RamSize"/>.</summary>
     public KvmVm Vm { get; } = null!;
 
+    /// <summary>The guest's only vCPU (id 0); <see cref="RunToFinish"/> and <see cref="Resume"/> run it on the calling thread.</summary>
     public KvmVcpu Vcpu { get; } = null!;
 
     /// <summary>Guest RAM, bounds-checked.</summary>
     public GuestMemory Memory => Vm.GuestMemory;
 
+    /// <summary>Bytes of RAM, mapped at guest-physical 0 (memory slot 0).</summary>
     public ulong RamSize => _ram.Length;
 
     /// <summary>Initial RSP: the end of RAM.</summary>
@@ -216,6 +236,7 @@ public sealed class TestGuest : IDisposable
         _ => "",
     };
 
+    /// <summary>Closes the vCPU and VM and unmaps the RAM (and closes the KVM system if the guest opened it).</summary>
     public void Dispose()
     {
         Vcpu?.Dispose();

@@ -32,12 +32,14 @@ public sealed class GuestRamMapper : IDisposable
     private readonly Action<string>? _log;
     private long _syncs;
 
-    public GuestRamMapper(GuestMemory memory, Action<string>? log = null)
+    /// <summary>Starts with no mappings; the server creates it over its <see cref="QemuProxyServer.GuestMemory"/>.</summary>
+    internal GuestRamMapper(GuestMemory memory, Action<string>? log = null)
     {
         Memory = memory;
         _log = log;
     }
 
+    /// <summary>The guest memory this mapper publishes regions into.</summary>
     public GuestMemory Memory { get; }
 
     /// <summary>SYNC_SYSMEM messages applied.</summary>
@@ -50,7 +52,7 @@ public sealed class GuestRamMapper : IDisposable
     /// Applies one memory map: region i is backed by <paramref name="fds"/>[i]. Takes ownership
     /// of every fd (each is either kept by a mapping or closed).
     /// </summary>
-    public void Apply(ReadOnlySpan<SysmemRegion> regions, ReadOnlySpan<int> fds)
+    internal void Apply(ReadOnlySpan<SysmemRegion> regions, ReadOnlySpan<int> fds)
     {
         Debug.Assert(regions.Length == fds.Length);
         var used = new HashSet<FileMapping>();
@@ -87,6 +89,7 @@ public sealed class GuestRamMapper : IDisposable
         UnmapExpired(now);
     }
 
+    /// <summary>Empties the guest memory map and unmaps everything at once (no grace period); the server's <see cref="QemuProxyServer.Dispose"/> calls it.</summary>
     public void Dispose()
     {
         Memory.SetRegions([]);

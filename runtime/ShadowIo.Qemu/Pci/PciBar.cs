@@ -6,6 +6,7 @@ namespace ShadowIo.Qemu.Pci;
 /// One base address register of the served function and what answers accesses inside it.
 /// </summary>
 /// <param name="Index">BAR number 0..5.</param>
+/// <param name="Kind">Memory or I/O space.</param>
 /// <param name="Size">Power of two; at least 16 bytes for memory, 4 for I/O.</param>
 /// <param name="Device">Receives accesses with offsets relative to the BAR base.</param>
 /// <param name="Doorbells">
@@ -14,6 +15,7 @@ namespace ShadowIo.Qemu.Pci;
 /// </param>
 public sealed record PciBar(int Index, PciBarKind Kind, ulong Size, IMmioDevice Device, TrapDoorbells? Doorbells = null)
 {
+    /// <summary>BARs in a type-0 header (BAR0..BAR5).</summary>
     public const int Count = 6;
 
     internal void Validate()

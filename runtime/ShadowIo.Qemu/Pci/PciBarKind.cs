@@ -7,6 +7,8 @@ namespace ShadowIo.Qemu.Pci;
 /// </summary>
 public enum PciBarKind
 {
+    /// <summary>A 32-bit, non-prefetchable memory BAR: accesses arrive as BAR_READ/BAR_WRITE with a guest-physical address.</summary>
     Memory32,
+    /// <summary>An I/O-space BAR: accesses arrive with a port number (at most 64 KiB).</summary>
     Io,
 }

@@ -7,37 +7,59 @@ namespace ShadowIo.Qemu.Pci;
 /// command/cache line/latency/interrupt line writable, BARs sized by their writable mask.
 /// </summary>
 /// <remarks>
-/// Every byte has a writable mask, so a write merges <c>(old &amp; ~mask) | (value &amp; mask)</c>
+/// <para>Every byte has a writable mask, so a write merges <c>(old &amp; ~mask) | (value &amp; mask)</c>
 /// byte by byte. That one rule gives BAR sizing for free: writing all ones reads back
 /// <c>~(size - 1)</c> with the type bits, which is how both QEMU's proxy (probe_pci_info) and the
 /// guest's PCI core discover the size. No capability list: the proxy delivers neither MSI nor
-/// MSI-X, so INTx is the only interrupt.
+/// MSI-X, so INTx is the only interrupt.</para>
+/// <para>The server owns it: config writes, routing, reset and the interrupt-status bit are
+/// internal to ShadowIo.Qemu. A device only reads it (command bits, BAR bases).</para>
 /// </remarks>
 public sealed class PciConfigSpace
 {
+    /// <summary>Bytes of a conventional configuration space.</summary>
     public const int Size = 256;
 
-    // Offsets from the PCI Local Bus specification, type-0 header.
+    // Offsets from the PCI Local Bus specification 3.0, §6.1, type-0 header.
+
+    /// <summary>Vendor ID (16 bits, read-only).</summary>
     public const int VendorIdOffset = 0x00;
+    /// <summary>Device ID (16 bits, read-only).</summary>
     public const int DeviceIdOffset = 0x02;
+    /// <summary>Command register (16 bits): see the <c>Command*</c> bits.</summary>
     public const int CommandOffset = 0x04;
+    /// <summary>Status register (16 bits): <see cref="StatusInterrupt"/> mirrors the INTx line.</summary>
     public const int StatusOffset = 0x06;
+    /// <summary>Revision ID (8 bits, read-only).</summary>
     public const int RevisionIdOffset = 0x08;
+    /// <summary>Class code (24 bits, read-only): programming interface, sub-class, base class.</summary>
     public const int ClassCodeOffset = 0x09;
+    /// <summary>Cache line size (8 bits, writable, no effect here).</summary>
     public const int CacheLineSizeOffset = 0x0c;
+    /// <summary>Latency timer (8 bits, writable, no effect here).</summary>
     public const int LatencyTimerOffset = 0x0d;
+    /// <summary>Header type (8 bits): 0, a single-function type-0 header.</summary>
     public const int HeaderTypeOffset = 0x0e;
+    /// <summary>BAR0 (32 bits); BAR n is at <c>Bar0Offset + 4 * n</c>.</summary>
     public const int Bar0Offset = 0x10;
+    /// <summary>Subsystem vendor ID (16 bits, read-only).</summary>
     public const int SubsystemVendorIdOffset = 0x2c;
+    /// <summary>Subsystem ID (16 bits, read-only).</summary>
     public const int SubsystemIdOffset = 0x2e;
+    /// <summary>Interrupt line (8 bits, writable): the IRQ routing the guest's firmware wrote, not used by the device.</summary>
     public const int InterruptLineOffset = 0x3c;
+    /// <summary>Interrupt pin (8 bits, read-only): 1 = INTA# … 4 = INTD#, 0 = none.</summary>
     public const int InterruptPinOffset = 0x3d;
 
-    /// <summary>Command register bits the function implements: I/O space, memory space, bus master, INTx disable.</summary>
+    /// <summary>Command bit 0, I/O Space: the function answers accesses to its I/O BARs.</summary>
     public const ushort CommandIoSpace = 1 << 0;
+    /// <summary>Command bit 1, Memory Space: the function answers accesses to its memory BARs.</summary>
     public const ushort CommandMemorySpace = 1 << 1;
+    /// <summary>Command bit 2, Bus Master: the function may access guest memory (DMA); a device should check it.</summary>
     public const ushort CommandBusMaster = 1 << 2;
+    /// <summary>Command bit 10, Interrupt Disable: INTx is masked while set.</summary>
     public const ushort CommandInterruptDisable = 1 << 10;
+    /// <summary>Status bit 3, Interrupt Status: the function's INTx is asserted (whatever the disable bit says).</summary>
     public const ushort StatusInterrupt = 1 << 3;
 
     private readonly byte[] _bytes = new byte[Size];
@@ -45,7 +67,10 @@ public sealed class PciConfigSpace
     private readonly byte[] _reset = new byte[Size];
     private readonly PciBar?[] _bars = new PciBar?[PciBar.Count];
 
-    public PciConfigSpace(PciIdentity identity, IReadOnlyList<PciBar> bars)
+    /// <summary>Builds the power-on space for a function; validates every BAR (the server's constructor calls it).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An interrupt pin over 4, or a BAR with a bad index or size.</exception>
+    /// <exception cref="ArgumentException">Two BARs with the same index, or a BAR smaller than its doorbell block.</exception>
+    internal PciConfigSpace(PciIdentity identity, IReadOnlyList<PciBar> bars)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(bars);
@@ -82,20 +107,26 @@ public sealed class PciConfigSpace
         Reset();
     }
 
+    /// <summary>The 256 bytes as the guest would read them now (a live view, not a copy).</summary>
     public ReadOnlySpan<byte> Bytes => _bytes;
 
+    /// <summary>The command register as the guest last wrote it (0 after reset).</summary>
     public ushort Command => BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(CommandOffset));
 
+    /// <summary>Whether <see cref="CommandMemorySpace"/> is set.</summary>
     public bool MemorySpaceEnabled => (Command & CommandMemorySpace) != 0;
 
+    /// <summary>Whether <see cref="CommandIoSpace"/> is set.</summary>
     public bool IoSpaceEnabled => (Command & CommandIoSpace) != 0;
 
+    /// <summary>Whether <see cref="CommandInterruptDisable"/> is set (INTx masked).</summary>
     public bool InterruptDisabled => (Command & CommandInterruptDisable) != 0;
 
     /// <summary>The BAR declared at <paramref name="index"/>, if any.</summary>
     public PciBar? GetBar(int index) => (uint)index < PciBar.Count ? _bars[index] : null;
 
-    /// <summary>The base the guest (or QEMU's probe) last programmed into a BAR.</summary>
+    /// <summary>The base the guest (or QEMU's probe) last programmed into a BAR, type bits masked off (0 while unassigned).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">No BAR is declared at <paramref name="index"/>.</exception>
     public ulong GetBarBase(int index)
     {
         var bar = GetBar(index) ?? throw new ArgumentOutOfRangeException(nameof(index), index, "No such BAR.");
@@ -108,7 +139,7 @@ public sealed class PciConfigSpace
     /// Finds the BAR that contains [address, address + size) in the given space; the returned
     /// offset is relative to the BAR base. A BAR still being sized (all ones) or at 0 matches nothing.
     /// </summary>
-    public bool TryRoute(ulong address, uint size, bool memory, out PciBar bar, out ulong offset)
+    internal bool TryRoute(ulong address, uint size, bool memory, out PciBar bar, out ulong offset)
     {
         foreach (var candidate in _bars)
         {
@@ -142,7 +173,7 @@ public sealed class PciConfigSpace
     }
 
     /// <summary>Merges a write through the writable mask; returns false (ignored) for a malformed access.</summary>
-    public bool Write(uint address, uint value, int length)
+    internal bool Write(uint address, uint value, int length)
     {
         if (!IsValidAccess(address, length)) return false;
         for (int i = 0; i < length; i++)
@@ -156,7 +187,7 @@ public sealed class PciConfigSpace
     }
 
     /// <summary>Sets or clears the status register's Interrupt Status bit (mirrors the INTx line).</summary>
-    public void SetInterruptStatus(bool asserted)
+    internal void SetInterruptStatus(bool asserted)
     {
         ushort status = BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(StatusOffset));
         status = asserted ? (ushort)(status | StatusInterrupt) : (ushort)(status & ~StatusInterrupt);
@@ -164,5 +195,5 @@ public sealed class PciConfigSpace
     }
 
     /// <summary>Power-on state: command 0, BARs unassigned, interrupt line 0.</summary>
-    public void Reset() => _reset.CopyTo(_bytes, 0);
+    internal void Reset() => _reset.CopyTo(_bytes, 0);
 }

@@ -7,7 +7,7 @@ namespace ShadowIo.Qemu.Protocol;
 /// proxy adds the BAR's current base (a guest-physical address, or an I/O port when
 /// <see cref="IsMemory"/> is false) to the offset, so the remote tracks BAR bases itself.
 /// </summary>
-public readonly record struct BarAccess(ulong Address, ulong Value, uint Size, bool IsMemory)
+internal readonly record struct BarAccess(ulong Address, ulong Value, uint Size, bool IsMemory)
 {
     public static BarAccess Parse(ReadOnlySpan<byte> payload) => new(
         BinaryPrimitives.ReadUInt64LittleEndian(payload),

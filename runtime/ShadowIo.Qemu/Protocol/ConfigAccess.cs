@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace ShadowIo.Qemu.Protocol;
 
 /// <summary>A PCI_CFGREAD / PCI_CFGWRITE payload (<c>PciConfDataMsg</c>).</summary>
-public readonly record struct ConfigAccess(uint Address, uint Value, int Length)
+internal readonly record struct ConfigAccess(uint Address, uint Value, int Length)
 {
     public static ConfigAccess Parse(ReadOnlySpan<byte> payload) => new(
         BinaryPrimitives.ReadUInt32LittleEndian(payload),

@@ -5,7 +5,7 @@ using static Tmds.Linux.LibC;
 namespace ShadowIo.Qemu.Protocol;
 
 /// <summary>What one receive produced.</summary>
-public enum ReceiveStatus
+internal enum ReceiveStatus
 {
     Message,
     /// <summary>The peer closed the socket between messages.</summary>
@@ -24,7 +24,7 @@ public enum ReceiveStatus
 /// not merge stream data across a message that carries fds, so fds always arrive with the
 /// header of their message.
 /// </remarks>
-public sealed unsafe class MpqemuChannel : IDisposable
+internal sealed unsafe class MpqemuChannel : IDisposable
 {
     /// <summary>More than QEMU ever sends (8), so a peer that sends too many is seen, not truncated silently.</summary>
     public const int MaxReceivedFds = 16;

@@ -4,7 +4,7 @@ namespace ShadowIo.Qemu.Protocol;
 /// Message commands of QEMU 7.2's multi-process protocol (<c>MPQemuCmd</c> in
 /// include/hw/remote/mpqemu-link.h). The numbering is the wire value.
 /// </summary>
-public enum MpqemuCommand
+internal enum MpqemuCommand
 {
     /// <summary>Guest RAM layout: one fd per region; no reply.</summary>
     SyncSysmem = 0,

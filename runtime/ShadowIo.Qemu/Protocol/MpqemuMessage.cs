@@ -5,7 +5,7 @@ namespace ShadowIo.Qemu.Protocol;
 /// message: nothing is allocated per message. Received fds belong to whoever handles the
 /// message, which must close every one it does not keep.
 /// </summary>
-public sealed class MpqemuMessage
+internal sealed class MpqemuMessage
 {
     private readonly byte[] _payload = new byte[MpqemuWire.MaxPayloadSize];
     private readonly int[] _fds = new int[MpqemuChannel.MaxReceivedFds];

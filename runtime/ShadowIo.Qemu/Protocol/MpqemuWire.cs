@@ -11,7 +11,7 @@ namespace ShadowIo.Qemu.Protocol;
 /// payload follows, at most the size of the <c>data</c> union (the 192-byte SyncSysmemMsg).
 /// QEMU sends header and payload in one <c>sendmsg</c> with any fds attached as SCM_RIGHTS.
 /// </remarks>
-public static class MpqemuWire
+internal static class MpqemuWire
 {
     public const int HeaderSize = 16;
 

@@ -3,10 +3,10 @@ using System.Buffers.Binary;
 namespace ShadowIo.Qemu.Protocol;
 
 /// <summary>One guest RAM region of a SYNC_SYSMEM message: [gpa, gpa + size) is the fd's bytes from offset.</summary>
-public readonly record struct SysmemRegion(ulong GuestPhysicalAddress, ulong Size, long FileOffset);
+internal readonly record struct SysmemRegion(ulong GuestPhysicalAddress, ulong Size, long FileOffset);
 
 /// <summary>A SYNC_SYSMEM payload (<c>SyncSysmemMsg</c>): three arrays of eight, parallel to the fds.</summary>
-public static class SysmemLayout
+internal static class SysmemLayout
 {
     /// <summary>Reads region <paramref name="index"/> (0..7) of the payload.</summary>
     public static SysmemRegion Read(ReadOnlySpan<byte> payload, int index) => new(

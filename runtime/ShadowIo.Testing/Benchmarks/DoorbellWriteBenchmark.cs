@@ -15,15 +15,31 @@ namespace ShadowIo.Testing.Benchmarks;
 /// </summary>
 public static class DoorbellWriteBenchmark
 {
+    /// <summary>Guest-physical base of the trap-bound block (MMIO above RAM, below 4 GiB).</summary>
     public const ulong TrapDoorbellGpa = 0xFE00_0000;
+
+    /// <summary>Guest-physical base of the ioeventfd-bound block.</summary>
     public const ulong IoEventFdDoorbellGpa = 0xFE10_0000;
+
+    /// <summary>The RAM word the guest-store mode writes (start of the test's data area).</summary>
     public const ulong RamWordGpa = GuestLayout.Data;
+
+    /// <summary>The guest page attached as the ioeventfd binding's guest shadow.</summary>
     public const ulong GuestShadowGpa = GuestLayout.Data + 0x1000;
 
     /// <summary>A one-doorbell block: a 4-byte value doorbell at offset 0, shadow at 0.</summary>
     public static DoorbellTable Table { get; } = new("doorbell benchmark", 0x1000, 4,
         [new DoorbellEntry("Doorbell", 0, 0, 4, DoorbellKind.Value, false, 0, 0)]);
 
+    /// <summary>
+    /// Runs every mode <paramref name="rounds"/> times, <paramref name="writes"/> guest writes each,
+    /// on a fresh VM, and reports each mode's best round. Takes the calling thread for the whole run.
+    /// </summary>
+    /// <param name="writes">Guest writes per round, at least 1.</param>
+    /// <param name="rounds">Rounds per mode, at least 1 (the fastest is reported).</param>
+    /// <param name="kvmPath">The KVM device node.</param>
+    /// <exception cref="KvmException">KVM is missing or refused the VM or a binding.</exception>
+    /// <exception cref="InvalidOperationException">A round's check failed: the guest stopped early, or signals or the shadow value were wrong.</exception>
     public static DoorbellWriteReport Run(int writes, int rounds, string kvmPath = KvmSystem.DefaultPath)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(writes, 1);

@@ -11,6 +11,7 @@ public enum DoorbellWriteMode
     GuestStore,
 }
 
+/// <summary>Names of <see cref="DoorbellWriteMode"/> values as the benchmark prints them.</summary>
 public static class DoorbellWriteModes
 {
     /// <summary>The name the benchmark's output uses: "trap", "ioeventfd", "guest-store".</summary>

@@ -77,7 +77,7 @@ public sealed partial class DoorbellBinding : IDisposable
         var resolved = mode switch
         {
             DoorbellBindingMode.BestAvailable => vm.SupportsIoEventFdPostWrite ? DoorbellBindingMode.KernelPostWrite : DoorbellBindingMode.GuestShadow,
-            DoorbellBindingMode.KernelPostWrite when !vm.SupportsIoEventFdPostWrite => throw new KvmException(KvmError.Unsupported, 22,
+            DoorbellBindingMode.KernelPostWrite when !vm.SupportsIoEventFdPostWrite => throw new KvmException(KvmError.Unsupported, Errnos.EINVAL,
                 "DoorbellBindingMode.KernelPostWrite: this kernel rejects KVM_IOEVENTFD_FLAG_POST_WRITE (EINVAL): the kernel post-write " +
                 "patch is not applied. Use DoorbellBindingMode.BestAvailable, GuestShadow or Trap."),
             DoorbellBindingMode.KernelPostWrite or DoorbellBindingMode.GuestShadow or DoorbellBindingMode.Trap => mode,

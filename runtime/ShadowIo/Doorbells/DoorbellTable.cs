@@ -4,6 +4,7 @@ namespace ShadowIo;
 /// A generated register block's doorbells: what a binding registers with KVM and where each
 /// value lands in the shadow page. Built once per block type by generated code.
 /// </summary>
+/// <remarks>Immutable once built: safe to share between threads and bindings.</remarks>
 public sealed class DoorbellTable
 {
     private readonly DoorbellEntry[] _entries;
@@ -27,11 +28,23 @@ public sealed class DoorbellTable
         Array.Sort(_sortedOffsets, _sortedIndex);
     }
 
+    /// <summary>The block's declared name (<c>[RegisterBlock("NVMe BAR0", …)]</c>), for messages.</summary>
     public string BlockName { get; }
+
+    /// <summary>The block's size in bytes: every row's offset + width lies within it.</summary>
     public ulong BlockSize { get; }
+
+    /// <summary>Bytes of the shadow page the value rows use (the end of the last value doorbell's slot).</summary>
     public int ShadowSize { get; }
+
+    /// <summary>Number of rows: doorbells with array elements expanded.</summary>
     public int Count => _entries.Length;
+
+    /// <summary>Every row in declaration order; a row's index here is its row number everywhere else.</summary>
     public ReadOnlySpan<DoorbellEntry> Entries => _entries;
+
+    /// <summary>Row <paramref name="index"/>, by reference (no copy).</summary>
+    /// <exception cref="IndexOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="Count"/>).</exception>
     public ref readonly DoorbellEntry this[int index] => ref _entries[index];
 
     /// <summary>

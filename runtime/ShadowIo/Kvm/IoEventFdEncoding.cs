@@ -3,8 +3,9 @@ using ShadowIo.Kvm.Native;
 namespace ShadowIo.Kvm;
 
 /// <summary>Turns an <see cref="IoEventFdRegistration"/> into the kernel's struct (mainline or post-write layout).</summary>
-public static class IoEventFdEncoding
+internal static class IoEventFdEncoding
 {
+    /// <summary>The mainline layout; <paramref name="flags"/> are used as given (no post-write bit).</summary>
     public static KvmIoEventFd Encode(in IoEventFdRegistration r, KvmIoEventFdFlags flags) => new()
     {
         DataMatch = r.DataMatch ?? 0,

@@ -22,6 +22,7 @@ public readonly record struct IoEventFdRegistration(ulong Address, int Length, i
     /// </summary>
     public nint PostAddress { get; init; }
 
+    /// <summary>The registration as KVM error messages name it: space, address, length, fd, and datamatch/post_addr when set.</summary>
     public override string ToString() =>
         $"{(IsPio ? "port" : "MMIO")} 0x{Address:x} len {Length} fd {EventFd}" +
         (DataMatch is { } m ? $" datamatch 0x{m:x}" : "") +

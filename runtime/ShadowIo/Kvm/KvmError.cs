@@ -5,16 +5,16 @@ public enum KvmError
 {
     /// <summary>Some other failure; the message names the call and the errno.</summary>
     Other,
-    /// <summary>/dev/kvm does not exist: no KVM module loaded, or a container without the device.</summary>
+    /// <summary>/dev/kvm does not exist or no KVM driver answers it (ENOENT, ENODEV, ENXIO): no KVM module loaded, or a container without the device.</summary>
     DeviceMissing,
-    /// <summary>/dev/kvm exists but this user may not open it (not in the kvm group, or not root).</summary>
+    /// <summary>/dev/kvm exists but this user may not open it (EACCES, EPERM): not in the kvm group, or not root.</summary>
     PermissionDenied,
-    /// <summary>The kernel lacks a capability or rejects a feature flag (EINVAL on an unknown flag).</summary>
+    /// <summary>The kernel lacks a capability (ENOTTY, EOPNOTSUPP, or a <c>KVM_CHECK_EXTENSION</c> of 0) or rejects a feature flag it does not know (EINVAL for an unknown flag).</summary>
     Unsupported,
-    /// <summary>The kernel rejected an argument.</summary>
+    /// <summary>The kernel rejected an argument (EINVAL, or ENOENT for a deassignment that matches no registration).</summary>
     InvalidArgument,
-    /// <summary>A kernel limit was hit: memory slots, ioeventfds on one bus (KVM_IO_BUS_MAX_DEVS = 1000), memory.</summary>
+    /// <summary>A kernel limit was hit (ENOSPC, ENOMEM, EMFILE, ENFILE): memory slots, ioeventfds on one bus (KVM_IO_BUS_MAX_DEVS = 1000), memory, fds.</summary>
     LimitReached,
-    /// <summary>An ioeventfd with the same address, length and datamatch is already registered.</summary>
+    /// <summary>An ioeventfd with the same address, length and datamatch is already registered (EEXIST).</summary>
     AlreadyExists,
 }

@@ -8,18 +8,32 @@ namespace ShadowIo.Kvm;
 /// </summary>
 public sealed class KvmException : Exception
 {
+    /// <summary>A failure with only a message: <see cref="Error"/> is <see cref="KvmError.Other"/>, <see cref="Errno"/> 0.</summary>
+    /// <param name="message">What was asked for and why it failed, as a sentence.</param>
     public KvmException(string message) : base(message) { }
 
+    /// <summary>A failure caused by another exception: <see cref="Error"/> is <see cref="KvmError.Other"/>, <see cref="Errno"/> 0.</summary>
+    /// <param name="message">What was asked for and why it failed, as a sentence.</param>
+    /// <param name="innerException">The failure underneath.</param>
     public KvmException(string message, Exception innerException) : base(message, innerException) { }
 
+    /// <summary>A failure with the default message (exception-pattern constructor; ShadowIo never throws it).</summary>
     public KvmException() { }
 
+    /// <summary>A classified failure of a KVM call.</summary>
+    /// <param name="error">What the failure means for the caller.</param>
+    /// <param name="errno">The errno the kernel returned, or 0 when no system call failed (e.g. a missing capability).</param>
+    /// <param name="message">The operation, what was asked for and the cause in words.</param>
     public KvmException(KvmError error, int errno, string message) : base(message)
     {
         Error = error;
         Errno = errno;
     }
 
+    /// <summary>
+    /// The failure's class, to branch on (skip a test when <see cref="KvmError.DeviceMissing"/>, fall
+    /// back to another binding mode when <see cref="KvmError.Unsupported"/>).
+    /// </summary>
     public KvmError Error { get; }
 
     /// <summary>The errno the kernel returned; 0 when the failure was not a system call's.</summary>
@@ -52,12 +66,4 @@ public sealed class KvmException : Exception
         Errnos.ENOTTY or Errnos.EOPNOTSUPP => KvmError.Unsupported,
         _ => KvmError.Other,
     };
-}
-
-/// <summary>The errno values KVM callers branch on (x86-64 Linux numbering).</summary>
-internal static class Errnos
-{
-    public const int EPERM = 1, ENOENT = 2, EINTR = 4, ENXIO = 6, EAGAIN = 11, ENOMEM = 12, EACCES = 13,
-        EEXIST = 17, ENODEV = 19, EINVAL = 22, ENFILE = 23, EMFILE = 24, ENOTTY = 25, ENOSPC = 28,
-        EOPNOTSUPP = 95;
 }

@@ -6,7 +6,11 @@ namespace ShadowIo.Kvm;
 /// dir in bits 30-31, size in bits 16-29, type in bits 8-15, nr in bits 0-7).
 /// Tests compare each number with the C headers.
 /// </summary>
-public static unsafe class KvmIoctls
+/// <remarks>
+/// Internal, as rust-vmm's kvm-ioctls keeps its numbers private: a user calls the typed methods
+/// of <see cref="KvmSystem"/>, <see cref="KvmVm"/> and <see cref="KvmVcpu"/>, never an ioctl.
+/// </remarks>
+internal static unsafe class KvmIoctls
 {
     /// <summary>KVM's ioctl type byte (<c>KVMIO</c>).</summary>
     public const uint KvmIo = 0xAE;

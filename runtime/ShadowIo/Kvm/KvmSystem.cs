@@ -9,11 +9,16 @@ namespace ShadowIo.Kvm;
 /// The KVM system fd (<c>/dev/kvm</c>): API version, capabilities, the vCPU mapping size and the
 /// host's supported CPUID, and the factory for VMs.
 /// </summary>
+/// <remarks>
+/// Owns its fd: <see cref="Dispose"/> closes it (VMs created from it keep working; they hold their
+/// own fds). The queries are safe from any thread; <see cref="Dispose"/> must not race them.
+/// </remarks>
 public sealed unsafe class KvmSystem : IDisposable
 {
     /// <summary>The only KVM API version there has ever been (KVM_API_VERSION).</summary>
     public const int StableApiVersion = 12;
 
+    /// <summary>Where the KVM device node lives on Linux.</summary>
     public const string DefaultPath = "/dev/kvm";
 
     private int _fd;
@@ -54,6 +59,12 @@ public sealed unsafe class KvmSystem : IDisposable
     /// Opens the KVM device. Throws <see cref="KvmException"/> with <see cref="KvmError.DeviceMissing"/>
     /// or <see cref="KvmError.PermissionDenied"/> and a sentence saying what to do.
     /// </summary>
+    /// <param name="path">The device node; another path only for a KVM device in a container or a test of the error paths.</param>
+    /// <exception cref="KvmException">
+    /// <see cref="KvmError.DeviceMissing"/> (no such node, or no KVM driver behind it),
+    /// <see cref="KvmError.PermissionDenied"/>, or <see cref="KvmError.Unsupported"/> for an API
+    /// version other than <see cref="StableApiVersion"/>.
+    /// </exception>
     public static KvmSystem Open(string path = DefaultPath)
     {
         byte[] name = Encoding.UTF8.GetBytes(path + "\0");
@@ -76,26 +87,38 @@ public sealed unsafe class KvmSystem : IDisposable
         return new KvmSystem(fd, path);
     }
 
+    /// <summary>The device node this was opened from (for messages).</summary>
     public string Path { get; }
 
-    /// <summary>The system fd; valid until disposal.</summary>
-    public int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmSystem));
+    /// <summary>The system fd; valid until disposal. Internal: only the ioctls in this assembly use it.</summary>
+    internal int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmSystem));
 
+    /// <summary><c>KVM_GET_API_VERSION</c>; always <see cref="StableApiVersion"/> once <see cref="Open"/> succeeded.</summary>
     public int ApiVersion { get; }
 
     /// <summary>Bytes to map from each vCPU fd (<c>KVM_GET_VCPU_MMAP_SIZE</c>).</summary>
     public int VcpuMmapSize { get; }
 
-    /// <summary><c>KVM_CHECK_EXTENSION</c>: 0 when absent, otherwise a capability-specific positive value.</summary>
+    /// <summary>
+    /// <c>KVM_CHECK_EXTENSION</c>: 0 when absent, otherwise a capability-specific positive value
+    /// (a count for <see cref="KvmCapability.NrMemslots"/> and <see cref="KvmCapability.MaxVcpus"/>,
+    /// 1 for a plain feature). A failing ioctl counts as absent.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">After <see cref="Dispose"/>.</exception>
     public int CheckExtension(KvmCapability capability)
     {
         int r = ioctl(Fd, KvmIoctls.CheckExtension, (int)capability);
         return r < 0 ? 0 : r;
     }
 
+    /// <summary>Whether <see cref="CheckExtension"/> reports the capability present (a positive value).</summary>
+    /// <exception cref="ObjectDisposedException">After <see cref="Dispose"/>.</exception>
     public bool HasCapability(KvmCapability capability) => CheckExtension(capability) > 0;
 
     /// <summary>Throws <see cref="KvmError.Unsupported"/> naming the capability and what needs it.</summary>
+    /// <param name="capability">The capability the caller cannot work without.</param>
+    /// <param name="neededFor">What needs it, completing "needed for …" in the message (e.g. "doorbell ioeventfds").</param>
+    /// <exception cref="KvmException"><see cref="KvmError.Unsupported"/> when the capability is absent.</exception>
     public void RequireCapability(KvmCapability capability, string neededFor)
     {
         if (!HasCapability(capability))
@@ -103,7 +126,12 @@ public sealed unsafe class KvmSystem : IDisposable
                 $"This kernel's KVM lacks KVM_CAP_{CapabilityName(capability)} ({(int)capability}), needed for {neededFor}.");
     }
 
-    /// <summary>The CPUID leaves KVM can expose (<c>KVM_GET_SUPPORTED_CPUID</c>); read once.</summary>
+    /// <summary>
+    /// The CPUID leaves KVM can expose (<c>KVM_GET_SUPPORTED_CPUID</c>), for
+    /// <see cref="KvmVcpu.SetCpuid"/>. Read from the kernel once and cached; the span stays valid
+    /// for the life of this object. Not for concurrent first calls (each would query and cache).
+    /// </summary>
+    /// <exception cref="KvmException">The ioctl failed, or the host reports more than 4096 entries.</exception>
     public ReadOnlySpan<KvmCpuidEntry2> GetSupportedCpuid()
     {
         if (_supportedCpuid != null) return _supportedCpuid;
@@ -121,13 +149,14 @@ public sealed unsafe class KvmSystem : IDisposable
                     return _supportedCpuid;
                 }
                 int e = errno;
-                if (e != 7 /* E2BIG */) throw KvmException.FromErrno("KVM_GET_SUPPORTED_CPUID", e);
+                if (e != Errnos.E2BIG) throw KvmException.FromErrno("KVM_GET_SUPPORTED_CPUID", e);
             }
         }
-        throw new KvmException(KvmError.LimitReached, 7, "KVM_GET_SUPPORTED_CPUID reports more than 4096 entries.");
+        throw new KvmException(KvmError.LimitReached, Errnos.E2BIG, "KVM_GET_SUPPORTED_CPUID reports more than 4096 entries.");
     }
 
-    /// <summary>Creates a VM (<c>KVM_CREATE_VM</c>, default machine type).</summary>
+    /// <summary>Creates a VM (<c>KVM_CREATE_VM</c>, default machine type) with no memory and no vCPUs.</summary>
+    /// <exception cref="KvmException">The kernel refused (for instance <see cref="KvmError.LimitReached"/> when out of memory).</exception>
     public KvmVm CreateVm()
     {
         int vm = ioctl(Fd, KvmIoctls.CreateVm, 0);
@@ -135,6 +164,7 @@ public sealed unsafe class KvmSystem : IDisposable
         return new KvmVm(this, vm);
     }
 
+    /// <summary>Closes the system fd; idempotent. VMs already created stay usable.</summary>
     public void Dispose()
     {
         if (_fd < 0) return;

@@ -30,13 +30,21 @@ public sealed unsafe class KvmVcpu : IDisposable
         _run = (KvmRun*)p;
     }
 
+    /// <summary>The VM this vCPU belongs to.</summary>
     public KvmVm Vm { get; }
 
+    /// <summary>The vCPU id given to <see cref="KvmVm.CreateVcpu"/>.</summary>
     public int Id { get; }
 
-    public int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmVcpu));
+    /// <summary>The vCPU fd; valid until disposal. Internal: only the ioctls in this assembly use it.</summary>
+    internal int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmVcpu));
 
-    /// <summary>Enters the guest (<c>KVM_RUN</c>) until the next exit to userspace and decodes it.</summary>
+    /// <summary>
+    /// Enters the guest (<c>KVM_RUN</c>) until the next exit to userspace and decodes it. A signal
+    /// or <see cref="ImmediateExit"/> returns <see cref="VcpuExitKind.Interrupted"/> (EINTR/EAGAIN),
+    /// not an exception. Allocates nothing.
+    /// </summary>
+    /// <exception cref="KvmException">KVM_RUN failed for another reason (e.g. invalid guest state the kernel rejects).</exception>
     public VcpuExit Run()
     {
         if (ioctl(Fd, KvmIoctls.Run, 0) < 0)
@@ -79,7 +87,10 @@ public sealed unsafe class KvmVcpu : IDisposable
     /// <summary>Supplies the value of the pending MMIO read; KVM hands it to the guest on the next <see cref="Run"/>.</summary>
     public void CompleteMmioRead(ulong value) => Volatile.Write(ref _run->Mmio.Data, value);
 
-    /// <summary>Supplies the value of the pending port input (first element).</summary>
+    /// <summary>
+    /// Supplies the value of the pending port input (first element; only the exit's size in bytes
+    /// is stored); KVM hands it to the guest on the next <see cref="Run"/>.
+    /// </summary>
     public void CompleteIoIn(ulong value)
     {
         ref var io = ref _run->Io;
@@ -96,6 +107,8 @@ public sealed unsafe class KvmVcpu : IDisposable
         set => Volatile.Write(ref _run->ImmediateExit, value ? (byte)1 : (byte)0);
     }
 
+    /// <summary>The general-purpose registers, RIP and RFLAGS (<c>KVM_GET_REGS</c>).</summary>
+    /// <exception cref="KvmException">The ioctl failed.</exception>
     public KvmRegs GetRegisters()
     {
         KvmRegs regs;
@@ -103,12 +116,16 @@ public sealed unsafe class KvmVcpu : IDisposable
         return regs;
     }
 
+    /// <summary>Replaces the general-purpose registers, RIP and RFLAGS (<c>KVM_SET_REGS</c>), between runs.</summary>
+    /// <exception cref="KvmException">The ioctl failed.</exception>
     public void SetRegisters(in KvmRegs regs)
     {
         fixed (KvmRegs* p = &regs)
             if (ioctl(Fd, KvmIoctls.SetRegs, p) != 0) throw KvmException.FromErrno($"KVM_SET_REGS on vCPU {Id}", errno);
     }
 
+    /// <summary>Segments, descriptor tables, control registers and EFER (<c>KVM_GET_SREGS</c>).</summary>
+    /// <exception cref="KvmException">The ioctl failed.</exception>
     public KvmSregs GetSpecialRegisters()
     {
         KvmSregs sregs;
@@ -116,13 +133,19 @@ public sealed unsafe class KvmVcpu : IDisposable
         return sregs;
     }
 
+    /// <summary>
+    /// Replaces segments, descriptor tables, control registers and EFER (<c>KVM_SET_SREGS</c>),
+    /// between runs; an inconsistent state shows up as <see cref="VcpuExitKind.FailEntry"/> on the next run.
+    /// </summary>
+    /// <exception cref="KvmException">The kernel rejected the state (e.g. reserved CR bits).</exception>
     public void SetSpecialRegisters(in KvmSregs sregs)
     {
         fixed (KvmSregs* p = &sregs)
             if (ioctl(Fd, KvmIoctls.SetSregs, p) != 0) throw KvmException.FromErrno($"KVM_SET_SREGS on vCPU {Id}", errno);
     }
 
-    /// <summary>Sets the CPUID the guest sees (<c>KVM_SET_CPUID2</c>), e.g. <see cref="KvmSystem.GetSupportedCpuid"/>.</summary>
+    /// <summary>Sets the CPUID the guest sees (<c>KVM_SET_CPUID2</c>), e.g. <see cref="KvmSystem.GetSupportedCpuid"/>; before the first run.</summary>
+    /// <exception cref="KvmException">The kernel rejected the entries (too many, or entries that differ from the first set once the vCPU has run).</exception>
     public void SetCpuid(ReadOnlySpan<KvmCpuidEntry2> entries)
     {
         int bytes = sizeof(KvmCpuid2) + entries.Length * sizeof(KvmCpuidEntry2);
@@ -136,6 +159,7 @@ public sealed unsafe class KvmVcpu : IDisposable
         }
     }
 
+    /// <summary>Unmaps <c>kvm_run</c> and closes the vCPU fd; idempotent. Not while another thread is in <see cref="Run"/>.</summary>
     public void Dispose()
     {
         if (_fd < 0) return;

@@ -9,7 +9,10 @@ namespace ShadowIo.Kvm;
 /// <see cref="GuestMemory"/> (bounds-checked).
 /// </summary>
 /// <remarks>
-/// The VM does not own the <see cref="MemoryMapping"/>s given to it: dispose them after the VM.
+/// <para>The VM does not own the <see cref="MemoryMapping"/>s given to it: dispose them after the VM.</para>
+/// <para>Threading: configure it (memory slots, ioeventfds, vCPUs) from one thread at a time; the
+/// kernel serializes the ioctls themselves, but the slot table kept here is not locked.
+/// <see cref="GuestMemory"/> may be read from any thread meanwhile (it is republished whole).</para>
 /// </remarks>
 public sealed unsafe class KvmVm : IDisposable
 {
@@ -23,9 +26,11 @@ public sealed unsafe class KvmVm : IDisposable
         _fd = fd;
     }
 
+    /// <summary>The system this VM was created from (its vCPU mapping size is used for every vCPU).</summary>
     public KvmSystem System { get; }
 
-    public int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmVm));
+    /// <summary>The VM fd; valid until disposal. Internal: only the ioctls in this assembly use it.</summary>
+    internal int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmVm));
 
     /// <summary>The VM's RAM as this process sees it, one region per memory slot.</summary>
     public GuestMemory GuestMemory { get; } = new();
@@ -34,6 +39,10 @@ public sealed unsafe class KvmVm : IDisposable
     /// Maps <paramref name="mapping"/> at guest-physical <paramref name="gpa"/> as memory slot
     /// <paramref name="slot"/> (<c>KVM_SET_USER_MEMORY_REGION</c>); replaces a slot with the same number.
     /// </summary>
+    /// <param name="slot">Slot number, below <see cref="KvmCapability.NrMemslots"/>.</param>
+    /// <param name="gpa">Guest-physical base address, page-aligned.</param>
+    /// <param name="mapping">The host memory; its whole length becomes the slot (a multiple of the page size).</param>
+    /// <exception cref="KvmException">The kernel refused: overlapping slots or unaligned addresses (<see cref="KvmError.InvalidArgument"/>), too many slots.</exception>
     public void SetMemoryRegion(uint slot, ulong gpa, MemoryMapping mapping)
     {
         ArgumentNullException.ThrowIfNull(mapping);
@@ -50,7 +59,8 @@ public sealed unsafe class KvmVm : IDisposable
         PublishGuestMemory();
     }
 
-    /// <summary>Deletes memory slot <paramref name="slot"/> (size 0).</summary>
+    /// <summary>Deletes memory slot <paramref name="slot"/> (size 0); a slot never set is ignored.</summary>
+    /// <exception cref="KvmException">The kernel refused the deletion.</exception>
     public void RemoveMemoryRegion(uint slot)
     {
         if (!_slots.Remove(slot)) return;
@@ -61,6 +71,8 @@ public sealed unsafe class KvmVm : IDisposable
     }
 
     /// <summary>Creates vCPU <paramref name="id"/> and maps its <c>kvm_run</c>.</summary>
+    /// <param name="id">The vCPU (APIC) id, unique in this VM.</param>
+    /// <exception cref="KvmException">The id is taken or over <see cref="KvmCapability.MaxVcpus"/>, or the mapping failed.</exception>
     public KvmVcpu CreateVcpu(int id = 0)
     {
         int fd = ioctl(Fd, KvmIoctls.CreateVcpu, id);
@@ -68,7 +80,18 @@ public sealed unsafe class KvmVm : IDisposable
         return new KvmVcpu(this, fd, id, System.VcpuMmapSize);
     }
 
-    /// <summary>Registers an ioeventfd. Throws <see cref="KvmException"/> naming the cause.</summary>
+    /// <summary>
+    /// Registers an ioeventfd (<c>KVM_IOEVENTFD</c>): from now on a matching guest write signals
+    /// the eventfd inside the kernel instead of exiting to userspace. With a
+    /// <see cref="IoEventFdRegistration.PostAddress"/> it needs the post-write kernel patch
+    /// (<see cref="SupportsIoEventFdPostWrite"/>).
+    /// </summary>
+    /// <exception cref="KvmException">
+    /// <see cref="KvmError.AlreadyExists"/> for the same address, length and datamatch;
+    /// <see cref="KvmError.LimitReached"/> when the MMIO bus is full (1000 devices);
+    /// <see cref="KvmError.Unsupported"/> for post-write on a kernel without the patch;
+    /// <see cref="KvmError.InvalidArgument"/> for a post-write configuration the patched kernel refuses.
+    /// </exception>
     public void AssignIoEventFd(in IoEventFdRegistration registration)
     {
         int e = IoEventFdIoctl(registration, deassign: false);
@@ -92,7 +115,8 @@ public sealed unsafe class KvmVm : IDisposable
         throw KvmException.FromErrno($"KVM_IOEVENTFD ({registration})", e);
     }
 
-    /// <summary>Removes an ioeventfd registered with the same address, length, fd and datamatch.</summary>
+    /// <summary>Removes an ioeventfd registered with the same address, length, fd and datamatch (and post address).</summary>
+    /// <exception cref="KvmException"><see cref="KvmError.InvalidArgument"/> when no registration matches exactly.</exception>
     public void DeassignIoEventFd(in IoEventFdRegistration registration)
     {
         int e = IoEventFdIoctl(registration, deassign: true);
@@ -167,6 +191,10 @@ public sealed unsafe class KvmVm : IDisposable
         GuestMemory.SetRegions(regions);
     }
 
+    /// <summary>
+    /// Closes the VM fd; idempotent. The kernel then drops the VM's ioeventfds and slots (once its
+    /// vCPUs are closed too); the mappings and eventfds given to it stay the caller's to release.
+    /// </summary>
     public void Dispose()
     {
         if (_fd < 0) return;

@@ -17,6 +17,7 @@ public readonly struct VcpuExit
         Detail = detail;
     }
 
+    /// <summary>Why the vCPU stopped; says which other members carry meaning.</summary>
     public VcpuExitKind Kind { get; }
 
     /// <summary>The <c>KVM_EXIT_*</c> number as the kernel reported it.</summary>
@@ -37,19 +38,21 @@ public readonly struct VcpuExit
     /// <summary>FailEntry: hardware entry failure reason. InternalError: suberror. SystemEvent: type.</summary>
     public ulong Detail { get; }
 
+    /// <summary>Whether this is an MMIO read or write exit (<see cref="VcpuExitKind.MmioRead"/> or <see cref="VcpuExitKind.MmioWrite"/>).</summary>
     public bool IsMmio => Kind is VcpuExitKind.MmioRead or VcpuExitKind.MmioWrite;
 
     /// <summary>KVM_EXIT_INTERNAL_ERROR suberror (1 = emulation failure, 2 = simultaneous exceptions, 3 = delivery event).</summary>
     public uint Suberror => Kind == VcpuExitKind.InternalError ? (uint)Detail : 0;
 
-    public static VcpuExit Mmio(bool isWrite, ulong gpa, int size, ulong data) =>
+    internal static VcpuExit Mmio(bool isWrite, ulong gpa, int size, ulong data) =>
         new(isWrite ? VcpuExitKind.MmioWrite : VcpuExitKind.MmioRead, KvmExitReasons.Mmio, gpa, size, data);
 
-    public static VcpuExit Io(bool isOut, ushort port, int size, uint count, ulong data) =>
+    internal static VcpuExit Io(bool isOut, ushort port, int size, uint count, ulong data) =>
         new(isOut ? VcpuExitKind.IoOut : VcpuExitKind.IoIn, KvmExitReasons.Io, port, size, data, count);
 
-    public static VcpuExit Simple(VcpuExitKind kind, uint rawReason, ulong detail = 0) => new(kind, rawReason, detail: detail);
+    internal static VcpuExit Simple(VcpuExitKind kind, uint rawReason, ulong detail = 0) => new(kind, rawReason, detail: detail);
 
+    /// <summary>The exit in words with its addresses and values in hex, e.g. "MMIO write of 4 bytes at 0xfe001000, value 0x3".</summary>
     public override string ToString() => Kind switch
     {
         VcpuExitKind.MmioRead => $"MMIO read of {Size} bytes at 0x{Address:x}",
@@ -62,14 +65,4 @@ public readonly struct VcpuExit
         VcpuExitKind.Unknown => $"exit reason {RawReason}",
         _ => Kind.ToString(),
     };
-}
-
-/// <summary><c>KVM_EXIT_*</c> numbers (include/uapi/linux/kvm.h).</summary>
-public static class KvmExitReasons
-{
-    public const uint Unknown = 0, Exception = 1, Io = 2, Hypercall = 3, Debug = 4, Hlt = 5, Mmio = 6,
-        IrqWindowOpen = 7, Shutdown = 8, FailEntry = 9, Intr = 10, InternalError = 17, SystemEvent = 24;
-
-    /// <summary><c>KVM_EXIT_IO_OUT</c>; <c>KVM_EXIT_IO_IN</c> is 0.</summary>
-    public const byte IoOut = 1;
 }

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using ShadowIo.LinuxGuest;
-using ShadowIo.Qemu.Protocol;
+using ShadowIo.Qemu;
 using static Tmds.Linux.LibC;
 
 namespace ShadowIo.Samples.Nvme.Linux;
@@ -51,7 +51,7 @@ internal sealed class LinuxComparison
     public async Task<PeerResult> RunShadowIoAsync(CancellationToken cancellationToken)
     {
         var jobs = Select(FioJob.Measured.Concat(FioJob.Verifying));
-        var (serverFd, qemuFd) = MpqemuChannel.CreateSocketPair(closeOnExec: true);
+        var (serverFd, qemuFd) = ProxySocketPair.Create(closeOnExec: true);
         using var storage = new MemoryNamespaceStorage((long)RangeMiB << 20);
         Prefill(storage);
         NvmeProxyHost host;

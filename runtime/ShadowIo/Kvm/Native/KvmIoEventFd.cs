@@ -8,7 +8,7 @@ namespace ShadowIo.Kvm.Native;
 /// pad[36] @28; 64 bytes.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmIoEventFd
+internal struct KvmIoEventFd
 {
     public ulong DataMatch;
     /// <summary>Guest-physical MMIO address or PIO port.</summary>
@@ -34,7 +34,7 @@ public struct KvmIoEventFd
 /// RFC's layout (<c>vaddr</c> after <c>addr</c>) moved len/fd/flags and was dropped upstream.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmIoEventFdPostWrite
+internal struct KvmIoEventFdPostWrite
 {
     public ulong DataMatch;
     public ulong Addr;
@@ -55,7 +55,7 @@ public struct KvmIoEventFdPostWrite
 
 /// <summary><c>KVM_IOEVENTFD_FLAG_*</c> bits (bit numbers from the kernel's <c>kvm_ioeventfd_flag_nr_*</c> enum).</summary>
 [Flags]
-public enum KvmIoEventFdFlags : uint
+internal enum KvmIoEventFdFlags : uint
 {
     None = 0,
     /// <summary>Only a write of exactly <c>datamatch</c> fires.</summary>

@@ -9,7 +9,7 @@ namespace ShadowIo.Kvm.Native;
 /// mapping is ever used, never a copy.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = 32 + 256)]
-public struct KvmRun
+internal struct KvmRun
 {
     [FieldOffset(0)] public byte RequestInterruptWindow;
     /// <summary>When set, KVM_RUN returns EINTR at once (a way to kick a vCPU out).</summary>
@@ -33,7 +33,7 @@ public struct KvmRun
 
 /// <summary><c>kvm_run.io</c> (KVM_EXIT_IO); the data lives at <c>(byte*)run + DataOffset</c>.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmRunIo
+internal struct KvmRunIo
 {
     /// <summary>0 = in (<c>KVM_EXIT_IO_IN</c>), 1 = out.</summary>
     public byte Direction;
@@ -45,7 +45,7 @@ public struct KvmRunIo
 
 /// <summary><c>kvm_run.mmio</c> (KVM_EXIT_MMIO): for a read, userspace fills <c>data</c> before the next KVM_RUN.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmRunMmio
+internal struct KvmRunMmio
 {
     public ulong PhysAddr;
     public ulong Data;
@@ -55,7 +55,7 @@ public struct KvmRunMmio
 
 /// <summary><c>kvm_run.fail_entry</c> (KVM_EXIT_FAIL_ENTRY).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmRunFailEntry
+internal struct KvmRunFailEntry
 {
     public ulong HardwareEntryFailureReason;
     public uint Cpu;
@@ -63,7 +63,7 @@ public struct KvmRunFailEntry
 
 /// <summary><c>kvm_run.internal</c> (KVM_EXIT_INTERNAL_ERROR): suberror, then ndata words of detail.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmRunInternal
+internal struct KvmRunInternal
 {
     public uint Suberror;
     public uint Ndata;
@@ -72,7 +72,7 @@ public struct KvmRunInternal
 
 /// <summary><c>kvm_run.system_event</c> (KVM_EXIT_SYSTEM_EVENT).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmRunSystemEvent
+internal struct KvmRunSystemEvent
 {
     public uint Type;
     public uint Ndata;

@@ -4,7 +4,7 @@ namespace ShadowIo.Kvm.Native;
 
 /// <summary><c>struct kvm_userspace_memory_region</c>: one guest memory slot; 32 bytes.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KvmUserspaceMemoryRegion
+internal struct KvmUserspaceMemoryRegion
 {
     public uint Slot;
     public uint Flags;
