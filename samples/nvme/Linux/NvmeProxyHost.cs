@@ -1,5 +1,4 @@
 using ShadowIo.Qemu;
-using ShadowIo.Qemu.Doorbells;
 using ShadowIo.Qemu.Pci;
 
 namespace ShadowIo.Samples.Nvme.Linux;
@@ -24,6 +23,7 @@ internal sealed class NvmeProxyHost : IDisposable
     /// <summary>PCI identity: NVMe class 01:08:02; vendor as in Identify (0x1B36), a device id of our own.</summary>
     public static readonly PciIdentity Identity = new(0x1b36, 0x5349, 0x010802, RevisionId: 1, SubsystemVendorId: 0x1b36, SubsystemId: 0x5349);
 
+    private readonly DoorbellEvents _events = new();
     private readonly Thread _thread;
     private readonly TimeSpan _spin;
     private volatile bool _stopping;
@@ -36,7 +36,7 @@ internal sealed class NvmeProxyHost : IDisposable
     {
         var memory = new GuestMemory();
         Controller = new NvmeController(memory, storage);
-        Doorbells = TrapDoorbells.Create(NvmeController.DoorbellTable, static e => e.Element != 0);
+        Doorbells = DoorbellSet.Create(NvmeController.DoorbellTable, static e => e.Element != 0);
         Controller.DoorbellSource = Doorbells.Shadow;
         Controller.DoorbellBufferConfigured = pages => DoorbellBuffer = FirstDoorbellBuffer ??= pages;
         Controller.DoorbellBufferReleased = () => DoorbellBuffer = null;
@@ -45,13 +45,14 @@ internal sealed class NvmeProxyHost : IDisposable
         Controller.InterruptRequested = _ => Server.Interrupt.Pulse();
         _spin = spin;
         Running = Server.Start();
+        _events.Add(Doorbells);
         _thread = new Thread(DoorbellLoop) { IsBackground = true, Name = "nvme-proxy-doorbells" };
         _thread.Start();
     }
 
     public NvmeController Controller { get; }
 
-    public TrapDoorbells Doorbells { get; }
+    public DoorbellSet Doorbells { get; }
 
     public QemuProxyServer Server { get; }
 
@@ -91,15 +92,15 @@ internal sealed class NvmeProxyHost : IDisposable
 
     private void DoorbellLoop()
     {
-        var fired = new int[64];
+        var fired = new DoorbellEvent[64];
         try
         {
             // Two cores host QEMU's vCPUs too: give them the core between looks.
             AdaptivePolling.Run(Controller, () => _stopping, _spin, static () => Thread.Yield(), () =>
             {
                 Interlocked.Increment(ref _sleeps);
-                int n = Doorbells.Wait(fired, 100);
-                for (int i = 0; i < n; i++) Controller.ProcessDoorbell(fired[i]);
+                int n = _events.Wait(fired, 100);
+                for (int i = 0; i < n; i++) Controller.ProcessDoorbell(fired[i].Row);
             });
         }
         catch (Exception e)
@@ -111,9 +112,10 @@ internal sealed class NvmeProxyHost : IDisposable
     public void Dispose()
     {
         _stopping = true;
-        Doorbells.Wake();
+        _events.Wake();
         _thread.Join();
         Server.Dispose();
+        _events.Dispose();
         Controller.Dispose();
         Doorbells.Dispose();
     }
