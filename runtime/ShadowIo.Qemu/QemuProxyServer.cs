@@ -49,6 +49,8 @@ public sealed partial class QemuProxyServer : IDisposable
         GuestMemory = memory ?? new GuestMemory();
         RamMapper = new GuestRamMapper(GuestMemory, log);
         Interrupt = new IntxLine();
+        // Runs on the device's thread, in order under the line's lock; config space takes its own
+        // lock, so the server thread's reads see each level change whole (PciConfigSpace remarks).
         Interrupt.LevelChanged += ConfigSpace.SetInterruptStatus;
     }
 

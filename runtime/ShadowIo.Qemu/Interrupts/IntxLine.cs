@@ -11,6 +11,10 @@ namespace ShadowIo.Qemu.Interrupts;
 /// <c>resample</c>, and a device whose line is still high must signal <c>intr</c> again —
 /// that is level-triggered INTx over edge events. Under TCG the proxy never connects the
 /// irqfd to anything, so signals go nowhere and the guest must poll (measured on 7.2).</para>
+/// <para>Ordering: the line's lock owns the level. <see cref="SetLevel"/> may run on any thread
+/// (the device's); each change, its signal and its <see cref="LevelChanged"/> notification happen
+/// together under that lock, so observers see every change once, in the order the level took
+/// them, and the last notification always equals <see cref="Level"/>.</para>
 /// </remarks>
 public sealed class IntxLine : IDisposable
 {
@@ -21,7 +25,10 @@ public sealed class IntxLine : IDisposable
     private bool _masked;
     private long _signals;
 
-    /// <summary>Called with the new Interrupt Status when the line's level changes.</summary>
+    /// <summary>
+    /// Called with the new level whenever it changes, under the line's lock (see the ordering
+    /// remark): a handler must be short and must not call back into the line.
+    /// </summary>
     public event Action<bool>? LevelChanged;
 
     /// <summary>Whether QEMU has sent the line's eventfds (SET_IRQFD).</summary>
@@ -42,14 +49,13 @@ public sealed class IntxLine : IDisposable
     /// <summary>Raises or lowers the line. Raising signals QEMU unless the command register masks INTx.</summary>
     public void SetLevel(bool asserted)
     {
-        bool changed;
         lock (_gate)
         {
-            changed = _level != asserted;
+            if (_level == asserted) return;
             _level = asserted;
-            if (asserted && changed && !_masked) SignalLocked();
+            if (asserted && !_masked) SignalLocked();
+            LevelChanged?.Invoke(asserted);
         }
-        if (changed) LevelChanged?.Invoke(asserted);
     }
 
     /// <summary>

@@ -12,6 +12,11 @@ namespace ShadowIo.Qemu.Pci;
 /// <c>~(size - 1)</c> with the type bits, which is how both QEMU's proxy (probe_pci_info) and the
 /// guest's PCI core discover the size. No capability list: the proxy delivers neither MSI nor
 /// MSI-X, so INTx is the only interrupt.
+/// <para>Threading: the server thread reads and writes config space; the one other writer is the
+/// INTx line, which mirrors its level into the status register's Interrupt Status bit from the
+/// device's thread (<see cref="SetInterruptStatus"/>, called in order under the line's lock).
+/// Every access to the bytes takes this space's lock, so a read never sees a half-applied write
+/// and a reset never loses or resurrects that bit's updates out of order.</para>
 /// </remarks>
 public sealed class PciConfigSpace
 {
@@ -40,6 +45,7 @@ public sealed class PciConfigSpace
     public const ushort CommandInterruptDisable = 1 << 10;
     public const ushort StatusInterrupt = 1 << 3;
 
+    private readonly Lock _gate = new();
     private readonly byte[] _bytes = new byte[Size];
     private readonly byte[] _writable = new byte[Size];
     private readonly byte[] _reset = new byte[Size];
@@ -82,9 +88,16 @@ public sealed class PciConfigSpace
         Reset();
     }
 
-    public ReadOnlySpan<byte> Bytes => _bytes;
+    /// <summary>A snapshot of all 256 bytes.</summary>
+    public ReadOnlySpan<byte> Bytes
+    {
+        get { lock (_gate) return _bytes.ToArray(); }
+    }
 
-    public ushort Command => BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(CommandOffset));
+    public ushort Command
+    {
+        get { lock (_gate) return BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(CommandOffset)); }
+    }
 
     public bool MemorySpaceEnabled => (Command & CommandMemorySpace) != 0;
 
@@ -99,7 +112,8 @@ public sealed class PciConfigSpace
     public ulong GetBarBase(int index)
     {
         var bar = GetBar(index) ?? throw new ArgumentOutOfRangeException(nameof(index), index, "No such BAR.");
-        uint raw = BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(Bar0Offset + 4 * index));
+        uint raw;
+        lock (_gate) raw = BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(Bar0Offset + 4 * index));
         uint lowBits = bar.Kind == PciBarKind.Io ? 0x3u : 0xfu;
         return raw & ~lowBits;
     }
@@ -137,7 +151,10 @@ public sealed class PciConfigSpace
     {
         if (!IsValidAccess(address, length)) return uint.MaxValue;
         uint value = 0;
-        for (int i = 0; i < length; i++) value |= (uint)_bytes[address + i] << (8 * i);
+        lock (_gate)
+        {
+            for (int i = 0; i < length; i++) value |= (uint)_bytes[address + i] << (8 * i);
+        }
         return value;
     }
 
@@ -145,12 +162,15 @@ public sealed class PciConfigSpace
     public bool Write(uint address, uint value, int length)
     {
         if (!IsValidAccess(address, length)) return false;
-        for (int i = 0; i < length; i++)
+        lock (_gate)
         {
-            int at = (int)address + i;
-            byte mask = _writable[at];
-            if (mask == 0) continue;
-            _bytes[at] = (byte)((_bytes[at] & ~mask) | ((byte)(value >> (8 * i)) & mask));
+            for (int i = 0; i < length; i++)
+            {
+                int at = (int)address + i;
+                byte mask = _writable[at];
+                if (mask == 0) continue;
+                _bytes[at] = (byte)((_bytes[at] & ~mask) | ((byte)(value >> (8 * i)) & mask));
+            }
         }
         return true;
     }
@@ -158,11 +178,17 @@ public sealed class PciConfigSpace
     /// <summary>Sets or clears the status register's Interrupt Status bit (mirrors the INTx line).</summary>
     public void SetInterruptStatus(bool asserted)
     {
-        ushort status = BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(StatusOffset));
-        status = asserted ? (ushort)(status | StatusInterrupt) : (ushort)(status & ~StatusInterrupt);
-        BinaryPrimitives.WriteUInt16LittleEndian(_bytes.AsSpan(StatusOffset), status);
+        lock (_gate)
+        {
+            ushort status = BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(StatusOffset));
+            status = asserted ? (ushort)(status | StatusInterrupt) : (ushort)(status & ~StatusInterrupt);
+            BinaryPrimitives.WriteUInt16LittleEndian(_bytes.AsSpan(StatusOffset), status);
+        }
     }
 
     /// <summary>Power-on state: command 0, BARs unassigned, interrupt line 0.</summary>
-    public void Reset() => _reset.CopyTo(_bytes, 0);
+    public void Reset()
+    {
+        lock (_gate) _reset.CopyTo(_bytes, 0);
+    }
 }
