@@ -1,3 +1,5 @@
+using ShadowIo.Hosting;
+
 namespace ShadowIo.Samples.Nvme;
 
 /// <summary>
@@ -27,7 +29,7 @@ namespace ShadowIo.Samples.Nvme;
 /// touched only through <see cref="GuestMemory"/>'s bounds-checked methods; a controller bug caught
 /// at an entry point sets CSTS.CFS and counts in <see cref="NvmeControllerCounters.InternalErrors"/>.</para>
 /// </remarks>
-public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisposable
+public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDoorbellDevice, IDisposable
 {
     /// <summary>The namespace's ID.</summary>
     public const uint NamespaceId = 1;
@@ -164,6 +166,8 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
 
     /// <summary>The last exception caught at an entry point (a controller bug), for diagnosis.</summary>
     public Exception? LastInternalError { get; private set; }
+
+    long IDoorbellDevice.InternalErrors => Counters.InternalErrors;
 
     public ulong ReadMmio(ulong offset, int size) => Registers.ReadMmio(offset, size);
 

@@ -1,3 +1,4 @@
+using ShadowIo.Hosting;
 using ShadowIo.Qemu;
 using ShadowIo.Qemu.Pci;
 
@@ -24,11 +25,7 @@ internal sealed class NvmeProxyHost : IDisposable
     public static readonly PciIdentity Identity = new(0x1b36, 0x5349, 0x010802, RevisionId: 1, SubsystemVendorId: 0x1b36, SubsystemId: 0x5349);
 
     private readonly DoorbellEvents _events = new();
-    private readonly Thread _thread;
-    private readonly TimeSpan _spin;
-    private volatile bool _stopping;
-    private Exception? _threadFailure;
-    private long _sleeps;
+    private readonly DeviceRunner _runner;
 
     /// <param name="socketFd">The remote end of the socketpair whose other end QEMU inherits.</param>
     /// <param name="spin">How long the controller thread keeps polling after the last work before it sleeps.</param>
@@ -43,11 +40,18 @@ internal sealed class NvmeProxyHost : IDisposable
         var bar0 = new PciBar(0, PciBarKind.Memory32, NvmeRegisters.BlockSize, Controller, Doorbells);
         Server = new QemuProxyServer(socketFd, new PciFunction(Identity, [bar0], ResetController), log, memory);
         Controller.InterruptRequested = _ => Server.Interrupt.Pulse();
-        _spin = spin;
         Running = Server.Start();
         _events.Add(Doorbells);
-        _thread = new Thread(DoorbellLoop) { IsBackground = true, Name = "nvme-proxy-doorbells" };
-        _thread.Start();
+        _runner = new DeviceRunner(Controller, _events, new DeviceRunnerOptions
+        {
+            Mode = DeviceRunnerMode.AdaptivePolling,
+            PollIdle = spin,
+            // Two cores host QEMU's vCPUs too: give them the core between looks.
+            IdlePause = IdlePause.Yield,
+            SleepTimeoutMilliseconds = 100,
+            ThreadName = "nvme-proxy-doorbells",
+            DeviceName = "controller",
+        });
     }
 
     public NvmeController Controller { get; }
@@ -66,19 +70,13 @@ internal sealed class NvmeProxyHost : IDisposable
     public DoorbellBufferPages? FirstDoorbellBuffer { get; private set; }
 
     /// <summary>Times the controller thread went to sleep on the eventfds.</summary>
-    public long Sleeps => Interlocked.Read(ref _sleeps);
+    public long Sleeps => _runner.Sleeps;
 
     /// <summary>MMIO doorbell writes that reached the device (I/O doorbells trapped, admin doorbells dispatched).</summary>
     public long MmioDoorbellWrites => Server.Statistics.DoorbellWrites;
 
     /// <summary>Throws when the controller thread died or the controller caught one of its own bugs.</summary>
-    public void CheckHealth()
-    {
-        if (_threadFailure is { } failure)
-            throw new InvalidOperationException($"the controller thread failed: {failure.Message}", failure);
-        if (Controller.Counters.InternalErrors != 0)
-            throw new InvalidOperationException($"the controller caught {Controller.Counters.InternalErrors} internal error(s); last: {Controller.LastInternalError?.Message}");
-    }
+    public void CheckHealth() => _runner.CheckHealth();
 
     /// <summary>
     /// DEVICE_RESET (system reset): clear CC.EN as a host would, which tears down the queues and
@@ -90,30 +88,9 @@ internal sealed class NvmeProxyHost : IDisposable
         Controller.Registers.ResetRegisters();
     }
 
-    private void DoorbellLoop()
-    {
-        var fired = new DoorbellEvent[64];
-        try
-        {
-            // Two cores host QEMU's vCPUs too: give them the core between looks.
-            AdaptivePolling.Run(Controller, () => _stopping, _spin, static () => Thread.Yield(), () =>
-            {
-                Interlocked.Increment(ref _sleeps);
-                int n = _events.Wait(fired, 100);
-                for (int i = 0; i < n; i++) Controller.ProcessDoorbell(fired[i].Row);
-            });
-        }
-        catch (Exception e)
-        {
-            _threadFailure = e;
-        }
-    }
-
     public void Dispose()
     {
-        _stopping = true;
-        _events.Wake();
-        _thread.Join();
+        _runner.Dispose();
         Server.Dispose();
         _events.Dispose();
         Controller.Dispose();
