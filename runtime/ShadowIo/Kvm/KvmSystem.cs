@@ -1,3 +1,4 @@
+using ShadowIo.Native;
 using System.Text;
 using ShadowIo.Kvm.Native;
 using Tmds.Linux;
@@ -16,12 +17,12 @@ public sealed unsafe class KvmSystem : IDisposable
 
     public const string DefaultPath = "/dev/kvm";
 
-    private int _fd;
+    private readonly FileDescriptorHandle _fd;
     private KvmCpuidEntry2[]? _supportedCpuid;
 
     private KvmSystem(int fd, string path)
     {
-        _fd = fd;
+        _fd = new FileDescriptorHandle(fd);
         Path = path;
         ApiVersion = ioctl(fd, KvmIoctls.GetApiVersion, 0);
         if (ApiVersion < 0)
@@ -79,7 +80,7 @@ public sealed unsafe class KvmSystem : IDisposable
     public string Path { get; }
 
     /// <summary>The system fd; valid until disposal.</summary>
-    public int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmSystem));
+    public int Fd => !_fd.IsClosed ? _fd.Fd : throw new ObjectDisposedException(nameof(KvmSystem));
 
     public int ApiVersion { get; }
 
@@ -135,12 +136,8 @@ public sealed unsafe class KvmSystem : IDisposable
         return new KvmVm(this, vm);
     }
 
-    public void Dispose()
-    {
-        if (_fd < 0) return;
-        close(_fd);
-        _fd = -1;
-    }
+    /// <summary>Closes /dev/kvm (once, whichever thread gets here first); VMs keep their own fds.</summary>
+    public void Dispose() => _fd.Dispose();
 
     internal static string CapabilityName(KvmCapability capability) => capability switch
     {

@@ -1,3 +1,4 @@
+using ShadowIo.Native;
 using System.Runtime.InteropServices;
 using ShadowIo.Kvm.Native;
 using static Tmds.Linux.LibC;
@@ -14,18 +15,18 @@ namespace ShadowIo.Kvm;
 public sealed unsafe class KvmVm : IDisposable
 {
     private readonly Dictionary<uint, GuestMemory.Region> _slots = [];
-    private int _fd;
+    private readonly FileDescriptorHandle _fd;
     private bool? _supportsPostWrite;
 
     internal KvmVm(KvmSystem system, int fd)
     {
         System = system;
-        _fd = fd;
+        _fd = new FileDescriptorHandle(fd);
     }
 
     public KvmSystem System { get; }
 
-    public int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmVm));
+    public int Fd => !_fd.IsClosed ? _fd.Fd : throw new ObjectDisposedException(nameof(KvmVm));
 
     /// <summary>The VM's RAM as this process sees it, one region per memory slot.</summary>
     public GuestMemory GuestMemory { get; } = new();
@@ -105,7 +106,7 @@ public sealed unsafe class KvmVm : IDisposable
 
     /// <summary>Removes an ioeventfd; returns false (instead of throwing) when the kernel refuses, for cleanup paths.</summary>
     public bool TryDeassignIoEventFd(in IoEventFdRegistration registration) =>
-        _fd >= 0 && IoEventFdIoctl(registration, deassign: true) == 0;
+        !_fd.IsClosed && IoEventFdIoctl(registration, deassign: true) == 0;
 
     /// <summary>
     /// Whether this kernel accepts <c>KVM_IOEVENTFD_FLAG_POST_WRITE</c>. Probed once by assigning
@@ -116,14 +117,15 @@ public sealed unsafe class KvmVm : IDisposable
 
     private bool ProbePostWrite()
     {
-        int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (efd < 0) throw KvmException.FromErrno("eventfd (post-write probe)", errno);
+        int raw = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (raw < 0) throw KvmException.FromErrno("eventfd (post-write probe)", errno);
+        using var efd = EventFd.FromOwned(raw);
         // A real writable address: the revised patch validates post_addr at assign time.
         ulong* target = (ulong*)NativeMemory.AllocZeroed(8);
         try
         {
             // The last 8 bytes below 4 GiB are in no slot; any unclaimed MMIO address would do.
-            var probe = new IoEventFdRegistration(0xFFFF_FFF8, 8, efd) { PostAddress = (nint)target };
+            var probe = new IoEventFdRegistration(0xFFFF_FFF8, 8, efd.Fd) { PostAddress = (nint)target };
             int e = IoEventFdIoctl(probe, deassign: false);
             if (e == 0)
             {
@@ -135,7 +137,6 @@ public sealed unsafe class KvmVm : IDisposable
         finally
         {
             NativeMemory.Free(target);
-            close(efd);
         }
     }
 
@@ -167,10 +168,6 @@ public sealed unsafe class KvmVm : IDisposable
         GuestMemory.SetRegions(regions);
     }
 
-    public void Dispose()
-    {
-        if (_fd < 0) return;
-        close(_fd);
-        _fd = -1;
-    }
+    /// <summary>Closes the VM fd (once, whichever thread gets here first).</summary>
+    public void Dispose() => _fd.Dispose();
 }
