@@ -40,6 +40,7 @@ public sealed unsafe class MemoryMapping : IDisposable
     /// <summary>The memfd behind the mapping, or -1 for an anonymous mapping (and after dispose).</summary>
     public int Fd => _fd?.Fd ?? -1;
 
+    /// <summary>The whole mapping as a span (for filling or checking it; mappings over 2 GiB throw).</summary>
     public Span<byte> Span => Length <= int.MaxValue
         ? new Span<byte>(Pointer, (int)Length)
         : throw new InvalidOperationException($"A {Length}-byte mapping does not fit one span.");

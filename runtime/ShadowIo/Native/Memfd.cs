@@ -8,6 +8,7 @@ internal static unsafe class Memfd
 {
     /// <summary>A zero-filled, close-on-exec memfd of <paramref name="length"/> bytes.</summary>
     /// <param name="name">Shown in /proc/PID/fd and /proc/PID/maps (memfd:NAME).</param>
+    /// <param name="length">Size in bytes (the caller page-aligns it for mapping).</param>
     public static FileDescriptorHandle Create(string name, ulong length)
     {
         byte[] nameBytes = System.Text.Encoding.ASCII.GetBytes(name + "\0");
