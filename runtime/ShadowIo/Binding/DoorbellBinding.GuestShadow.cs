@@ -13,7 +13,7 @@ public sealed partial class DoorbellBinding
     /// <param name="eventIdx">The EventIdx page beside it, kept for the device (may be empty).</param>
     public void AttachGuestShadow(ShadowRegion guestShadow, ShadowRegion eventIdx = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (Mode != DoorbellBindingMode.GuestShadow)
             throw new InvalidOperationException($"AttachGuestShadow needs DoorbellBindingMode.GuestShadow; this binding is {Mode}.");
         if (guestShadow.Length < Math.Max(Table.ShadowSize, Doorbells.RequiredShadowLength))
@@ -36,7 +36,7 @@ public sealed partial class DoorbellBinding
     /// </summary>
     public void DetachGuestShadow()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (!Volatile.Read(ref _guestShadow).Attached) return;
         var guestValues = Doorbells.Shadow;
         for (int row = 0; row < Table.Count; row++)

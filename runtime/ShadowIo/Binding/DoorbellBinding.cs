@@ -35,7 +35,7 @@ public sealed partial class DoorbellBinding : IDisposable
     /// <summary>Per row: the KVM registration currently assigned, if any.</summary>
     private readonly IoEventFdRegistration?[] _assigned;
     private GuestShadowState _guestShadow = GuestShadowState.None;
-    private bool _disposed;
+    private int _disposed;
 
     /// <summary>The guest's shadow pages while attached (guest-shadow mode).</summary>
     private sealed record GuestShadowState(ShadowRegion EventIdx, bool Attached)
@@ -216,8 +216,7 @@ public sealed partial class DoorbellBinding : IDisposable
     /// </summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         for (int row = 0; row < _assigned.Length; row++)
         {
             Doorbells.SetTrapped(row, false);
