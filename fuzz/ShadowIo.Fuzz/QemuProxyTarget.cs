@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using ShadowIo.Qemu;
-using ShadowIo.Qemu.Doorbells;
 using ShadowIo.Qemu.Native;
 using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
@@ -73,7 +72,7 @@ public static unsafe class QemuProxyTarget
         using var storage = new MemoryNamespaceStorage(1 << 20);
         var memory = new GuestMemory();
         using var controller = new NvmeController(memory, storage);
-        using var doorbells = TrapDoorbells.Create(NvmeController.DoorbellTable, static e => e.Element != 0);
+        using var doorbells = DoorbellSet.Create(NvmeController.DoorbellTable, static e => e.Element != 0);
         controller.DoorbellSource = doorbells.Shadow;
         var bar0 = new PciBar(0, PciBarKind.Memory32, NvmeRegisters.BlockSize, controller, doorbells);
         var (serverFd, peerFd) = MpqemuChannel.CreateSocketPair(closeOnExec: true);

@@ -1,6 +1,6 @@
+using ShadowIo.Native;
 using ShadowIo.Qemu.Interrupts;
 using ShadowIo.Qemu.Memory;
-using ShadowIo.Qemu.Native;
 using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
 using Tmds.Linux;
@@ -28,7 +28,7 @@ public sealed partial class QemuProxyServer : IDisposable
     private readonly MpqemuMessage _message = new();
     private readonly PciFunction _function;
     private readonly Action<string>? _log;
-    private readonly int _wakeFd;
+    private readonly EventFd _wake;
     private readonly SysmemRegion[] _sysmemRegions = new SysmemRegion[MpqemuWire.MaxFds];
     private Thread? _thread;
     private volatile bool _stopping;
@@ -56,10 +56,12 @@ public sealed partial class QemuProxyServer : IDisposable
         ConfigSpace = new PciConfigSpace(function.Identity, function.Bars);
         _log = log;
         _channel = new MpqemuChannel(socketFd);
-        _wakeFd = FileDescriptors.CreateEventFd();
+        _wake = EventFd.Create("the QEMU proxy server's wake event");
         GuestMemory = memory ?? new GuestMemory();
         RamMapper = new GuestRamMapper(GuestMemory, log);
         Interrupt = new IntxLine();
+        // Runs on the device's thread, in order under the line's lock; config space takes its own
+        // lock, so the server thread's reads see each level change whole (PciConfigSpace remarks).
         Interrupt.LevelChanged += ConfigSpace.SetInterruptStatus;
     }
 
@@ -145,7 +147,7 @@ public sealed partial class QemuProxyServer : IDisposable
     public void Stop()
     {
         _stopping = true;
-        FileDescriptors.SignalEventFd(_wakeFd);
+        _wake.Signal();
     }
 
     /// <summary>
@@ -159,24 +161,25 @@ public sealed partial class QemuProxyServer : IDisposable
         _channel.Dispose();
         Interrupt.Dispose();
         RamMapper.Dispose();
-        close(_wakeFd);
+        _wake.Dispose();
     }
 
     private unsafe bool WaitForInput(out bool socketReady)
     {
         pollfd* fds = stackalloc pollfd[3];
         fds[0] = new pollfd { fd = _channel.Fd, events = POLLIN };
-        fds[1] = new pollfd { fd = _wakeFd, events = POLLIN };
+        fds[1] = new pollfd { fd = _wake.Fd, events = POLLIN };
         fds[2] = new pollfd { fd = Interrupt.ResampleFd, events = POLLIN };
         int n = poll(fds, 3, -1);
         socketReady = false;
         if (n < 0)
         {
-            if (errno == EINTR) return false;
-            throw PosixError.Create("poll", "the QEMU proxy link");
+            int error = Errno.Current;
+            if (error == Errno.EINTR) return false;
+            throw PosixError.Create("poll", "the QEMU proxy link", error);
         }
         if ((fds[2].revents & POLLIN) != 0) Interrupt.OnResample();
-        if ((fds[1].revents & POLLIN) != 0) FileDescriptors.DrainEventFd(_wakeFd);
+        if ((fds[1].revents & POLLIN) != 0) _wake.Drain();
         // Hang-up and error still go to recvmsg, which reports the close.
         socketReady = fds[0].revents != 0;
         return true;

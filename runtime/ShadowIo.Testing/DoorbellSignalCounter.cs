@@ -18,7 +18,7 @@ public sealed class DoorbellSignalCounter : IDisposable
 
     /// <summary>Starts the counting thread at once; it waits until <see cref="Stop"/>.</summary>
     /// <param name="events">The set to wait on; the counter's thread is its only waiter.</param>
-    /// <param name="source">The id <see cref="DoorbellEvents.Add"/> returned for the binding to count.</param>
+    /// <param name="source">The id <c>DoorbellEvents.Add</c> returned for the binding to count.</param>
     /// <param name="rows">Rows of that binding's table.</param>
     public DoorbellSignalCounter(DoorbellEvents events, int source, int rows)
     {

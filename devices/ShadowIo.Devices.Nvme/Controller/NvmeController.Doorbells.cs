@@ -16,8 +16,8 @@ public sealed partial class NvmeController
     /// <summary>A doorbell value that came through MMIO dispatch: keep it where readers look.</summary>
     private void StoreMmioDoorbell(int row, uint value)
     {
-        if ((uint)row >= 2 * QueueCount) return;
-        var entry = NvmeRegisters.DoorbellTable[row];
+        if ((uint)row >= (uint)NvmeRegisters.DoorbellTable.Count) return;
+        ref readonly var entry = ref NvmeRegisters.DoorbellTable[row];
         _doorbellSource.WriteUInt32(entry.ShadowOffset, value);
         // The admin queue keeps MMIO doorbells even in guest-shadow mode; like QEMU, write its
         // values back to the shadow page for drivers that read them there.
@@ -27,9 +27,10 @@ public sealed partial class NvmeController
     private void HandleDoorbell(int row)
     {
         Counters.DoorbellsProcessed++;
-        if ((uint)row >= 2 * QueueCount || !IsReady) return;
-        bool isTail = row < QueueCount;
-        int qid = isTail ? row : row - QueueCount;
+        if ((uint)row >= (uint)NvmeRegisters.DoorbellTable.Count || !IsReady) return;
+        // The generated table names the row: which array (SQ tail or CQ head) and which queue.
+        bool isTail = (uint)(row - NvmeRegisters.DoorbellIndex.SqTail) < NvmeRegisters.DoorbellIndex.SqTailCount;
+        int qid = NvmeRegisters.DoorbellTable[row].Element;
         if (isTail)
         {
             var sq = _submissionQueues[qid];

@@ -1,3 +1,5 @@
+using ShadowIo.Hosting;
+
 namespace ShadowIo.Devices.Nvme;
 
 /// <summary>
@@ -29,7 +31,7 @@ namespace ShadowIo.Devices.Nvme;
 /// touched only through <see cref="GuestMemory"/>'s bounds-checked methods; a controller bug caught
 /// at an entry point sets CSTS.CFS and counts in <see cref="NvmeControllerCounters.InternalErrors"/>.</para>
 /// </remarks>
-public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisposable
+public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDoorbellDevice, IDisposable
 {
     /// <summary>The namespace's ID.</summary>
     public const uint NamespaceId = 1;
@@ -172,6 +174,8 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDisp
 
     /// <summary>The last exception caught at an entry point (a controller bug), for diagnosis.</summary>
     public Exception? LastInternalError { get; private set; }
+
+    long IDoorbellDevice.InternalErrors => Counters.InternalErrors;
 
     /// <summary>A guest read of BAR0 at <paramref name="offset"/> (<paramref name="size"/> bytes); undefined offsets read 0.</summary>
     public ulong ReadMmio(ulong offset, int size) => Registers.ReadMmio(offset, size);

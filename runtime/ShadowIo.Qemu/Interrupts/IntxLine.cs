@@ -1,5 +1,4 @@
-using ShadowIo.Qemu.Native;
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.Qemu.Interrupts;
 
@@ -7,25 +6,33 @@ namespace ShadowIo.Qemu.Interrupts;
 /// The function's INTx pin, carried by the two eventfds QEMU hands over with SET_IRQFD.
 /// </summary>
 /// <remarks>
-/// QEMU's proxy wires them as a KVM resampling irqfd (proxy_intx_update): a signal on
+/// <para>QEMU's proxy wires them as a KVM resampling irqfd (proxy_intx_update): a signal on
 /// <c>intr</c> asserts the GSI; at the guest's EOI KVM deasserts it and signals
 /// <c>resample</c>, and a device whose line is still high must signal <c>intr</c> again —
 /// that is level-triggered INTx over edge events. Under TCG the proxy never connects the
-/// irqfd to anything, so signals go nowhere and the guest must poll (measured on 7.2).
+/// irqfd to anything, so signals go nowhere and the guest must poll (measured on 7.2).</para>
+/// <para>Ordering: the line's lock owns the level. <see cref="SetLevel"/> may run on any thread
+/// (the device's); each change, its signal and its <see cref="LevelChanged"/> notification happen
+/// together under that lock, so observers see every change once, in the order the level took
+/// them, and the last notification always equals <see cref="Level"/>.</para>
 /// </remarks>
 public sealed class IntxLine : IDisposable
 {
-    private readonly object _gate = new();
-    private int _intrFd = -1;
-    private int _resampleFd = -1;
+    private readonly Lock _gate = new();
+    private EventFd? _intr;
+    private EventFd? _resample;
     private bool _level;
     private bool _masked;
     private long _signals;
 
-    /// <summary>Called with the new Interrupt Status when the line's level changes.</summary>
+    /// <summary>
+    /// Called with the new level whenever it changes, under the line's lock (see the ordering
+    /// remark): a handler must be short and must not call back into the line.
+    /// </summary>
     public event Action<bool>? LevelChanged;
 
-    public bool IsConnected => Volatile.Read(ref _intrFd) >= 0;
+    /// <summary>Whether QEMU has sent the line's eventfds (SET_IRQFD).</summary>
+    public bool IsConnected { get { lock (_gate) return _intr != null; } }
 
     /// <summary>The device's view: whether it wants an interrupt.</summary>
     public bool Level { get { lock (_gate) return _level; } }
@@ -33,19 +40,22 @@ public sealed class IntxLine : IDisposable
     /// <summary>Times <c>intr</c> was signalled.</summary>
     public long Signals => Interlocked.Read(ref _signals);
 
-    internal int ResampleFd => Volatile.Read(ref _resampleFd);
+    /// <summary>The resample eventfd for the server's poll (-1 while unconnected); read on the server thread, which is also the only one that connects.</summary>
+    internal int ResampleFd
+    {
+        get { lock (_gate) return _resample?.Fd ?? -1; }
+    }
 
     /// <summary>Raises or lowers the line. Raising signals QEMU unless the command register masks INTx.</summary>
     public void SetLevel(bool asserted)
     {
-        bool changed;
         lock (_gate)
         {
-            changed = _level != asserted;
+            if (_level == asserted) return;
             _level = asserted;
-            if (asserted && changed && !_masked) SignalLocked();
+            if (asserted && !_masked) SignalLocked();
+            LevelChanged?.Invoke(asserted);
         }
-        if (changed) LevelChanged?.Invoke(asserted);
     }
 
     /// <summary>
@@ -67,8 +77,8 @@ public sealed class IntxLine : IDisposable
         lock (_gate)
         {
             CloseLocked();
-            _intrFd = intrFd;
-            _resampleFd = resampleFd;
+            _intr = EventFd.FromOwned(intrFd);
+            _resample = EventFd.FromOwned(resampleFd);
             if (_level && !_masked) SignalLocked();
         }
     }
@@ -89,11 +99,12 @@ public sealed class IntxLine : IDisposable
     {
         lock (_gate)
         {
-            if (_resampleFd >= 0) FileDescriptors.DrainEventFd(_resampleFd);
+            _resample?.Drain();
             if (_level && !_masked) SignalLocked();
         }
     }
 
+    /// <summary>Closes the eventfds; later raises signal nothing.</summary>
     public void Dispose()
     {
         lock (_gate) CloseLocked();
@@ -101,15 +112,15 @@ public sealed class IntxLine : IDisposable
 
     private void SignalLocked()
     {
-        if (_intrFd < 0) return;
-        FileDescriptors.SignalEventFd(_intrFd);
-        _signals++;
+        if (_intr == null) return;
+        _intr.Signal();
+        Interlocked.Increment(ref _signals);
     }
 
     private void CloseLocked()
     {
-        if (_intrFd >= 0) close(_intrFd);
-        if (_resampleFd >= 0) close(_resampleFd);
-        _intrFd = _resampleFd = -1;
+        _intr?.Dispose();
+        _resample?.Dispose();
+        _intr = _resample = null;
     }
 }

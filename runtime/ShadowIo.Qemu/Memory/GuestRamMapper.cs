@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ShadowIo.Native;
 using ShadowIo.Qemu.Native;
 using ShadowIo.Qemu.Protocol;
 using static Tmds.Linux.LibC;
@@ -113,7 +114,7 @@ public sealed class GuestRamMapper : IDisposable
     {
         if (!FileDescriptors.TryGetFileIdentity(fd, out var identity))
         {
-            _log?.Invoke($"SYNC_SYSMEM region {index}: fstat failed (errno {PosixError.Errno}); skipped");
+            _log?.Invoke($"SYNC_SYSMEM region {index}: fstat failed (errno {Errno.Current}); skipped");
             close(fd);
             return null;
         }

@@ -2,7 +2,10 @@ using static Tmds.Linux.LibC;
 
 namespace ShadowIo.Qemu.Native;
 
-/// <summary>Small helpers over raw descriptors received from QEMU.</summary>
+/// <summary>
+/// Small helpers over raw descriptors received from QEMU (the transport's own: eventfds, epoll
+/// and owned handles are the runtime's native layer, <c>ShadowIo.Native</c>).
+/// </summary>
 internal static class FileDescriptors
 {
     public static void CloseAll(ReadOnlySpan<int> fds)
@@ -24,22 +27,6 @@ internal static class FileDescriptors
         return true;
     }
 
-    /// <summary>Signals an eventfd (adds 1 to its counter); a full counter is treated as already signalled.</summary>
-    public static unsafe void SignalEventFd(int fd)
-    {
-        ulong one = 1;
-        while (write(fd, &one, sizeof(ulong)) < 0 && errno == EINTR) { }
-    }
-
-    /// <summary>Drains a non-blocking eventfd; returns whether it had been signalled.</summary>
-    public static unsafe bool DrainEventFd(int fd)
-    {
-        ulong value;
-        long n;
-        do n = read(fd, &value, sizeof(ulong)); while (n < 0 && errno == EINTR);
-        return n == sizeof(ulong);
-    }
-
     /// <summary>
     /// Whether <paramref name="fd"/> is an eventfd. A peer may send any fd where QEMU sends one; a
     /// regular file or memfd polls readable forever, which would make the server loop spin.
@@ -54,12 +41,5 @@ internal static class FileDescriptors
         {
             return false;
         }
-    }
-
-    public static int CreateEventFd()
-    {
-        int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (fd < 0) throw PosixError.Create("eventfd", "a doorbell or wake event");
-        return fd;
     }
 }

@@ -1,5 +1,3 @@
-using ShadowIo.Qemu.Doorbells;
-
 namespace ShadowIo.Qemu.Pci;
 
 /// <summary>
@@ -10,10 +8,11 @@ namespace ShadowIo.Qemu.Pci;
 /// <param name="Size">Power of two; at least 16 bytes for memory, 4 for I/O.</param>
 /// <param name="Device">Receives accesses with offsets relative to the BAR base.</param>
 /// <param name="Doorbells">
-/// When set, writes to the doorbells in its table are handled as KVM trap mode would: the value
-/// goes to the shadow page and the doorbell's eventfd fires; the device's dispatch never sees them.
+/// When set, writes to the doorbells in its table go to <see cref="DoorbellSet.TryHandleWrite"/>,
+/// as a KVM exit in trap mode would: the value goes to the shadow page and the doorbell's eventfd
+/// fires; the device's dispatch never sees them.
 /// </param>
-public sealed record PciBar(int Index, PciBarKind Kind, ulong Size, IMmioDevice Device, TrapDoorbells? Doorbells = null)
+public sealed record PciBar(int Index, PciBarKind Kind, ulong Size, IMmioDevice Device, DoorbellSet? Doorbells = null)
 {
     /// <summary>BARs in a type-0 header (BAR0..BAR5).</summary>
     public const int Count = 6;

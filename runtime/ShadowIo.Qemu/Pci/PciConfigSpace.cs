@@ -14,6 +14,11 @@ namespace ShadowIo.Qemu.Pci;
 /// MSI-X, so INTx is the only interrupt.</para>
 /// <para>The server owns it: config writes, routing, reset and the interrupt-status bit are
 /// internal to ShadowIo.Qemu. A device only reads it (command bits, BAR bases).</para>
+/// <para>Threading: the server thread reads and writes config space; the one other writer is the
+/// INTx line, which mirrors its level into the status register's Interrupt Status bit from the
+/// device's thread (<see cref="SetInterruptStatus"/>, called in order under the line's lock).
+/// Every access to the bytes takes this space's lock, so a read never sees a half-applied write
+/// and a reset never loses or resurrects that bit's updates out of order.</para>
 /// </remarks>
 public sealed class PciConfigSpace
 {
@@ -62,6 +67,7 @@ public sealed class PciConfigSpace
     /// <summary>Status bit 3, Interrupt Status: the function's INTx is asserted (whatever the disable bit says).</summary>
     public const ushort StatusInterrupt = 1 << 3;
 
+    private readonly Lock _gate = new();
     private readonly byte[] _bytes = new byte[Size];
     private readonly byte[] _writable = new byte[Size];
     private readonly byte[] _reset = new byte[Size];
@@ -107,11 +113,17 @@ public sealed class PciConfigSpace
         Reset();
     }
 
-    /// <summary>The 256 bytes as the guest would read them now (a live view, not a copy).</summary>
-    public ReadOnlySpan<byte> Bytes => _bytes;
+    /// <summary>A snapshot of all 256 bytes as the guest would read them now.</summary>
+    public ReadOnlySpan<byte> Bytes
+    {
+        get { lock (_gate) return _bytes.ToArray(); }
+    }
 
     /// <summary>The command register as the guest last wrote it (0 after reset).</summary>
-    public ushort Command => BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(CommandOffset));
+    public ushort Command
+    {
+        get { lock (_gate) return BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(CommandOffset)); }
+    }
 
     /// <summary>Whether <see cref="CommandMemorySpace"/> is set.</summary>
     public bool MemorySpaceEnabled => (Command & CommandMemorySpace) != 0;
@@ -130,7 +142,8 @@ public sealed class PciConfigSpace
     public ulong GetBarBase(int index)
     {
         var bar = GetBar(index) ?? throw new ArgumentOutOfRangeException(nameof(index), index, "No such BAR.");
-        uint raw = BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(Bar0Offset + 4 * index));
+        uint raw;
+        lock (_gate) raw = BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(Bar0Offset + 4 * index));
         uint lowBits = bar.Kind == PciBarKind.Io ? 0x3u : 0xfu;
         return raw & ~lowBits;
     }
@@ -168,7 +181,10 @@ public sealed class PciConfigSpace
     {
         if (!IsValidAccess(address, length)) return uint.MaxValue;
         uint value = 0;
-        for (int i = 0; i < length; i++) value |= (uint)_bytes[address + i] << (8 * i);
+        lock (_gate)
+        {
+            for (int i = 0; i < length; i++) value |= (uint)_bytes[address + i] << (8 * i);
+        }
         return value;
     }
 
@@ -176,12 +192,15 @@ public sealed class PciConfigSpace
     internal bool Write(uint address, uint value, int length)
     {
         if (!IsValidAccess(address, length)) return false;
-        for (int i = 0; i < length; i++)
+        lock (_gate)
         {
-            int at = (int)address + i;
-            byte mask = _writable[at];
-            if (mask == 0) continue;
-            _bytes[at] = (byte)((_bytes[at] & ~mask) | ((byte)(value >> (8 * i)) & mask));
+            for (int i = 0; i < length; i++)
+            {
+                int at = (int)address + i;
+                byte mask = _writable[at];
+                if (mask == 0) continue;
+                _bytes[at] = (byte)((_bytes[at] & ~mask) | ((byte)(value >> (8 * i)) & mask));
+            }
         }
         return true;
     }
@@ -189,11 +208,17 @@ public sealed class PciConfigSpace
     /// <summary>Sets or clears the status register's Interrupt Status bit (mirrors the INTx line).</summary>
     internal void SetInterruptStatus(bool asserted)
     {
-        ushort status = BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(StatusOffset));
-        status = asserted ? (ushort)(status | StatusInterrupt) : (ushort)(status & ~StatusInterrupt);
-        BinaryPrimitives.WriteUInt16LittleEndian(_bytes.AsSpan(StatusOffset), status);
+        lock (_gate)
+        {
+            ushort status = BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(StatusOffset));
+            status = asserted ? (ushort)(status | StatusInterrupt) : (ushort)(status & ~StatusInterrupt);
+            BinaryPrimitives.WriteUInt16LittleEndian(_bytes.AsSpan(StatusOffset), status);
+        }
     }
 
     /// <summary>Power-on state: command 0, BARs unassigned, interrupt line 0.</summary>
-    internal void Reset() => _reset.CopyTo(_bytes, 0);
+    internal void Reset()
+    {
+        lock (_gate) _reset.CopyTo(_bytes, 0);
+    }
 }

@@ -1,3 +1,4 @@
+using ShadowIo.Native;
 using ShadowIo.Qemu.Native;
 using System.Runtime.InteropServices;
 using static Tmds.Linux.LibC;

@@ -13,18 +13,19 @@ public sealed partial class DoorbellBinding
     /// <param name="eventIdx">The EventIdx page beside it, kept for the device (may be empty).</param>
     public void AttachGuestShadow(ShadowRegion guestShadow, ShadowRegion eventIdx = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (Mode != DoorbellBindingMode.GuestShadow)
             throw new InvalidOperationException($"AttachGuestShadow needs DoorbellBindingMode.GuestShadow; this binding is {Mode}.");
-        if (guestShadow.Length < Table.ShadowSize)
+        if (guestShadow.Length < Math.Max(Table.ShadowSize, Doorbells.RequiredShadowLength))
             throw new ArgumentException($"The guest shadow region ({guestShadow.Length} bytes) is shorter than block '{Table.BlockName}''s shadow layout ({Table.ShadowSize} bytes).", nameof(guestShadow));
         // Values first, then ioeventfds: a ring that no longer exits must find its value in the new page.
-        Volatile.Write(ref _state, new ShadowState(guestShadow, eventIdx, Attached: true));
-        for (int row = 0; row < _eventFds.Length; row++)
+        Doorbells.RedirectValues(guestShadow);
+        Volatile.Write(ref _guestShadow, new GuestShadowState(eventIdx, Attached: true));
+        for (int row = 0; row < Table.Count; row++)
         {
-            if (_eventFds[row] < 0 || Table[row].Kind != DoorbellKind.Value || _assigned[row].HasValue) continue;
+            if (!Doorbells.IsBound(row) || Table[row].Kind != DoorbellKind.Value || _assigned[row].HasValue) continue;
             Assign(row, Registration(row));
-            Volatile.Write(ref _trapped[row], false);
+            Doorbells.SetTrapped(row, false);
         }
     }
 
@@ -35,18 +36,19 @@ public sealed partial class DoorbellBinding
     /// </summary>
     public void DetachGuestShadow()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var state = Volatile.Read(ref _state);
-        if (!state.Attached) return;
-        for (int row = 0; row < _eventFds.Length; row++)
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (!Volatile.Read(ref _guestShadow).Attached) return;
+        var guestValues = Doorbells.Shadow;
+        for (int row = 0; row < Table.Count; row++)
         {
-            if (_eventFds[row] < 0 || Table[row].Kind != DoorbellKind.Value) continue;
-            Volatile.Write(ref _trapped[row], true);
+            if (!Doorbells.IsBound(row) || Table[row].Kind != DoorbellKind.Value) continue;
+            Doorbells.SetTrapped(row, true);
             Deassign(row);
             ref readonly var e = ref Table[row];
-            if (e.ShadowOffset <= state.Values.Length - e.Width)
-                _shadowPageRegion.Write(e.ShadowOffset, e.Width, state.Values.Read(e.ShadowOffset, e.Width));
+            if (e.ShadowOffset <= guestValues.Length - e.Width)
+                ShadowPage.Write(e.ShadowOffset, e.Width, guestValues.Read(e.ShadowOffset, e.Width));
         }
-        Volatile.Write(ref _state, new ShadowState(_shadowPageRegion, default, Attached: false));
+        Doorbells.RedirectValues(ShadowPage);
+        Volatile.Write(ref _guestShadow, GuestShadowState.None);
     }
 }

@@ -1,16 +1,20 @@
+using System.Runtime.CompilerServices;
 using ShadowIo.Kvm;
+using ShadowIo.Native;
 
 namespace ShadowIo.Binding;
 
 /// <summary>
-/// Binds one generated register block's doorbells to a VM: one eventfd per doorbell row, a
-/// memfd-backed shadow page holding each value-doorbell's last value (in the block's shadow
-/// layout), and whatever KVM registrations the <see cref="Mode"/> needs. Consumers wait with
-/// <see cref="DoorbellEvents"/> and read values from <see cref="Shadow"/> with the block's
-/// generated <c>DoorbellReader</c>: the same code for every mode.
+/// Binds one generated register block's doorbells to a VM: a <see cref="DoorbellSet"/> (one
+/// eventfd per doorbell row, a memfd-backed shadow page holding each value-doorbell's last
+/// value in the block's shadow layout, the trap handler) plus whatever KVM registrations the
+/// <see cref="Mode"/> needs. Consumers wait with <see cref="DoorbellEvents"/> and read values
+/// from <see cref="Shadow"/> with the block's generated <c>DoorbellReader</c>: the same code for
+/// every mode, and for every other transport built on <see cref="DoorbellSet"/>.
 /// </summary>
 /// <remarks>
-/// Dispose deassigns every ioeventfd it registered and closes every fd it opened. The VM must
+/// Dispose deassigns every ioeventfd it registered, then disposes the set, which waits for
+/// traps in flight on vCPU threads before it closes the eventfds and unmaps the page. The VM must
 /// outlive the binding.
 /// </remarks>
 /// <example>
@@ -27,37 +31,25 @@ namespace ShadowIo.Binding;
 /// </example>
 public sealed partial class DoorbellBinding : IDisposable
 {
-    private const int PageSize = 4096;
-
     private readonly KvmVm _vm;
-    private readonly int[] _eventFds;
-    /// <summary>Per row: whether an MMIO exit for it is handled here (stored + signalled).</summary>
-    private readonly bool[] _trapped;
     /// <summary>Per row: the KVM registration currently assigned, if any.</summary>
     private readonly IoEventFdRegistration?[] _assigned;
-    private readonly MemoryMapping _shadowPage;
-    private readonly ShadowRegion _shadowPageRegion;
-    private ShadowState _state;
-    private long _trappedWrites;
-    private bool _disposed;
+    private GuestShadowState _guestShadow = GuestShadowState.None;
+    private int _disposed;
 
-    /// <summary>Where values are read from now, and the EventIdx page beside a guest shadow.</summary>
-    private sealed record ShadowState(ShadowRegion Values, ShadowRegion EventIdx, bool Attached);
+    /// <summary>The guest's shadow pages while attached (guest-shadow mode).</summary>
+    private sealed record GuestShadowState(ShadowRegion EventIdx, bool Attached)
+    {
+        public static readonly GuestShadowState None = new(default, false);
+    }
 
-    private unsafe DoorbellBinding(KvmVm vm, DoorbellTable table, ulong blockGpa, DoorbellBindingMode mode)
+    private DoorbellBinding(KvmVm vm, DoorbellSet doorbells, ulong blockGpa, DoorbellBindingMode mode)
     {
         _vm = vm;
-        Table = table;
+        Doorbells = doorbells;
         BlockGpa = blockGpa;
         Mode = mode;
-        _eventFds = new int[table.Count];
-        Array.Fill(_eventFds, -1);
-        _trapped = new bool[table.Count];
-        _assigned = new IoEventFdRegistration?[table.Count];
-        int shadowBytes = Math.Max(PageSize, (table.ShadowSize + PageSize - 1) / PageSize * PageSize);
-        _shadowPage = MemoryMapping.CreateMemfd($"shadowio-doorbells-{table.BlockName}", (ulong)shadowBytes);
-        _shadowPageRegion = new ShadowRegion(_shadowPage.Pointer, shadowBytes);
-        _state = new ShadowState(_shadowPageRegion, default, Attached: false);
+        _assigned = new IoEventFdRegistration?[doorbells.Table.Count];
     }
 
     /// <summary>
@@ -68,6 +60,7 @@ public sealed partial class DoorbellBinding : IDisposable
     /// <see cref="DoorbellBindingMode.KernelPostWrite"/> asked for on a kernel without it
     /// (<see cref="KvmError.Unsupported"/>), or KVM refused a registration.
     /// </exception>
+    /// <exception cref="ArgumentException">A row of a hand-built table is malformed (see <see cref="DoorbellSet.Create(DoorbellTable, Func{DoorbellEntry, bool}?)"/>).</exception>
     public static DoorbellBinding Create(KvmVm vm, DoorbellTable table, ulong blockGpa, DoorbellBindingMode mode, Func<DoorbellEntry, bool>? include = null)
     {
         ArgumentNullException.ThrowIfNull(vm);
@@ -77,16 +70,25 @@ public sealed partial class DoorbellBinding : IDisposable
         var resolved = mode switch
         {
             DoorbellBindingMode.BestAvailable => vm.SupportsIoEventFdPostWrite ? DoorbellBindingMode.KernelPostWrite : DoorbellBindingMode.GuestShadow,
-            DoorbellBindingMode.KernelPostWrite when !vm.SupportsIoEventFdPostWrite => throw new KvmException(KvmError.Unsupported, Errnos.EINVAL,
+            DoorbellBindingMode.KernelPostWrite when !vm.SupportsIoEventFdPostWrite => throw new KvmException(KvmError.Unsupported, Errno.EINVAL,
                 "DoorbellBindingMode.KernelPostWrite: this kernel rejects KVM_IOEVENTFD_FLAG_POST_WRITE (EINVAL): the kernel post-write " +
                 "patch is not applied. Use DoorbellBindingMode.BestAvailable, GuestShadow or Trap."),
             DoorbellBindingMode.KernelPostWrite or DoorbellBindingMode.GuestShadow or DoorbellBindingMode.Trap => mode,
             _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown binding mode."),
         };
-        var binding = new DoorbellBinding(vm, table, blockGpa, resolved);
+        // Which rows the MMIO exit handler serves: all in trap mode; in guest-shadow mode the value
+        // doorbells until the guest names its shadow page (a wildcard ioeventfd would lose the
+        // value); none with kernel post-write.
+        Func<DoorbellEntry, bool> trapped = resolved switch
+        {
+            DoorbellBindingMode.Trap => static _ => true,
+            DoorbellBindingMode.GuestShadow => static e => e.Kind == DoorbellKind.Value,
+            _ => static _ => false,
+        };
+        var binding = new DoorbellBinding(vm, DoorbellSet.Create(table, include, trapped), blockGpa, resolved);
         try
         {
-            binding.Bind(include);
+            binding.Register();
             return binding;
         }
         catch
@@ -99,7 +101,11 @@ public sealed partial class DoorbellBinding : IDisposable
     /// <summary>The resolved mode; never <see cref="DoorbellBindingMode.BestAvailable"/>.</summary>
     public DoorbellBindingMode Mode { get; }
 
-    public DoorbellTable Table { get; }
+    /// <summary>The VM-less doorbells underneath: eventfds, shadow page, trap handler.</summary>
+    public DoorbellSet Doorbells { get; }
+
+    /// <summary>The block's doorbell table.</summary>
+    public DoorbellTable Table => Doorbells.Table;
 
     /// <summary>Guest-physical address of the block's first byte.</summary>
     public ulong BlockGpa { get; }
@@ -108,31 +114,31 @@ public sealed partial class DoorbellBinding : IDisposable
     /// Where the doorbells' current values are, in the block's shadow layout: the memfd shadow
     /// page, or the guest's shadow page once <see cref="AttachGuestShadow"/> ran.
     /// </summary>
-    public ShadowRegion Shadow => Volatile.Read(ref _state).Values;
+    public ShadowRegion Shadow => Doorbells.Shadow;
 
     /// <summary>The EventIdx page supplied with the guest shadow (empty when none is attached).</summary>
-    public ShadowRegion EventIdx => Volatile.Read(ref _state).EventIdx;
+    public ShadowRegion EventIdx => Volatile.Read(ref _guestShadow).EventIdx;
 
     /// <summary>Whether a guest shadow page is attached (guest-shadow mode only).</summary>
-    public bool IsGuestShadowAttached => Volatile.Read(ref _state).Attached;
+    public bool IsGuestShadowAttached => Volatile.Read(ref _guestShadow).Attached;
 
     /// <summary>The memfd behind the binding's own shadow page: hand it to another process to map.</summary>
-    public int ShadowFd => _shadowPage.Fd;
+    public int ShadowFd => Doorbells.ShadowFd;
 
     /// <summary>The binding's own (memfd) shadow page, whatever is attached.</summary>
-    public ShadowRegion ShadowPage => _shadowPageRegion;
+    public ShadowRegion ShadowPage => Doorbells.ShadowPage;
 
     /// <summary>Doorbell writes handled by <see cref="TryHandleMmioWrite"/> (exits to userspace).</summary>
-    public long TrappedWrites => Volatile.Read(ref _trappedWrites);
+    public long TrappedWrites => Doorbells.TrappedWrites;
 
     /// <summary>Whether <paramref name="row"/> was selected by the include filter.</summary>
-    public bool IsBound(int row) => (uint)row < (uint)_eventFds.Length && _eventFds[row] >= 0;
+    public bool IsBound(int row) => Doorbells.IsBound(row);
 
     /// <summary>The eventfd of <paramref name="row"/>, or -1 when the row is not bound (or after dispose).</summary>
-    public int EventFd(int row) => (uint)row < (uint)_eventFds.Length ? Volatile.Read(ref _eventFds[row]) : -1;
+    public int EventFd(int row) => Doorbells.EventFdOf(row)?.Fd ?? -1;
 
     /// <summary>How many rows have an eventfd.</summary>
-    public int BoundCount { get; private set; }
+    public int BoundCount => Doorbells.BoundCount;
 
     /// <summary>How many KVM ioeventfds are registered right now.</summary>
     public int AssignedIoEventFds
@@ -145,48 +151,45 @@ public sealed partial class DoorbellBinding : IDisposable
         }
     }
 
-    private void Bind(Func<DoorbellEntry, bool>? include)
+    /// <summary>
+    /// The VMM's MMIO-write exit handler for this block: <see cref="DoorbellSet.TryHandleWrite"/>
+    /// at the offset within the block. True when a trapped doorbell took the write (value stored,
+    /// eventfd signalled, exactly as KVM would); false leaves it to the device's dispatch (no
+    /// doorbell, a row KVM serves, a write KVM's ioeventfd would not match, or a disposed
+    /// binding). No allocation; never throws for any guest input, nor while another thread disposes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryHandleMmioWrite(ulong gpa, int size, ulong value)
     {
-        var entries = Table.Entries;
-        for (int row = 0; row < entries.Length; row++)
+        ulong offset = gpa - BlockGpa;
+        return gpa >= BlockGpa && offset < Table.BlockSize && Doorbells.TryHandleWrite(offset, size, value);
+    }
+
+    private void Register()
+    {
+        for (int row = 0; row < Table.Count; row++)
         {
-            ref readonly var e = ref entries[row];
-            Validate(e);
-            if (include != null && !include(e)) continue;
-            _eventFds[row] = BindingEventFd.Create($"doorbell '{e.Name}'[{e.Element}] of '{Table.BlockName}'");
-            BoundCount++;
+            if (!Doorbells.IsBound(row)) continue;
+            ref readonly var e = ref Table[row];
             bool isValue = e.Kind == DoorbellKind.Value;
             switch (Mode)
             {
-                case DoorbellBindingMode.Trap:
-                    _trapped[row] = true;
-                    break;
                 case DoorbellBindingMode.KernelPostWrite:
-                    Assign(row, isValue ? Registration(row) with { PostAddress = _shadowPageRegion.Address + e.ShadowOffset } : Registration(row));
+                    Assign(row, isValue ? Registration(row) with { PostAddress = ShadowPage.Address + e.ShadowOffset } : Registration(row));
                     break;
                 case DoorbellBindingMode.GuestShadow:
-                    // A notify doorbell carries no value: an ioeventfd loses nothing. Value doorbells
-                    // trap until the guest names its shadow page (a wildcard ioeventfd loses the value).
-                    if (isValue) _trapped[row] = true;
-                    else Assign(row, Registration(row));
+                    // A notify doorbell carries no value: an ioeventfd loses nothing.
+                    if (!isValue) Assign(row, Registration(row));
                     break;
             }
         }
-    }
-
-    private void Validate(in DoorbellEntry e)
-    {
-        if (e.Width is not (1 or 2 or 4 or 8) || e.Offset >= Table.BlockSize || (ulong)e.Width > Table.BlockSize - e.Offset)
-            throw new ArgumentException($"Doorbell '{e.Name}'[{e.Element}] (offset 0x{e.Offset:x}, width {e.Width}) does not fit block '{Table.BlockName}'.");
-        if (e.Kind == DoorbellKind.Value && (e.ShadowOffset < 0 || e.ShadowOffset > _shadowPageRegion.Length - e.Width))
-            throw new ArgumentException($"Doorbell '{e.Name}'[{e.Element}]'s shadow offset {e.ShadowOffset} lies outside the {_shadowPageRegion.Length}-byte shadow page.");
     }
 
     /// <summary>The row's ioeventfd: exact width, datamatch when declared.</summary>
     private IoEventFdRegistration Registration(int row)
     {
         ref readonly var e = ref Table[row];
-        return new IoEventFdRegistration(BlockGpa + e.Offset, e.Width, _eventFds[row])
+        return new IoEventFdRegistration(BlockGpa + e.Offset, e.Width, EventFd(row))
         {
             DataMatch = e.HasDataMatch ? e.DataMatch : null,
         };
@@ -207,19 +210,19 @@ public sealed partial class DoorbellBinding : IDisposable
         }
     }
 
+    /// <summary>
+    /// Deassigns every ioeventfd (KVM matches deassignment by fd, so before the fds close), then
+    /// disposes <see cref="Doorbells"/>, which waits for traps in flight.
+    /// </summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
-        for (int row = 0; row < _eventFds.Length; row++)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        for (int row = 0; row < _assigned.Length; row++)
         {
-            Volatile.Write(ref _trapped[row], false);
+            Doorbells.SetTrapped(row, false);
             Deassign(row);
-            int fd = _eventFds[row];
-            Volatile.Write(ref _eventFds[row], -1);
-            if (fd >= 0) Tmds.Linux.LibC.close(fd);
         }
-        Volatile.Write(ref _state, new ShadowState(default, default, Attached: false));
-        _shadowPage.Dispose();
+        Volatile.Write(ref _guestShadow, GuestShadowState.None);
+        Doorbells.Dispose();
     }
 }

@@ -11,12 +11,14 @@ public sealed class MmioBus
     /// <summary>One device's window: [<see cref="Base"/>, <see cref="Base"/> + <see cref="Size"/>).</summary>
     public sealed record Range(ulong Base, ulong Size, IMmioDevice Device, DoorbellBinding? Doorbells)
     {
+        /// <summary>The first address past the window.</summary>
         public ulong End => Base + Size;
     }
 
     private Range[] _ranges = [];
     private readonly Lock _gate = new();
 
+    /// <summary>The windows now, sorted by base (a snapshot: later changes do not alter it).</summary>
     public ReadOnlySpan<Range> Ranges => Volatile.Read(ref _ranges);
 
     /// <summary>Maps <paramref name="device"/> at [<paramref name="gpa"/>, +<paramref name="size"/>); overlap is an error.</summary>

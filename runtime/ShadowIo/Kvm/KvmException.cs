@@ -1,3 +1,5 @@
+// Aliased: this class has an Errno property of its own.
+using Errnos = ShadowIo.Native.Errno;
 using System.Runtime.InteropServices;
 
 namespace ShadowIo.Kvm;

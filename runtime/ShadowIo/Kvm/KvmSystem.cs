@@ -1,3 +1,4 @@
+using ShadowIo.Native;
 using System.Text;
 using ShadowIo.Kvm.Native;
 using Tmds.Linux;
@@ -21,12 +22,12 @@ public sealed unsafe class KvmSystem : IDisposable
     /// <summary>Where the KVM device node lives on Linux.</summary>
     public const string DefaultPath = "/dev/kvm";
 
-    private int _fd;
+    private readonly FileDescriptorHandle _fd;
     private KvmCpuidEntry2[]? _supportedCpuid;
 
     private KvmSystem(int fd, string path)
     {
-        _fd = fd;
+        _fd = new FileDescriptorHandle(fd);
         Path = path;
         ApiVersion = ioctl(fd, KvmIoctls.GetApiVersion, 0);
         if (ApiVersion < 0)
@@ -75,11 +76,11 @@ public sealed unsafe class KvmSystem : IDisposable
             int e = errno;
             throw e switch
             {
-                Errnos.ENOENT => new KvmException(KvmError.DeviceMissing, e,
+                Errno.ENOENT => new KvmException(KvmError.DeviceMissing, e,
                     $"{path} does not exist: KVM is not available here (load kvm_intel or kvm_amd, or pass the device into the container)."),
-                Errnos.EACCES or Errnos.EPERM => new KvmException(KvmError.PermissionDenied, e,
+                Errno.EACCES or Errno.EPERM => new KvmException(KvmError.PermissionDenied, e,
                     $"Permission denied opening {path}: run as root or add the user to the group that owns it (usually 'kvm')."),
-                Errnos.ENXIO or Errnos.ENODEV => new KvmException(KvmError.DeviceMissing, e,
+                Errno.ENXIO or Errno.ENODEV => new KvmException(KvmError.DeviceMissing, e,
                     $"{path} exists but no KVM driver answers it (is virtualization enabled and the module loaded?)."),
                 _ => KvmException.FromErrno($"open {path}", e),
             };
@@ -91,7 +92,7 @@ public sealed unsafe class KvmSystem : IDisposable
     public string Path { get; }
 
     /// <summary>The system fd; valid until disposal. Internal: only the ioctls in this assembly use it.</summary>
-    internal int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmSystem));
+    internal int Fd => !_fd.IsClosed ? _fd.Fd : throw new ObjectDisposedException(nameof(KvmSystem));
 
     /// <summary><c>KVM_GET_API_VERSION</c>; always <see cref="StableApiVersion"/> once <see cref="Open"/> succeeded.</summary>
     public int ApiVersion { get; }
@@ -149,10 +150,10 @@ public sealed unsafe class KvmSystem : IDisposable
                     return _supportedCpuid;
                 }
                 int e = errno;
-                if (e != Errnos.E2BIG) throw KvmException.FromErrno("KVM_GET_SUPPORTED_CPUID", e);
+                if (e != Errno.E2BIG) throw KvmException.FromErrno("KVM_GET_SUPPORTED_CPUID", e);
             }
         }
-        throw new KvmException(KvmError.LimitReached, Errnos.E2BIG, "KVM_GET_SUPPORTED_CPUID reports more than 4096 entries.");
+        throw new KvmException(KvmError.LimitReached, Errno.E2BIG, "KVM_GET_SUPPORTED_CPUID reports more than 4096 entries.");
     }
 
     /// <summary>Creates a VM (<c>KVM_CREATE_VM</c>, default machine type) with no memory and no vCPUs.</summary>
@@ -164,13 +165,8 @@ public sealed unsafe class KvmSystem : IDisposable
         return new KvmVm(this, vm);
     }
 
-    /// <summary>Closes the system fd; idempotent. VMs already created stay usable.</summary>
-    public void Dispose()
-    {
-        if (_fd < 0) return;
-        close(_fd);
-        _fd = -1;
-    }
+    /// <summary>Closes /dev/kvm (once, whichever thread gets here first); VMs keep their own fds.</summary>
+    public void Dispose() => _fd.Dispose();
 
     internal static string CapabilityName(KvmCapability capability) => capability switch
     {

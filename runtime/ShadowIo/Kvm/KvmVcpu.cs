@@ -1,3 +1,4 @@
+using ShadowIo.Native;
 using ShadowIo.Kvm.Native;
 using static Tmds.Linux.LibC;
 
@@ -10,21 +11,22 @@ namespace ShadowIo.Kvm;
 /// </summary>
 public sealed unsafe class KvmVcpu : IDisposable
 {
-    private int _fd;
+    private readonly FileDescriptorHandle _fd;
     private KvmRun* _run;
+    private int _disposed;
     private readonly int _runSize;
 
     internal KvmVcpu(KvmVm vm, int fd, int id, int runSize)
     {
         Vm = vm;
-        _fd = fd;
+        _fd = new FileDescriptorHandle(fd);
         Id = id;
         _runSize = runSize;
         void* p = mmap(null, (Tmds.Linux.size_t)runSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED)
         {
             int e = errno;
-            close(fd);
+            _fd.Dispose();
             throw KvmException.FromErrno($"mmap of vCPU {id}'s kvm_run ({runSize} bytes)", e);
         }
         _run = (KvmRun*)p;
@@ -37,7 +39,7 @@ public sealed unsafe class KvmVcpu : IDisposable
     public int Id { get; }
 
     /// <summary>The vCPU fd; valid until disposal. Internal: only the ioctls in this assembly use it.</summary>
-    internal int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmVcpu));
+    internal int Fd => !_fd.IsClosed ? _fd.Fd : throw new ObjectDisposedException(nameof(KvmVcpu));
 
     /// <summary>
     /// Enters the guest (<c>KVM_RUN</c>) until the next exit to userspace and decodes it. A signal
@@ -50,7 +52,7 @@ public sealed unsafe class KvmVcpu : IDisposable
         if (ioctl(Fd, KvmIoctls.Run, 0) < 0)
         {
             int e = errno;
-            if (e is Errnos.EINTR or Errnos.EAGAIN) return VcpuExit.Simple(VcpuExitKind.Interrupted, 0);
+            if (e is Errno.EINTR or Errno.EAGAIN) return VcpuExit.Simple(VcpuExitKind.Interrupted, 0);
             throw KvmException.FromErrno($"KVM_RUN on vCPU {Id}", e);
         }
         KvmRun* run = _run;
@@ -159,14 +161,13 @@ public sealed unsafe class KvmVcpu : IDisposable
         }
     }
 
-    /// <summary>Unmaps <c>kvm_run</c> and closes the vCPU fd; idempotent. Not while another thread is in <see cref="Run"/>.</summary>
+    /// <summary>Unmaps <c>kvm_run</c> and closes the vCPU fd, once, whichever thread gets here first. Not while another thread is in <see cref="Run"/>.</summary>
     public void Dispose()
     {
-        if (_fd < 0) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         munmap(_run, (Tmds.Linux.size_t)_runSize);
         _run = null;
-        close(_fd);
-        _fd = -1;
+        _fd.Dispose();
     }
 
     private static ulong ReadData(void* p, int size) => size switch

@@ -1,3 +1,4 @@
+using ShadowIo.Native;
 using System.Runtime.InteropServices;
 using ShadowIo.Kvm.Native;
 using static Tmds.Linux.LibC;
@@ -17,20 +18,20 @@ namespace ShadowIo.Kvm;
 public sealed unsafe class KvmVm : IDisposable
 {
     private readonly Dictionary<uint, GuestMemory.Region> _slots = [];
-    private int _fd;
+    private readonly FileDescriptorHandle _fd;
     private bool? _supportsPostWrite;
 
     internal KvmVm(KvmSystem system, int fd)
     {
         System = system;
-        _fd = fd;
+        _fd = new FileDescriptorHandle(fd);
     }
 
     /// <summary>The system this VM was created from (its vCPU mapping size is used for every vCPU).</summary>
     public KvmSystem System { get; }
 
     /// <summary>The VM fd; valid until disposal. Internal: only the ioctls in this assembly use it.</summary>
-    internal int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(KvmVm));
+    internal int Fd => !_fd.IsClosed ? _fd.Fd : throw new ObjectDisposedException(nameof(KvmVm));
 
     /// <summary>The VM's RAM as this process sees it, one region per memory slot.</summary>
     public GuestMemory GuestMemory { get; } = new();
@@ -98,18 +99,18 @@ public sealed unsafe class KvmVm : IDisposable
         if (e == 0) return;
         // A kernel with the post-write patch answers EINVAL for a bad post_addr or length too
         // (checked at assign time); only a kernel without it means "unsupported".
-        if (e == Errnos.EINVAL && registration.PostAddress != 0 && SupportsIoEventFdPostWrite)
+        if (e == Errno.EINVAL && registration.PostAddress != 0 && SupportsIoEventFdPostWrite)
             throw new KvmException(KvmError.InvalidArgument, e,
                 $"KVM_IOEVENTFD with KVM_IOEVENTFD_FLAG_POST_WRITE ({registration}): the kernel refused this post-write configuration (EINVAL): " +
                 "post_addr must be aligned to the length and lie in a writable mapping of this process, and the length must be 1, 2, 4 or 8 (not 0).");
-        if (e == Errnos.EINVAL && registration.PostAddress != 0)
+        if (e == Errno.EINVAL && registration.PostAddress != 0)
             throw new KvmException(KvmError.Unsupported, e,
                 $"KVM_IOEVENTFD with KVM_IOEVENTFD_FLAG_POST_WRITE ({registration}): this kernel rejects the post-write flag (EINVAL), " +
                 "so the kernel post-write patch is not applied. Use DoorbellBindingMode.BestAvailable, GuestShadow or Trap.");
-        if (e == Errnos.ENOSPC)
+        if (e == Errno.ENOSPC)
             throw new KvmException(KvmError.LimitReached, e,
                 $"KVM_IOEVENTFD ({registration}): the MMIO bus is full (KVM allows at most 1000 devices per bus, KVM_IO_BUS_MAX_DEVS).");
-        if (e == Errnos.EEXIST)
+        if (e == Errno.EEXIST)
             throw new KvmException(KvmError.AlreadyExists, e,
                 $"KVM_IOEVENTFD ({registration}): an ioeventfd with this address, length and datamatch is already registered.");
         throw KvmException.FromErrno($"KVM_IOEVENTFD ({registration})", e);
@@ -120,7 +121,7 @@ public sealed unsafe class KvmVm : IDisposable
     public void DeassignIoEventFd(in IoEventFdRegistration registration)
     {
         int e = IoEventFdIoctl(registration, deassign: true);
-        if (e == Errnos.ENOENT)
+        if (e == Errno.ENOENT)
             throw new KvmException(KvmError.InvalidArgument, e,
                 $"KVM_IOEVENTFD deassign ({registration}): no ioeventfd is registered with exactly this address, length, fd, datamatch" +
                 (registration.PostAddress != 0 ? " and post_addr" : " (and no post_addr)") + " (ENOENT).");
@@ -129,7 +130,7 @@ public sealed unsafe class KvmVm : IDisposable
 
     /// <summary>Removes an ioeventfd; returns false (instead of throwing) when the kernel refuses, for cleanup paths.</summary>
     public bool TryDeassignIoEventFd(in IoEventFdRegistration registration) =>
-        _fd >= 0 && IoEventFdIoctl(registration, deassign: true) == 0;
+        !_fd.IsClosed && IoEventFdIoctl(registration, deassign: true) == 0;
 
     /// <summary>
     /// Whether this kernel accepts <c>KVM_IOEVENTFD_FLAG_POST_WRITE</c>. Probed once by assigning
@@ -140,14 +141,15 @@ public sealed unsafe class KvmVm : IDisposable
 
     private bool ProbePostWrite()
     {
-        int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (efd < 0) throw KvmException.FromErrno("eventfd (post-write probe)", errno);
+        int raw = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (raw < 0) throw KvmException.FromErrno("eventfd (post-write probe)", errno);
+        using var efd = EventFd.FromOwned(raw);
         // A real writable address: the revised patch validates post_addr at assign time.
         ulong* target = (ulong*)NativeMemory.AllocZeroed(8);
         try
         {
             // The last 8 bytes below 4 GiB are in no slot; any unclaimed MMIO address would do.
-            var probe = new IoEventFdRegistration(0xFFFF_FFF8, 8, efd) { PostAddress = (nint)target };
+            var probe = new IoEventFdRegistration(0xFFFF_FFF8, 8, efd.Fd) { PostAddress = (nint)target };
             int e = IoEventFdIoctl(probe, deassign: false);
             if (e == 0)
             {
@@ -159,7 +161,6 @@ public sealed unsafe class KvmVm : IDisposable
         finally
         {
             NativeMemory.Free(target);
-            close(efd);
         }
     }
 
@@ -192,13 +193,9 @@ public sealed unsafe class KvmVm : IDisposable
     }
 
     /// <summary>
-    /// Closes the VM fd; idempotent. The kernel then drops the VM's ioeventfds and slots (once its
-    /// vCPUs are closed too); the mappings and eventfds given to it stay the caller's to release.
+    /// Closes the VM fd, once, whichever thread gets here first. The kernel then drops the VM's
+    /// ioeventfds and slots (once its vCPUs are closed too); the mappings and eventfds given to it
+    /// stay the caller's to release.
     /// </summary>
-    public void Dispose()
-    {
-        if (_fd < 0) return;
-        close(_fd);
-        _fd = -1;
-    }
+    public void Dispose() => _fd.Dispose();
 }

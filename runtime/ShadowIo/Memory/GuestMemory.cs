@@ -19,10 +19,13 @@ public sealed unsafe class GuestMemory
 
     private Region[] _regions = [];
 
+    /// <summary>No RAM yet: every access is refused until <see cref="SetRegions"/> (a transport publishes the map later).</summary>
     public GuestMemory() { }
 
+    /// <summary>Guest RAM made of <paramref name="regions"/> (see <see cref="SetRegions"/>).</summary>
     public GuestMemory(params ReadOnlySpan<Region> regions) => SetRegions(regions);
 
+    /// <summary>The current memory map (a snapshot: a concurrent <see cref="SetRegions"/> does not change it).</summary>
     public ReadOnlySpan<Region> Regions => Volatile.Read(ref _regions);
 
     /// <summary>Replaces the whole memory map. Overlapping regions are a caller error.</summary>
@@ -58,6 +61,7 @@ public sealed unsafe class GuestMemory
         return p != null;
     }
 
+    /// <summary>Copies guest RAM at <paramref name="gpa"/> into <paramref name="destination"/>; false (nothing copied) unless it lies wholly in one region.</summary>
     public bool TryRead(ulong gpa, Span<byte> destination)
     {
         byte* p = Translate(gpa, (ulong)destination.Length);
@@ -66,6 +70,7 @@ public sealed unsafe class GuestMemory
         return true;
     }
 
+    /// <summary>Copies <paramref name="source"/> into guest RAM at <paramref name="gpa"/>; false (nothing written) unless it lies wholly in one region.</summary>
     public bool TryWrite(ulong gpa, ReadOnlySpan<byte> source)
     {
         byte* p = Translate(gpa, (ulong)source.Length);
@@ -83,6 +88,7 @@ public sealed unsafe class GuestMemory
         return p != null;
     }
 
+    /// <summary>Writes one little-endian value (a completion entry field); false (nothing written) outside RAM.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryWrite<T>(ulong gpa, T value) where T : unmanaged
     {

@@ -1,3 +1,4 @@
+using ShadowIo.Native;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -7,25 +8,39 @@ namespace ShadowIo;
 /// An owned shared memory mapping: anonymous, or backed by a memfd whose descriptor can be
 /// handed to KVM (as a memory slot), to another process, or to QEMU's proxy.
 /// </summary>
+/// <remarks>
+/// Dispose is atomic and idempotent (the first caller unmaps, and the memfd's handle closes once);
+/// the owner makes sure nothing still reads or writes the pages when it disposes.
+/// </remarks>
 public sealed unsafe class MemoryMapping : IDisposable
 {
-    private byte* _pointer;
+    private nint _pointer;
+    private readonly FileDescriptorHandle? _fd;
 
-    private MemoryMapping(byte* pointer, ulong length, int fd)
+    private MemoryMapping(byte* pointer, ulong length, FileDescriptorHandle? fd)
     {
-        _pointer = pointer;
+        _pointer = (nint)pointer;
         Length = length;
-        Fd = fd;
+        _fd = fd;
     }
 
     /// <summary>Page-aligned host address of the first byte.</summary>
-    public byte* Pointer => _pointer != null ? _pointer : throw new ObjectDisposedException(nameof(MemoryMapping));
+    public byte* Pointer
+    {
+        get
+        {
+            nint p = Volatile.Read(ref _pointer);
+            return p != 0 ? (byte*)p : throw new ObjectDisposedException(nameof(MemoryMapping));
+        }
+    }
 
+    /// <summary>Length in bytes (page aligned).</summary>
     public ulong Length { get; }
 
-    /// <summary>The memfd behind the mapping, or -1 for an anonymous mapping.</summary>
-    public int Fd { get; private set; }
+    /// <summary>The memfd behind the mapping, or -1 for an anonymous mapping (and after dispose).</summary>
+    public int Fd => _fd?.Fd ?? -1;
 
+    /// <summary>The whole mapping as a span (for filling or checking it; mappings over 2 GiB throw).</summary>
     public Span<byte> Span => Length <= int.MaxValue
         ? new Span<byte>(Pointer, (int)Length)
         : throw new InvalidOperationException($"A {Length}-byte mapping does not fit one span.");
@@ -36,46 +51,39 @@ public sealed unsafe class MemoryMapping : IDisposable
         ulong size = PageAlign(length);
         void* p = mmap(null, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) throw PosixError.Create("mmap", $"{size} bytes of anonymous memory");
-        return new MemoryMapping((byte*)p, size, -1);
+        return new MemoryMapping((byte*)p, size, fd: null);
     }
 
     /// <summary>Zero-filled memory backed by a memfd; <see cref="Fd"/> can be shared.</summary>
     public static MemoryMapping CreateMemfd(string name, ulong length)
     {
         ulong size = PageAlign(length);
-        byte[] nameBytes = System.Text.Encoding.ASCII.GetBytes(name + "\0");
-        int fd;
-        fixed (byte* n = nameBytes) fd = memfd_create(n, MFD_CLOEXEC);
-        if (fd < 0) throw PosixError.Create("memfd_create", name);
-        if (ftruncate(fd, (off_t)(long)size) != 0)
-        {
-            var e = PosixError.Create("ftruncate", name);
-            close(fd);
-            throw e;
-        }
-        return MapFd(fd, size, name);
+        return Map(Memfd.Create(name, size), size, name, 0);
     }
 
-    /// <summary>Maps <paramref name="length"/> bytes of an existing fd (shared); takes ownership of the fd.</summary>
-    public static MemoryMapping MapFd(int fd, ulong length, string what, long offset = 0)
+    /// <summary>Maps <paramref name="length"/> bytes of an existing fd (shared); takes ownership of the fd (closed on failure too).</summary>
+    public static MemoryMapping MapFd(int fd, ulong length, string what, long offset = 0) =>
+        Map(new FileDescriptorHandle(fd), length, what, offset);
+
+    private static MemoryMapping Map(FileDescriptorHandle fd, ulong length, string what, long offset)
     {
-        void* p = mmap(null, (size_t)length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)offset);
+        void* p = mmap(null, (size_t)length, PROT_READ | PROT_WRITE, MAP_SHARED, fd.Fd, (off_t)offset);
         if (p == MAP_FAILED)
         {
             var e = PosixError.Create("mmap", what);
-            close(fd);
+            fd.Dispose();
             throw e;
         }
         return new MemoryMapping((byte*)p, length, fd);
     }
 
+    /// <summary>Unmaps the pages and closes the memfd (once, whichever thread gets here first).</summary>
     public void Dispose()
     {
-        if (_pointer == null) return;
-        munmap(_pointer, (size_t)Length);
-        _pointer = null;
-        if (Fd >= 0) close(Fd);
-        Fd = -1;
+        nint p = Interlocked.Exchange(ref _pointer, 0);
+        if (p == 0) return;
+        munmap((void*)p, (size_t)Length);
+        _fd?.Dispose();
     }
 
     private static ulong PageAlign(ulong length)

@@ -16,6 +16,7 @@ public readonly unsafe struct ShadowRegion
 {
     private readonly byte* _pointer;
 
+    /// <summary>A region over <paramref name="length"/> bytes at <paramref name="pointer"/>, which the caller keeps mapped while the region is used.</summary>
     public ShadowRegion(byte* pointer, int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
@@ -24,34 +25,52 @@ public readonly unsafe struct ShadowRegion
         Length = length;
     }
 
+    /// <summary>Bytes in the region; every access is checked against it.</summary>
     public int Length { get; }
 
+    /// <summary>Whether the region is empty (the default value: no page attached, or its owner disposed).</summary>
     public bool IsEmpty => Length == 0;
 
     /// <summary>The region's first byte, for handing to KVM or another process.</summary>
     public nint Address => (nint)_pointer;
 
+    /// <summary>Volatile read of the byte at <paramref name="offset"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The access does not lie inside the region.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public byte ReadByte(int offset) => Volatile.Read(ref *At(offset, sizeof(byte)));
 
+    /// <summary>Volatile little-endian read of the 2 bytes at <paramref name="offset"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The access does not lie inside the region.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ushort ReadUInt16(int offset) => Volatile.Read(ref *(ushort*)At(offset, sizeof(ushort)));
 
+    /// <summary>Volatile little-endian read of the 4 bytes at <paramref name="offset"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The access does not lie inside the region.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint ReadUInt32(int offset) => Volatile.Read(ref *(uint*)At(offset, sizeof(uint)));
 
+    /// <summary>Volatile little-endian read of the 8 bytes at <paramref name="offset"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The access does not lie inside the region.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong ReadUInt64(int offset) => Volatile.Read(ref *(ulong*)At(offset, sizeof(ulong)));
 
+    /// <summary>Volatile write of the byte at <paramref name="offset"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The access does not lie inside the region.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteByte(int offset, byte value) => Volatile.Write(ref *At(offset, sizeof(byte)), value);
 
+    /// <summary>Volatile little-endian write of 2 bytes at <paramref name="offset"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The access does not lie inside the region.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteUInt16(int offset, ushort value) => Volatile.Write(ref *(ushort*)At(offset, sizeof(ushort)), value);
 
+    /// <summary>Volatile little-endian write of 4 bytes at <paramref name="offset"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The access does not lie inside the region.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteUInt32(int offset, uint value) => Volatile.Write(ref *(uint*)At(offset, sizeof(uint)), value);
 
+    /// <summary>Volatile little-endian write of 8 bytes at <paramref name="offset"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The access does not lie inside the region.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteUInt64(int offset, ulong value) => Volatile.Write(ref *(ulong*)At(offset, sizeof(ulong)), value);
 

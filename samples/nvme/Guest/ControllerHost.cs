@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using ShadowIo.Binding;
+using ShadowIo.Hosting;
 using ShadowIo.Testing;
 
 namespace ShadowIo.Samples.Nvme.Guest;
@@ -17,11 +17,7 @@ namespace ShadowIo.Samples.Nvme.Guest;
 internal sealed class ControllerHost : IDisposable
 {
     private readonly DoorbellEvents _events = new();
-    private readonly Thread _thread;
-    private readonly long _spinTicks;
-    private readonly TimeSpan _pollIdle;
-    private volatile bool _stopping;
-    private volatile Exception? _threadFailure;
+    private readonly DeviceRunner _runner;
 
     /// <exception cref="Kvm.KvmException">The mode needs a kernel feature this kernel lacks.</exception>
     public ControllerHost(TestGuest guest, INamespaceStorage storage, ulong bar, DoorbellBindingMode bindingMode, bool polling, TimeSpan eventSpin, TimeSpan pollIdle)
@@ -48,11 +44,18 @@ internal sealed class ControllerHost : IDisposable
         Bus.Add(bar, NvmeRegisters.BlockSize, Controller, Binding);
         _events.Add(Binding);
 
-        _spinTicks = (long)(eventSpin.TotalSeconds * Stopwatch.Frequency);
-        _pollIdle = pollIdle;
+        // EventIdx mode polls the shadow tails and heads while the guest is busy and sleeps in
+        // epoll after pollIdle without work; the other modes wait for each doorbell.
         Controller.IsPolling = polling;
-        _thread = new Thread(polling ? PollLoop : EventLoop) { IsBackground = true, Name = polling ? "nvme-poll" : "nvme-doorbells" };
-        _thread.Start();
+        _runner = new DeviceRunner(Controller, _events, new DeviceRunnerOptions
+        {
+            Mode = polling ? DeviceRunnerMode.AdaptivePolling : DeviceRunnerMode.EventDriven,
+            EventSpin = eventSpin,
+            PollIdle = pollIdle,
+            IdlePause = IdlePause.Spin,
+            ThreadName = polling ? "nvme-poll" : "nvme-doorbells",
+            DeviceName = "controller",
+        });
     }
 
     public NvmeController Controller { get; }
@@ -62,76 +65,21 @@ internal sealed class ControllerHost : IDisposable
     public MmioBus Bus { get; }
 
     /// <summary>Doorbell events the controller thread received (eventfd signals, coalesced).</summary>
-    public long DoorbellEvents { get; private set; }
+    public long DoorbellEvents => _runner.DoorbellEvents;
 
     /// <summary>EventIdx mode: how often the polling thread went idle and slept until a doorbell.</summary>
-    public long Sleeps { get; private set; }
+    public long Sleeps => _runner.Sleeps;
 
     /// <summary>Throws when the controller thread died or the controller caught one of its own bugs.</summary>
     public void CheckHealth()
     {
-        if (_threadFailure is { } failure)
-            throw new WorkloadException($"the controller thread failed: {failure.GetType().Name}: {failure.Message}", failure);
-        if (Controller.Counters.InternalErrors != 0)
-            throw new WorkloadException($"the controller caught {Controller.Counters.InternalErrors} internal error(s); last: {Controller.LastInternalError?.Message}");
-    }
-
-    /// <summary>
-    /// Event-driven: wait in epoll until doorbells fire, then process each fired row. After a
-    /// doorbell the thread keeps asking epoll without sleeping for <see cref="_spinTicks"/> (the
-    /// next doorbell of a busy queue usually follows within microseconds, and a wake-up from
-    /// sleep costs more than that), then sleeps until the next one: adaptive busy polling of the
-    /// same eventfds, as NAPI busy-poll and io_uring's SQPOLL idle period do.
-    /// </summary>
-    private void EventLoop()
-    {
-        Span<DoorbellEvent> fired = stackalloc DoorbellEvent[64];
-        try
-        {
-            long lastEvent = 0;
-            while (!_stopping)
-            {
-                bool spin = Stopwatch.GetTimestamp() - lastEvent < _spinTicks;
-                int n = _events.Wait(fired, spin ? 0 : -1);
-                if (n == 0) continue;
-                for (int i = 0; i < n; i++) Controller.ProcessDoorbell(fired[i].Row);
-                DoorbellEvents += n;
-                lastEvent = Stopwatch.GetTimestamp();
-            }
-        }
-        catch (Exception e)
-        {
-            _threadFailure = e;
-        }
-    }
-
-    /// <summary>
-    /// EventIdx mode: poll the shadow tails and heads while the guest is busy, and after
-    /// <see cref="_pollIdle"/> without work sleep in epoll until a doorbell (see <see cref="AdaptivePolling"/>).
-    /// </summary>
-    private void PollLoop()
-    {
-        var fired = new DoorbellEvent[64];
-        try
-        {
-            AdaptivePolling.Run(Controller, () => _stopping, _pollIdle, static () => Thread.SpinWait(16), () =>
-            {
-                // The next Poll picks up whatever rang: the fired rows need no handling of their own.
-                Sleeps++;
-                DoorbellEvents += _events.Wait(fired, -1);
-            });
-        }
-        catch (Exception e)
-        {
-            _threadFailure = e;
-        }
+        if (_runner.TryGetFault(out string description, out var cause))
+            throw cause is null ? new WorkloadException(description) : new WorkloadException(description, cause);
     }
 
     public void Dispose()
     {
-        _stopping = true;
-        _events.Wake();
-        _thread.Join();
+        _runner.Dispose();
         _events.Dispose();
         // The controller first: its reset still writes doorbell rows into the binding's page.
         Controller.Dispose();

@@ -1,5 +1,5 @@
+using ShadowIo.Hosting;
 using ShadowIo.Qemu;
-using ShadowIo.Qemu.Doorbells;
 using ShadowIo.Qemu.Pci;
 
 namespace ShadowIo.Samples.Nvme.Linux;
@@ -24,11 +24,8 @@ internal sealed class NvmeProxyHost : IDisposable
     /// <summary>PCI identity: NVMe class 01:08:02; vendor as in Identify (0x1B36), a device id of our own.</summary>
     public static readonly PciIdentity Identity = new(0x1b36, 0x5349, 0x010802, RevisionId: 1, SubsystemVendorId: 0x1b36, SubsystemId: 0x5349);
 
-    private readonly Thread _thread;
-    private readonly TimeSpan _spin;
-    private volatile bool _stopping;
-    private Exception? _threadFailure;
-    private long _sleeps;
+    private readonly DoorbellEvents _events = new();
+    private readonly DeviceRunner _runner;
 
     /// <param name="socketFd">The remote end of the socketpair whose other end QEMU inherits.</param>
     /// <param name="spin">How long the controller thread keeps polling after the last work before it sleeps.</param>
@@ -36,22 +33,30 @@ internal sealed class NvmeProxyHost : IDisposable
     {
         var memory = new GuestMemory();
         Controller = new NvmeController(memory, storage);
-        Doorbells = TrapDoorbells.Create(NvmeController.DoorbellTable, static e => e.Element != 0);
+        Doorbells = DoorbellSet.Create(NvmeController.DoorbellTable, static e => e.Element != 0);
         Controller.DoorbellSource = Doorbells.Shadow;
         Controller.DoorbellBufferConfigured = pages => DoorbellBuffer = FirstDoorbellBuffer ??= pages;
         Controller.DoorbellBufferReleased = () => DoorbellBuffer = null;
         var bar0 = new PciBar(0, PciBarKind.Memory32, NvmeRegisters.BlockSize, Controller, Doorbells);
         Server = new QemuProxyServer(socketFd, new PciFunction(Identity, [bar0], ResetController), log, memory);
         Controller.InterruptRequested = _ => Server.Interrupt.Pulse();
-        _spin = spin;
         Running = Server.Start();
-        _thread = new Thread(DoorbellLoop) { IsBackground = true, Name = "nvme-proxy-doorbells" };
-        _thread.Start();
+        _events.Add(Doorbells);
+        _runner = new DeviceRunner(Controller, _events, new DeviceRunnerOptions
+        {
+            Mode = DeviceRunnerMode.AdaptivePolling,
+            PollIdle = spin,
+            // Two cores host QEMU's vCPUs too: give them the core between looks.
+            IdlePause = IdlePause.Yield,
+            SleepTimeoutMilliseconds = 100,
+            ThreadName = "nvme-proxy-doorbells",
+            DeviceName = "controller",
+        });
     }
 
     public NvmeController Controller { get; }
 
-    public TrapDoorbells Doorbells { get; }
+    public DoorbellSet Doorbells { get; }
 
     public QemuProxyServer Server { get; }
 
@@ -65,19 +70,13 @@ internal sealed class NvmeProxyHost : IDisposable
     public DoorbellBufferPages? FirstDoorbellBuffer { get; private set; }
 
     /// <summary>Times the controller thread went to sleep on the eventfds.</summary>
-    public long Sleeps => Interlocked.Read(ref _sleeps);
+    public long Sleeps => _runner.Sleeps;
 
     /// <summary>MMIO doorbell writes that reached the device (I/O doorbells trapped, admin doorbells dispatched).</summary>
     public long MmioDoorbellWrites => Server.Statistics.DoorbellWrites;
 
     /// <summary>Throws when the controller thread died or the controller caught one of its own bugs.</summary>
-    public void CheckHealth()
-    {
-        if (_threadFailure is { } failure)
-            throw new InvalidOperationException($"the controller thread failed: {failure.Message}", failure);
-        if (Controller.Counters.InternalErrors != 0)
-            throw new InvalidOperationException($"the controller caught {Controller.Counters.InternalErrors} internal error(s); last: {Controller.LastInternalError?.Message}");
-    }
+    public void CheckHealth() => _runner.CheckHealth();
 
     /// <summary>
     /// DEVICE_RESET (system reset): clear CC.EN as a host would, which tears down the queues and
@@ -89,31 +88,11 @@ internal sealed class NvmeProxyHost : IDisposable
         Controller.Registers.ResetRegisters();
     }
 
-    private void DoorbellLoop()
-    {
-        var fired = new int[64];
-        try
-        {
-            // Two cores host QEMU's vCPUs too: give them the core between looks.
-            AdaptivePolling.Run(Controller, () => _stopping, _spin, static () => Thread.Yield(), () =>
-            {
-                Interlocked.Increment(ref _sleeps);
-                int n = Doorbells.Wait(fired, 100);
-                for (int i = 0; i < n; i++) Controller.ProcessDoorbell(fired[i]);
-            });
-        }
-        catch (Exception e)
-        {
-            _threadFailure = e;
-        }
-    }
-
     public void Dispose()
     {
-        _stopping = true;
-        Doorbells.Wake();
-        _thread.Join();
+        _runner.Dispose();
         Server.Dispose();
+        _events.Dispose();
         Controller.Dispose();
         Doorbells.Dispose();
     }

@@ -47,9 +47,9 @@ public sealed class ProxyBarAccessTests
         served.Enumerate();
         served.Proxy.BarWrite(ServedDevice.Bar0Base + ServedDevice.CqHeadOffset, 17, 4);
         Assert.Equal(17u, served.Doorbells.Shadow.ReadUInt32(4));
-        Assert.True(served.Doorbells.TryConsume(1));
-        Assert.False(served.Doorbells.TryConsume(1));
-        Assert.False(served.Doorbells.TryConsume(0));
+        Assert.Equal(1ul, served.Doorbells.TakeSignals(1));
+        Assert.Equal(0ul, served.Doorbells.TakeSignals(1));
+        Assert.Equal(0ul, served.Doorbells.TakeSignals(0));
         Assert.Empty(served.Device.Writes);
         Assert.Equal(1L, served.Doorbells.TrappedWrites);
         Assert.Equal(1L, served.Server.Statistics.DoorbellWrites);
@@ -62,13 +62,15 @@ public sealed class ProxyBarAccessTests
         served.Enumerate();
         served.Proxy.BarWrite(ServedDevice.Bar0Base + ServedDevice.SqTailOffset, 5, 4);
         served.Proxy.BarWrite(ServedDevice.Bar0Base + ServedDevice.SqTailOffset, 6, 4);
-        Span<int> rows = stackalloc int[8];
-        Assert.Equal(1, served.Doorbells.Wait(rows, 5000));
-        Assert.Equal(0, rows[0]);
+        using var events = new DoorbellEvents();                // the same wait set a KVM binding uses
+        int source = events.Add(served.Doorbells);
+        Span<DoorbellEvent> fired = stackalloc DoorbellEvent[8];
+        Assert.Equal(1, events.Wait(fired, 5000));
+        Assert.Equal(new DoorbellEvent(source, 0) { Signals = 2 }, fired[0]);
         Assert.Equal(6u, served.Doorbells.Shadow.ReadUInt32(0));
-        Assert.Equal(0, served.Doorbells.Wait(rows, 50));       // drained: no second wake-up
-        served.Doorbells.Wake();
-        Assert.Equal(0, served.Doorbells.Wait(rows, 5000));     // a wake returns at once, with no rows
+        Assert.Equal(0, events.Wait(fired, 50));                // drained: no second wake-up
+        events.Wake();
+        Assert.Equal(0, events.Wait(fired, 5000));              // a wake returns at once, with no rows
     }
 
     [Fact]
@@ -80,7 +82,7 @@ public sealed class ProxyBarAccessTests
         served.Proxy.BarWrite(ServedDevice.Bar0Base + ServedDevice.KickOffset, 2, 2);     // datamatch 1 only
         served.Proxy.BarWrite(ServedDevice.Bar0Base + ServedDevice.KickOffset, 1, 2);     // matches
         Assert.Equal([(ServedDevice.SqTailOffset, 2, 3ul), (ServedDevice.KickOffset, 2, 2ul)], served.Device.Writes.ToArray());
-        Assert.True(served.Doorbells.TryConsume(2));
+        Assert.Equal(1ul, served.Doorbells.TakeSignals(2));
         Assert.Equal(0u, served.Doorbells.Shadow.ReadUInt32(0));
     }
 
@@ -91,6 +93,6 @@ public sealed class ProxyBarAccessTests
         served.Enumerate();
         served.Proxy.BarWrite(ServedDevice.Bar0Base + ServedDevice.KickOffset, 0xdead_0001, 2);   // a 2-byte write of 0x0001
         Assert.Empty(served.Device.Writes);
-        Assert.True(served.Doorbells.TryConsume(2));
+        Assert.Equal(1ul, served.Doorbells.TakeSignals(2));
     }
 }

@@ -123,11 +123,11 @@ public sealed class ProxyHostileInputTests
         [
             new DoorbellEntry("Tail", 0, 0x100, 4, DoorbellKind.Value, false, 0, 4096),
         ]);
-        Assert.Throws<ArgumentException>(() => ShadowIo.Qemu.Doorbells.TrapDoorbells.Create(table));
+        Assert.Throws<ArgumentException>(() => DoorbellSet.Create(table));
         var oddWidth = new DoorbellTable("bad block", 0x1000, 8,
         [
             new DoorbellEntry("Kick", 0, 0x100, 3, DoorbellKind.Notify, false, 0, -1),
         ]);
-        Assert.Throws<ArgumentException>(() => ShadowIo.Qemu.Doorbells.TrapDoorbells.Create(oddWidth));
+        Assert.Throws<ArgumentException>(() => DoorbellSet.Create(oddWidth));
     }
 }

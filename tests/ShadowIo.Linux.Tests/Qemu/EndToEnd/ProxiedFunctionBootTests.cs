@@ -2,7 +2,6 @@ using System.Globalization;
 using ShadowIo.Linux.Tests.Infrastructure;
 using ShadowIo.Linux.Tests.Qemu.Support;
 using ShadowIo.Qemu;
-using ShadowIo.Qemu.Doorbells;
 using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
 using ShadowIo.LinuxGuest;
@@ -30,7 +29,7 @@ public sealed class ProxiedFunctionBootTests
     {
         var ct = TestContext.Current.CancellationToken;
         var device = new RecordingDevice();
-        using var doorbells = TrapDoorbells.Create(ServedDevice.CreateTable());
+        using var doorbells = DoorbellSet.Create(ServedDevice.CreateTable());
         var (serverFd, qemuFd) = MpqemuChannel.CreateSocketPair(closeOnExec: true);
         var log = new List<string>();
         using var server = new QemuProxyServer(serverFd,
@@ -72,7 +71,7 @@ public sealed class ProxiedFunctionBootTests
         Assert.Contains("read back 0x12345678", lines);
         Assert.Contains((0x40ul, 4, 0x12345678ul), device.Writes);
         Assert.Equal(7u, doorbells.Shadow.ReadUInt32(0));                          // SqTail doorbell, trapped
-        Assert.True(doorbells.TryConsume(0));
+        Assert.NotEqual(0ul, doorbells.TakeSignals(0));
         Assert.DoesNotContain(device.Writes, w => w.Offset == ServedDevice.SqTailOffset);
         Assert.True(server.RamMapper.Syncs > 0);
         Assert.Equal(1, server.RamMapper.ActiveMappings);                          // one memfd, mapped once

@@ -1,5 +1,4 @@
 using ShadowIo.Qemu;
-using ShadowIo.Qemu.Doorbells;
 using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
 
@@ -30,7 +29,7 @@ internal sealed class ServedDevice : IDisposable
     public ServedDevice(List<string>? log = null)
     {
         Device = new RecordingDevice();
-        Doorbells = TrapDoorbells.Create(CreateTable());
+        Doorbells = DoorbellSet.Create(CreateTable());
         var (server, proxy) = MpqemuChannel.CreateSocketPair(closeOnExec: true);
         Log = log ?? [];
         Server = new QemuProxyServer(server, new PciFunction(Identity, [new PciBar(0, PciBarKind.Memory32, Bar0Size, Device, Doorbells)],
@@ -40,7 +39,7 @@ internal sealed class ServedDevice : IDisposable
     }
 
     public RecordingDevice Device { get; }
-    public TrapDoorbells Doorbells { get; }
+    public DoorbellSet Doorbells { get; }
     public QemuProxyServer Server { get; }
     public FakeQemuProxy Proxy { get; }
     public Task Running { get; }

@@ -1,11 +1,11 @@
-namespace ShadowIo.Binding;
+namespace ShadowIo;
 
 /// <summary>
-/// One doorbell fired: <see cref="Row"/> of the binding registered as <see cref="Source"/> in
-/// <see cref="DoorbellEvents"/>. Read the value with the block's generated DoorbellReader over
-/// <see cref="DoorbellBinding.Shadow"/>.
+/// One doorbell fired: <see cref="Row"/> of the <see cref="DoorbellSet"/> (or binding) registered
+/// as <see cref="Source"/> in <see cref="DoorbellEvents"/>. Read the value with the block's
+/// generated DoorbellReader over the source's <c>Shadow</c>.
 /// </summary>
-/// <param name="Source">The id <see cref="DoorbellEvents.Add"/> returned.</param>
+/// <param name="Source">The id <see cref="DoorbellEvents.Add(DoorbellSet)"/> returned.</param>
 /// <param name="Row">The doorbell's row in the block's DoorbellTable.</param>
 public readonly record struct DoorbellEvent(int Source, int Row)
 {

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace ShadowIo.Binding;
+namespace ShadowIo;
 
 /// <summary>
 /// KVM's rule for whether an ioeventfd fires on a write (virt/kvm/eventfd.c,

@@ -1,0 +1,207 @@
+using System.Runtime.CompilerServices;
+using ShadowIo.Native;
+
+namespace ShadowIo;
+
+/// <summary>
+/// A register block's doorbells without a VM: one eventfd per bound row of a
+/// <see cref="DoorbellTable"/>, a memfd shadow page in the block's shadow layout, and the trap
+/// handler that does what KVM does when an ioeventfd matches (store the value, then signal).
+/// Every transport builds on it: the KVM <c>DoorbellBinding</c> (which adds KVM registrations),
+/// QEMU's proxy server (BAR writes), a vfio-user server. Consumers wait with
+/// <see cref="DoorbellEvents"/> and read values from <see cref="Shadow"/> with the block's
+/// generated <c>DoorbellReader</c>: the same code whatever carried the write.
+/// </summary>
+/// <remarks>
+/// <para>Threading: <see cref="TryHandleWrite"/> may run on any number of threads (vCPU threads,
+/// a server thread) at once and concurrently with <see cref="Dispose"/>. It enters rundown
+/// protection before it touches the page or an eventfd; Dispose stops new entries, waits for
+/// the ones in flight, and only then closes the eventfds and unmaps the page. A trap racing
+/// Dispose therefore either completes fully or returns false; it never writes an unmapped page,
+/// never signals a closed (or reused) descriptor, and never throws.</para>
+/// <para>Whoever reads <see cref="Shadow"/> must stop before disposing: the page goes with the set.</para>
+/// </remarks>
+public sealed class DoorbellSet : IDisposable
+{
+    private const int PageSize = 4096;
+
+    private readonly EventFd?[] _eventFds;
+    /// <summary>Per row: whether a write reaching <see cref="TryHandleWrite"/> is handled here.</summary>
+    private readonly bool[] _trapped;
+    private readonly MemoryMapping _shadowPage;
+    /// <summary>Where trapped values go and consumers read; replaced whole (a 16-byte region cannot be swapped atomically).</summary>
+    private ValueTarget _values;
+    private RundownProtection _rundown;
+    private long _trappedWrites;
+
+    private sealed record ValueTarget(ShadowRegion Region)
+    {
+        public static readonly ValueTarget None = new(default(ShadowRegion));
+    }
+
+    private DoorbellSet(DoorbellTable table, MemoryMapping shadowPage, EventFd?[] eventFds, bool[] trapped, int requiredShadowLength)
+    {
+        Table = table;
+        _shadowPage = shadowPage;
+        _eventFds = eventFds;
+        _trapped = trapped;
+        RequiredShadowLength = requiredShadowLength;
+        unsafe { ShadowPage = new ShadowRegion(shadowPage.Pointer, (int)shadowPage.Length); }
+        _values = new ValueTarget(ShadowPage);
+        foreach (var fd in eventFds) if (fd != null) BoundCount++;
+    }
+
+    /// <summary>
+    /// Creates the eventfds and the shadow page for the rows <paramref name="include"/> accepts
+    /// (all by default), every bound row trapped.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// A row of a hand-built table is malformed: width not 1, 2, 4 or 8, outside the block, or
+    /// (value doorbells) a shadow slot outside the shadow page. Checked here so no guest write
+    /// can make <see cref="TryHandleWrite"/> throw.
+    /// </exception>
+    public static DoorbellSet Create(DoorbellTable table, Func<DoorbellEntry, bool>? include = null) => Create(table, include, static _ => true);
+
+    /// <summary>As <see cref="Create(DoorbellTable, Func{DoorbellEntry, bool}?)"/>; <paramref name="trapped"/> decides each bound row's initial switch.</summary>
+    internal static DoorbellSet Create(DoorbellTable table, Func<DoorbellEntry, bool>? include, Func<DoorbellEntry, bool> trapped)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        int pageBytes = Math.Max(PageSize, (table.ShadowSize + PageSize - 1) / PageSize * PageSize);
+        int required = 0;
+        foreach (ref readonly var e in table.Entries)
+        {
+            Validate(table, e, pageBytes);
+            if (e.Kind == DoorbellKind.Value) required = Math.Max(required, e.ShadowOffset + e.Width);
+        }
+        var eventFds = new EventFd?[table.Count];
+        var trappedRows = new bool[table.Count];
+        var page = MemoryMapping.CreateMemfd($"shadowio-doorbells-{table.BlockName}", (ulong)pageBytes);
+        try
+        {
+            for (int row = 0; row < eventFds.Length; row++)
+            {
+                ref readonly var e = ref table[row];
+                if (include != null && !include(e)) continue;
+                eventFds[row] = EventFd.Create($"doorbell '{e.Name}'[{e.Element}] of '{table.BlockName}'");
+                trappedRows[row] = trapped(e);
+            }
+        }
+        catch
+        {
+            foreach (var fd in eventFds) fd?.Dispose();
+            page.Dispose();
+            throw;
+        }
+        return new DoorbellSet(table, page, eventFds, trappedRows, required);
+    }
+
+    private static void Validate(DoorbellTable table, in DoorbellEntry e, int pageBytes)
+    {
+        if (e.Width is not (1 or 2 or 4 or 8))
+            throw new ArgumentException($"Doorbell '{e.Name}'[{e.Element}] of '{table.BlockName}' has width {e.Width}; it must be 1, 2, 4 or 8.", nameof(table));
+        if (e.Offset >= table.BlockSize || (ulong)e.Width > table.BlockSize - e.Offset)
+            throw new ArgumentException($"Doorbell '{e.Name}'[{e.Element}] (offset 0x{e.Offset:x}, width {e.Width}) does not fit block '{table.BlockName}'.", nameof(table));
+        if (e.Kind == DoorbellKind.Value && (e.ShadowOffset < 0 || e.ShadowOffset > pageBytes - e.Width))
+            throw new ArgumentException($"Doorbell '{e.Name}'[{e.Element}]'s shadow offset {e.ShadowOffset} lies outside the {pageBytes}-byte shadow page of '{table.BlockName}'.", nameof(table));
+    }
+
+    /// <summary>The block's doorbell table; rows are this set's row numbers.</summary>
+    public DoorbellTable Table { get; }
+
+    /// <summary>
+    /// Where the doorbells' current values are, in the block's shadow layout: <see cref="ShadowPage"/>,
+    /// unless a binding redirected trapped values to a guest shadow page.
+    /// </summary>
+    public ShadowRegion Shadow => Volatile.Read(ref _values).Region;
+
+    /// <summary>The set's own (memfd) shadow page.</summary>
+    public ShadowRegion ShadowPage { get; }
+
+    /// <summary>The memfd behind <see cref="ShadowPage"/>: hand it to another process to map (-1 after dispose).</summary>
+    public int ShadowFd => _shadowPage.Fd;
+
+    /// <summary>How many rows have an eventfd.</summary>
+    public int BoundCount { get; }
+
+    /// <summary>Doorbell writes handled by <see cref="TryHandleWrite"/>.</summary>
+    public long TrappedWrites => Interlocked.Read(ref _trappedWrites);
+
+    /// <summary>Whether <paramref name="row"/> was selected by the include filter.</summary>
+    public bool IsBound(int row) => (uint)row < (uint)_eventFds.Length && _eventFds[row] != null;
+
+    /// <summary>Whether a write to <paramref name="row"/> reaching <see cref="TryHandleWrite"/> is handled here.</summary>
+    public bool IsTrapped(int row) => (uint)row < (uint)_trapped.Length && Volatile.Read(ref _trapped[row]);
+
+    /// <summary>
+    /// Reads and resets <paramref name="row"/>'s eventfd: how many signals were pending (0 when
+    /// none, the row is unbound, or the set is disposed). For a consumer that polls one row;
+    /// <see cref="DoorbellEvents"/> does this for every fired row.
+    /// </summary>
+    public ulong TakeSignals(int row) => (uint)row < (uint)_eventFds.Length && _eventFds[row] is { } fd ? fd.Drain() : 0;
+
+    /// <summary>
+    /// The trap handler: a guest wrote <paramref name="size"/> bytes of <paramref name="value"/>
+    /// at <paramref name="offset"/> in the block. For a trapped row whose ioeventfd KVM would
+    /// have matched (<see cref="IoEventFdMatch"/>: exact width, datamatch), stores the value (value
+    /// doorbells) into <see cref="Shadow"/>, then signals the row's eventfd, and returns true.
+    /// Returns false, leaving the write to the device's MMIO dispatch, for anything else, and
+    /// after <see cref="Dispose"/> began. No allocation; never throws, whatever the guest wrote.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryHandleWrite(ulong offset, int size, ulong value)
+    {
+        if (!Table.TryFind(offset, out int row) || !Volatile.Read(ref _trapped[row])) return false;
+        ref readonly var e = ref Table[row];
+        if (!IoEventFdMatch.Matches(e, size, value)) return false;
+        if (!_rundown.TryEnter()) return false;
+        try
+        {
+            // Value first, then the signal: a consumer woken by the eventfd must find the value.
+            if (e.Kind == DoorbellKind.Value) Volatile.Read(ref _values).Region.Write(e.ShadowOffset, size, value);
+            _eventFds[row]!.Signal();
+            Interlocked.Increment(ref _trappedWrites);
+            return true;
+        }
+        finally
+        {
+            _rundown.Exit();
+        }
+    }
+
+    /// <summary>The bytes a region standing in for <see cref="ShadowPage"/> must cover: the end of the last value slot.</summary>
+    internal int RequiredShadowLength { get; }
+
+    /// <summary>The row's eventfd, for a KVM registration or an epoll set; null when unbound.</summary>
+    internal EventFd? EventFdOf(int row) => (uint)row < (uint)_eventFds.Length ? _eventFds[row] : null;
+
+    /// <summary>Turns trapping of <paramref name="row"/> on or off (a binding moving a row to or from a KVM ioeventfd).</summary>
+    internal void SetTrapped(int row, bool trapped)
+    {
+        if (IsBound(row)) Volatile.Write(ref _trapped[row], trapped);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="values"/> the region trapped values are stored into and consumers read
+    /// (<see cref="ShadowPage"/> again when default). It must cover <see cref="RequiredShadowLength"/>.
+    /// </summary>
+    internal void RedirectValues(ShadowRegion values)
+    {
+        if (values.IsEmpty) values = ShadowPage;
+        if (values.Length < RequiredShadowLength)
+            throw new ArgumentException($"A {values.Length}-byte region cannot hold block '{Table.BlockName}''s doorbell values ({RequiredShadowLength} bytes).", nameof(values));
+        Volatile.Write(ref _values, new ValueTarget(values));
+    }
+
+    /// <summary>
+    /// Stops trapping (later writes return false), waits for traps in flight to finish, then
+    /// closes every eventfd and unmaps the shadow page. Safe to call from any thread, any number
+    /// of times, while traps run.
+    /// </summary>
+    public void Dispose()
+    {
+        if (!_rundown.WaitForRundown()) return;
+        Volatile.Write(ref _values, ValueTarget.None);
+        foreach (var fd in _eventFds) fd?.Dispose();
+        _shadowPage.Dispose();
+    }
+}
