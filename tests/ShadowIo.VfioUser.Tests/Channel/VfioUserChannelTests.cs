@@ -140,9 +140,10 @@ public sealed unsafe class VfioUserChannelTests
     [Fact]
     public void Fds_the_kernel_truncated_MSG_CTRUNC_make_the_message_refused_with_the_rest_closed()
     {
-        // The receive buffer holds 32 fds; 40 in one message make the kernel drop 8 and say MSG_CTRUNC.
+        // The receive buffer holds 32 fds; 33 in one message make the kernel drop one and say
+        // MSG_CTRUNC. The limit here lets 32 through, so only the truncation refuses the message.
         using var peer = new RawPeer();
-        var pipes = Enumerable.Range(0, 40).Select(_ => new Pipe()).ToArray();
+        var pipes = Enumerable.Range(0, 33).Select(_ => new Pipe()).ToArray();
         try
         {
             peer.Send(Message(6, VfioUserCommand.DeviceSetIrqs, new byte[20]), pipes.Select(p => p.WriteEnd).ToArray());
@@ -150,7 +151,7 @@ public sealed unsafe class VfioUserChannelTests
             foreach (var p in pipes)
                 p.CloseOurWriteEnd();
 
-            using var message = new ReceivedMessage(Limits with { MaxMessageFds = 16 });
+            using var message = new ReceivedMessage(Limits with { MaxMessageFds = 32 });
             Assert.Equal(ReceiveStatus.Rejected, peer.Channel.Receive(message));
             Assert.Equal(EINVAL, message.Error);
             Assert.All(pipes, p => Assert.True(p.WriteEndClosedEverywhere()));
