@@ -86,9 +86,10 @@ emit() {
 exec 9>"$cache/.lock"
 flock 9
 
-if [ -f "$root/.complete" ] && [ -f "$root/qemu.env" ]; then emit; exit 0; fi
-
+# Builds of killed runs (the lock is ours, so no build is running): removed, never used.
 for old in "$cache"/.build-*; do [ -e "$old" ] && { log "removing an unfinished build: $old"; remove_root "$old"; }; done
+
+if [ -f "$root/.complete" ] && [ -f "$root/qemu.env" ]; then emit; exit 0; fi
 [ -e "$root" ] && remove_root "$root"   # a root without .complete is not trusted
 
 if ! command -v mmdebstrap >/dev/null; then
