@@ -64,9 +64,10 @@ public sealed class HostileBytesPropertyTests
     [Fact]
     public void Whatever_is_accepted_re_encodes_to_the_same_message()
     {
-        var buffer = new byte[4096];
         Input.Sample(input =>
         {
+            // One buffer per sample: CsCheck runs samples on several threads at once.
+            var buffer = new byte[4096];
             var (payload, fds) = input;
             if (VersionMessage.Decode(payload, out var version) == 0)
             {
