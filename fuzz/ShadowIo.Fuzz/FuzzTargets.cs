@@ -16,12 +16,16 @@ public static class FuzzTargets
     /// <summary>The QEMU multi-process proxy server's message decoder, NVMe controller behind BAR0 (<see cref="QemuProxyTarget"/>).</summary>
     public const string QemuProxy = "qemu-proxy";
 
-    public static IReadOnlyList<string> Names { get; } = [Nvme, QemuProxy];
+    /// <summary>The vfio-user channel and every message decoder, as a server receives a client's stream (<see cref="VfioUserTarget"/>).</summary>
+    public const string VfioUser = "vfio-user";
+
+    public static IReadOnlyList<string> Names { get; } = [Nvme, QemuProxy, VfioUser];
 
     public static Action<byte[]> Get(string name) => name switch
     {
         Nvme => static input => ControllerByteFuzzer.Run(input),
         QemuProxy => static input => QemuProxyTarget.Run(input),
+        VfioUser => static input => VfioUserTarget.Run(input),
         _ => throw new ArgumentException($"unknown target '{name}' (targets: {string.Join(", ", Names)})", nameof(name)),
     };
 }

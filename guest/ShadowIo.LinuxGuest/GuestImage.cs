@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace ShadowIo.LinuxGuest;
 
 /// <summary>
@@ -13,14 +11,9 @@ namespace ShadowIo.LinuxGuest;
 /// from its <c>--guest-setup</c> option or the directories above it).</remarks>
 public sealed class GuestImage
 {
-    private static readonly SemaphoreSlim SetUpLock = new(1, 1);
-    private static readonly Dictionary<string, GuestImage> Ready = new(StringComparer.Ordinal);
-
     private GuestImage(IReadOnlyDictionary<string, string> values)
     {
-        string Get(string key) => values.TryGetValue(key, out var v)
-            ? v
-            : throw new InvalidOperationException($"guest/setup.sh printed no {key}");
+        string Get(string key) => SetupScript.Require(values, "guest/setup.sh", key);
         QemuPath = Get("SHADOWIO_QEMU");
         Directory = Get("SHADOWIO_GUEST_DIR");
         KernelPath = Get("SHADOWIO_GUEST_KERNEL");
@@ -57,7 +50,7 @@ public sealed class GuestImage
     /// <summary>/lib/modules/&lt;release&gt; inside <see cref="Sysroot"/>.</summary>
     public string ModulesDirectory => Path.Combine(Sysroot, "lib", "modules", KernelRelease);
 
-    /// <summary>How long the set-up script took in this process (first call only).</summary>
+    /// <summary>How long the set-up script took when this process ran it.</summary>
     public TimeSpan SetUpTime { get; private init; }
 
     /// <summary>Runs <paramref name="setupScript"/> (guest/setup.sh) once per process and returns the guest it built or found.</summary>
@@ -66,30 +59,8 @@ public sealed class GuestImage
     /// <param name="cancellationToken">Cancels the set-up (the script is killed).</param>
     public static async Task<GuestImage> GetAsync(string setupScript, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(setupScript);
-        var key = Path.GetFullPath(setupScript);
-        await SetUpLock.WaitAsync(cancellationToken);
-        try
-        {
-            if (Ready.TryGetValue(key, out var ready))
-                return ready;
-            if (!File.Exists(key))
-                throw new FileNotFoundException($"guest set-up script not found at {key}.", key);
-            var stopwatch = Stopwatch.StartNew();
-            var result = await ScriptRunner.RunAsync("bash", [key], TimeSpan.FromMinutes(30), standardErrorLine: log, cancellationToken: cancellationToken);
-            if (result.ExitCode != 0)
-            {
-                throw new InvalidOperationException(
-                    $"guest/setup.sh failed (exit {result.ExitCode}); the test guest needs qemu-system-x86 and Debian's "
-                    + $"kernel/busybox/fio/nvme-cli packages. Its output:\n{ScriptRunner.Tail(result.StandardError, 40)}");
-            }
-            var image = new GuestImage(ScriptRunner.ParseKeyValues(result.StandardOutput)) { SetUpTime = stopwatch.Elapsed };
-            Ready[key] = image;
-            return image;
-        }
-        finally
-        {
-            SetUpLock.Release();
-        }
+        var (values, elapsed) = await SetupScript.RunOnceAsync(
+            setupScript, "the test guest (it needs qemu-system-x86 and Debian's kernel/busybox/fio/nvme-cli packages)", log, cancellationToken);
+        return new GuestImage(values) { SetUpTime = elapsed };
     }
 }

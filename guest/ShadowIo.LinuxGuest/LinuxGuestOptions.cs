@@ -33,6 +33,15 @@ public sealed class LinuxGuestOptions
     /// cleared just for the spawn.</summary>
     public IReadOnlyList<int> InheritedFds { get; init; } = [];
 
+    /// <summary>
+    /// Run QEMU 11.1 chrooted in this root (for <c>vfio-user-pci</c>) instead of the host's QEMU
+    /// (Debian's 7.2, <see cref="GuestImage.QemuPath"/>). The runner places the kernel and the
+    /// initramfs inside the root; paths in <see cref="ExtraQemuArgs"/> (sockets, files) must be
+    /// paths inside the root too, from a <see cref="QemuRoot.CreateRunDirectory"/> of the caller's.
+    /// The machine-wide TCG slot and the stall detection are the same for either QEMU.
+    /// </summary>
+    public QemuRoot? QemuRoot { get; init; }
+
     /// <summary>Whole-run limit (boot, script, power-off); QEMU is killed past it.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -51,22 +51,33 @@ public static partial class LinuxGuestRunner
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(options);
-        var initrd = WriteInitrd(image, options);
+        if (options.QemuRoot is { } root)
+        {
+            // QEMU chrooted in the root sees only the root's tree: the kernel and the initramfs go inside it.
+            using var files = root.CreateRunDirectory();
+            var initrd = WriteInitrd(image, options, files.HostPath("initrd.cpio"));
+            var qemu = new QemuCommand("chroot", [root.Directory, root.QemuPath], files.Place(image.KernelPath, "vmlinuz"), files.PathInRoot("initrd.cpio"));
+            using var slot = await TcgGuestSlot.AcquireAsync(cancellationToken);
+            return await BootAsync(qemu, options, cancellationToken);
+        }
+        var hostInitrd = WriteInitrd(image, options, Path.Combine(Path.GetTempPath(), $"shadowio-initrd-{Guid.NewGuid():N}.cpio"));
         try
         {
             using var slot = await TcgGuestSlot.AcquireAsync(cancellationToken);
-            return await BootAsync(image, initrd, options, cancellationToken);
+            return await BootAsync(new QemuCommand(image.QemuPath, [], image.KernelPath, hostInitrd), options, cancellationToken);
         }
         finally
         {
-            File.Delete(initrd);
+            File.Delete(hostInitrd);
         }
     }
 
+    /// <summary>How to start QEMU for one run: the program and its leading arguments, and the kernel and initramfs paths as QEMU sees them.</summary>
+    private sealed record QemuCommand(string Program, string[] LeadingArguments, string KernelPath, string InitrdPath);
+
     /// <summary>The base image with one overlay archive (the script and the files) appended.</summary>
-    private static string WriteInitrd(GuestImage image, LinuxGuestOptions options)
+    private static string WriteInitrd(GuestImage image, LinuxGuestOptions options, string path)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"shadowio-initrd-{Guid.NewGuid():N}.cpio");
         using var output = File.Create(path);
         using (var baseImage = File.OpenRead(image.InitrdPath))
             baseImage.CopyTo(output);
@@ -83,7 +94,7 @@ public static partial class LinuxGuestRunner
         return path;
     }
 
-    private static async Task<GuestRunResult> BootAsync(GuestImage image, string initrd, LinuxGuestOptions options, CancellationToken cancellationToken)
+    private static async Task<GuestRunResult> BootAsync(QemuCommand qemuCommand, LinuxGuestOptions options, CancellationToken cancellationToken)
     {
         var kernelArgs = new List<string> { "console=ttyS0", "panic=-1", "quiet", $"shadowio.script={GuestScriptPath}" };
         // no_timer_check: at boot Linux checks that the PIT's interrupt reaches the IO-APIC by
@@ -94,7 +105,7 @@ public static partial class LinuxGuestRunner
         kernelArgs.Add("no_timer_check");
         kernelArgs.AddRange(StallPanicArgs);
         kernelArgs.AddRange(options.ExtraKernelArgs);
-        var info = new ProcessStartInfo(image.QemuPath)
+        var info = new ProcessStartInfo(qemuCommand.Program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -109,9 +120,9 @@ public static partial class LinuxGuestRunner
             "-smp", options.Cpus.ToString(CultureInfo.InvariantCulture),
             "-display", "none", "-vga", "none", "-monitor", "none", "-serial", "stdio",
             "-net", "none", "-no-reboot",
-            "-kernel", image.KernelPath, "-initrd", initrd, "-append", string.Join(' ', kernelArgs),
+            "-kernel", qemuCommand.KernelPath, "-initrd", qemuCommand.InitrdPath, "-append", string.Join(' ', kernelArgs),
         ];
-        foreach (var arg in args.Concat(options.ExtraQemuArgs))
+        foreach (var arg in qemuCommand.LeadingArguments.Concat(args).Concat(options.ExtraQemuArgs))
             info.ArgumentList.Add(arg);
 
         var console = new StringBuilder();

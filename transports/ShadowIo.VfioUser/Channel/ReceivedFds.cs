@@ -1,0 +1,69 @@
+using static Tmds.Linux.LibC;
+
+namespace ShadowIo.VfioUser.Channel;
+
+/// <summary>
+/// The fds (SCM_RIGHTS) that came with one message, owned here until the handler takes the ones it
+/// keeps: whatever it does not take is closed by the next receive, by <see cref="CloseAll"/> or by
+/// disposal, so a rejected message, an error path or an exception never leaks a peer's fd.
+/// </summary>
+internal sealed class ReceivedFds : IDisposable
+{
+    private readonly int[] _fds;
+
+    /// <summary>Room for <paramref name="capacity"/> fds; more arriving with one message are closed at once and <see cref="Overflowed"/> is set.</summary>
+    public ReceivedFds(int capacity) => _fds = new int[capacity];
+
+    /// <summary>How many fds arrived (taken ones included).</summary>
+    public int Count { get; private set; }
+
+    /// <summary>More fds arrived than the capacity (they were closed): the message cannot be trusted.</summary>
+    public bool Overflowed { get; private set; }
+
+    /// <summary>Fd <paramref name="index"/> for a call that only looks at it (fstat, a check); -1 once taken. Stays owned here.</summary>
+    public int Peek(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        return _fds[index];
+    }
+
+    /// <summary>Moves fd <paramref name="index"/> to the caller, who owns it from now on.</summary>
+    /// <exception cref="InvalidOperationException">It was taken already.</exception>
+    public OwnedFd Take(int index)
+    {
+        int fd = Peek(index);
+        if (fd < 0)
+            throw new InvalidOperationException($"fd {index} of the message was taken already.");
+        _fds[index] = -1;
+        return new OwnedFd(fd);
+    }
+
+    /// <summary>Closes every fd not taken and empties the list.</summary>
+    public void CloseAll()
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            if (_fds[i] >= 0)
+                close(_fds[i]);
+            _fds[i] = -1;
+        }
+        Count = 0;
+        Overflowed = false;
+    }
+
+    /// <summary>Closes every fd not taken.</summary>
+    public void Dispose() => CloseAll();
+
+    /// <summary>Keeps one received fd, or closes it at once when the list is full.</summary>
+    internal void Add(int fd)
+    {
+        if (Count < _fds.Length)
+        {
+            _fds[Count++] = fd;
+            return;
+        }
+        close(fd);
+        Overflowed = true;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using static Tmds.Linux.LibC;
+
+namespace ShadowIo.VfioUser.Channel;
+
+/// <summary>
+/// The server's listening AF_UNIX socket at a path (what QEMU's <c>vfio-user-pci,socket=…</c>
+/// connects to). The path is unlinked again on disposal.
+/// </summary>
+internal sealed unsafe partial class VfioUserListener : IDisposable
+{
+    /// <summary>sizeof(sockaddr_un.sun_path).</summary>
+    private const int MaxPathBytes = 108;
+
+    private const short POLLIN = 1;
+
+    private readonly OwnedFd _socket;
+
+    private VfioUserListener(OwnedFd socket, string path)
+    {
+        _socket = socket;
+        Path = path;
+    }
+
+    /// <summary>Where it listens.</summary>
+    public string Path { get; }
+
+    /// <summary>Binds and listens at <paramref name="path"/> (which must not exist, and fit sockaddr_un's 107 bytes).</summary>
+    public static VfioUserListener Listen(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var bytes = Encoding.UTF8.GetBytes(path);
+        if (bytes.Length >= MaxPathBytes)
+            throw new ArgumentException($"a UNIX socket path holds at most {MaxPathBytes - 1} bytes; {path} has {bytes.Length}.", nameof(path));
+        var socket = new OwnedFd(Tmds.Linux.LibC.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (socket.IsInvalid)
+            throw Error("socket", path);
+        try
+        {
+            // struct sockaddr_un: sa_family_t (u16) then the NUL-terminated path.
+            var address = stackalloc byte[2 + MaxPathBytes];
+            new Span<byte>(address, 2 + MaxPathBytes).Clear();
+            *(ushort*)address = (ushort)AF_UNIX;
+            bytes.CopyTo(new Span<byte>(address + 2, bytes.Length));
+            if (Bind(socket.Fd, address, (uint)(2 + bytes.Length + 1)) != 0)
+                throw Error("bind", path);
+            if (ListenOn(socket.Fd, 1) != 0)
+                throw Error("listen", path);
+            return new VfioUserListener(socket, path);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for a client and returns its channel, or null when none came.</summary>
+    public VfioUserChannel? Accept(TimeSpan timeout)
+    {
+        var wait = new PollFd { Fd = _socket.Fd, Events = POLLIN };
+        int ready;
+        do ready = Poll(&wait, 1, (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue));
+        while (ready < 0 && Marshal.GetLastPInvokeError() == EINTR);
+        if (ready < 0)
+            throw Error("poll", Path);
+        if (ready == 0)
+            return null;
+        var client = new OwnedFd(Accept4(_socket.Fd, null, null, SOCK_CLOEXEC));
+        if (client.IsInvalid)
+            throw Error("accept4", Path);
+        return new VfioUserChannel(client);
+    }
+
+    /// <summary>Closes the socket and removes its path.</summary>
+    public void Dispose()
+    {
+        _socket.Dispose();
+        try
+        {
+            File.Delete(Path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static IOException Error(string call, string path)
+    {
+        int errno = Marshal.GetLastPInvokeError();
+        return new IOException($"{call} failed for the vfio-user socket {path}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short ReturnedEvents;
+    }
+
+    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
+    private static partial int Bind(int socket, byte* address, uint addressLength);
+
+    [LibraryImport("libc", EntryPoint = "listen", SetLastError = true)]
+    private static partial int ListenOn(int socket, int backlog);
+
+    [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
+    private static partial int Accept4(int socket, byte* address, uint* addressLength, int flags);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    private static partial int Poll(PollFd* fds, ulong count, int timeoutMilliseconds);
+}
