@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Running;
 using ShadowIo.Benchmarks;
+using ShadowIo.Benchmarks.Doorbells;
 
 if (args is ["cpu-time", ..])
 {

@@ -1,5 +1,5 @@
 using ShadowIo.Runtime.Tests.Support;
-using ShadowIo.Testing.Benchmarks;
+using ShadowIo.Benchmarks.Doorbells;
 
 namespace ShadowIo.Runtime.Tests.Harness;
 

@@ -1,4 +1,4 @@
-namespace ShadowIo.Testing.Benchmarks;
+namespace ShadowIo.Benchmarks.Doorbells;
 
 /// <summary>One mode's best round.</summary>
 /// <param name="Mode">The mode measured.</param>

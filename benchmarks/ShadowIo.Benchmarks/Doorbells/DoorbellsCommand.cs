@@ -4,9 +4,9 @@ using System.Globalization;
 using System.Text.Json;
 using ShadowIo.Kvm;
 using ShadowIo.Testing;
-using ShadowIo.Testing.Benchmarks;
 
-namespace ShadowIo.Benchmarks;
+
+namespace ShadowIo.Benchmarks.Doorbells;
 
 /// <summary>
 /// <c>-- doorbells</c>: the seed's benchmark. A CPL3 guest writes N times to a trap-mode

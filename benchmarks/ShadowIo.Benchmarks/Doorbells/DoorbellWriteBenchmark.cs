@@ -2,9 +2,10 @@ using System.Diagnostics;
 using Iced.Intel;
 using ShadowIo.Binding;
 using ShadowIo.Kvm;
+using ShadowIo.Testing;
 using static Iced.Intel.AssemblerRegisters;
 
-namespace ShadowIo.Testing.Benchmarks;
+namespace ShadowIo.Benchmarks.Doorbells;
 
 /// <summary>
 /// The seed's demo, measured the way <c>kvm-doorbell-anchor.c</c> measures it: a CPL3 guest runs

@@ -1,4 +1,4 @@
-namespace ShadowIo.Testing.Benchmarks;
+namespace ShadowIo.Benchmarks.Doorbells;
 
 /// <summary>How the benchmark guest's doorbell write reaches the emulator (the raw-C yardstick's three modes).</summary>
 public enum DoorbellWriteMode
