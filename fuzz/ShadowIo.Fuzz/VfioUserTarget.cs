@@ -1,10 +1,8 @@
-extern alias vfiouser;
-
 using System.Runtime.InteropServices;
-using vfiouser::ShadowIo.VfioUser.Channel;
-using vfiouser::ShadowIo.VfioUser.Protocol;
+using ShadowIo.Native;
+using ShadowIo.VfioUser.Channel;
+using ShadowIo.VfioUser.Protocol;
 using static Tmds.Linux.LibC;
-using VfioSocketMessages = vfiouser::ShadowIo.Qemu.Native.SocketMessages;
 
 namespace ShadowIo.Fuzz;
 
@@ -72,7 +70,7 @@ public static unsafe class VfioUserTarget
         var summary = new VfioUserSessionSummary();
         try
         {
-            using var server = new VfioUserChannel(new OwnedFd(ends[0]));
+            using var server = new VfioUserChannel(new FileDescriptorHandle(ends[0]));
             GrowBuffers(peer);
             GrowBuffers(ends[0]);
             Span<int> slots = stackalloc int[32];
@@ -296,14 +294,14 @@ public static unsafe class VfioUserTarget
             long n;
             fixed (byte* buffer = data)
             {
-                var vector = new VfioSocketMessages.IoVector { Base = buffer + sent, Length = (nuint)(data.Length - sent) };
-                var header = new VfioSocketMessages.MessageHeader { Vectors = &vector, VectorCount = 1 };
+                var vector = new SocketMessages.IoVector { Base = buffer + sent, Length = (nuint)(data.Length - sent) };
+                var header = new SocketMessages.MessageHeader { Vectors = &vector, VectorCount = 1 };
                 if (sent == 0 && !fds.IsEmpty)
                 {
                     header.Control = control;
                     header.ControlLength = (nuint)RightsControl.Write(control, fds);
                 }
-                n = VfioSocketMessages.SendMessage(fd, &header, VfioSocketMessages.MsgNoSignal | MSG_DONTWAIT);
+                n = SocketMessages.SendMessage(fd, &header, SocketMessages.MsgNoSignal | MSG_DONTWAIT);
             }
             if (n > 0)
             {
