@@ -1,5 +1,4 @@
 using ShadowIo.Native;
-using static Tmds.Linux.LibC;
 
 namespace ShadowIo.VfioUser.Channel;
 
@@ -43,12 +42,8 @@ internal sealed class ReceivedFds : IDisposable
     /// <summary>Closes every fd not taken and empties the list.</summary>
     public void CloseAll()
     {
-        for (int i = 0; i < Count; i++)
-        {
-            if (_fds[i] >= 0)
-                close(_fds[i]);
-            _fds[i] = -1;
-        }
+        FileDescriptors.CloseAll(_fds.AsSpan(0, Count));
+        _fds.AsSpan(0, Count).Fill(-1);
         Count = 0;
         Overflowed = false;
     }
