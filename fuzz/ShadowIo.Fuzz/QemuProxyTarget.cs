@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using ShadowIo.Qemu;
-using ShadowIo.Qemu.Native;
+using ShadowIo.Native;
 using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
 using ShadowIo.Devices.Nvme;
@@ -195,7 +195,7 @@ public static unsafe class QemuProxyTarget
     private sealed class Peer(int fd)
     {
         private readonly byte[] _receive = new byte[4096];
-        private readonly byte[] _control = new byte[SocketMessages.ControlSpace(sizeof(int) * 32)];
+        private readonly byte[] _control = new byte[RightsControl.BufferSize(32)];
 
         /// <summary>Sends all of <paramref name="data"/> (fds ride on its first byte); false if the socket is full.</summary>
         public bool Send(ReadOnlySpan<byte> data, ReadOnlySpan<int> fds)
@@ -211,15 +211,8 @@ public static unsafe class QemuProxyTarget
                     var header = new SocketMessages.MessageHeader { Vectors = &iov, VectorCount = 1 };
                     if (sent == 0 && fds.Length > 0)
                     {
-                        int fdBytes = sizeof(int) * fds.Length;
-                        int space = SocketMessages.ControlSpace(fdBytes);
-                        new Span<byte>(control, space).Clear();
-                        *(ulong*)control = (ulong)SocketMessages.ControlLength(fdBytes);
-                        *(int*)(control + 8) = SocketMessages.SolSocket;
-                        *(int*)(control + 12) = SocketMessages.ScmRights;
-                        for (int k = 0; k < fds.Length; k++) *(int*)(control + SocketMessages.ControlHeaderSize + sizeof(int) * k) = fds[k];
                         header.Control = control;
-                        header.ControlLength = (nuint)space;
+                        header.ControlLength = (nuint)RightsControl.Write(control, fds);
                     }
                     n = SocketMessages.SendMessage(fd, &header, SocketMessages.MsgNoSignal | MSG_DONTWAIT);
                 }

@@ -1,7 +1,5 @@
-extern alias vfiouser;
-
 using System.Text;
-using vfiouser::ShadowIo.VfioUser.Protocol;
+using ShadowIo.VfioUser.Protocol;
 
 namespace ShadowIo.Fuzz;
 

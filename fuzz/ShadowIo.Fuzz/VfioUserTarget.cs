@@ -1,10 +1,9 @@
-extern alias vfiouser;
-
 using System.Runtime.InteropServices;
-using vfiouser::ShadowIo.VfioUser.Channel;
-using vfiouser::ShadowIo.VfioUser.Protocol;
+using ShadowIo.Fuzz.Nvme;
+using ShadowIo.Native;
+using ShadowIo.VfioUser.Channel;
+using ShadowIo.VfioUser.Protocol;
 using static Tmds.Linux.LibC;
-using VfioSocketMessages = vfiouser::ShadowIo.Qemu.Native.SocketMessages;
 
 namespace ShadowIo.Fuzz;
 
@@ -60,7 +59,7 @@ public static unsafe class VfioUserTarget
         RunSession(input);
         var leaked = FdsOpen().Except(before).ToList();
         if (leaked.Count != 0)
-            throw new InvalidOperationException($"{leaked.Count} fd(s) leaked by one session: {string.Join(", ", leaked)}");
+            throw new FuzzInvariantException($"{leaked.Count} fd(s) leaked by one session: {string.Join(", ", leaked)}");
     }
 
     private static void RunSession(ReadOnlySpan<byte> input)
@@ -72,7 +71,7 @@ public static unsafe class VfioUserTarget
         var summary = new VfioUserSessionSummary();
         try
         {
-            using var server = new VfioUserChannel(new OwnedFd(ends[0]));
+            using var server = new VfioUserChannel(new FileDescriptorHandle(ends[0]));
             GrowBuffers(peer);
             GrowBuffers(ends[0]);
             Span<int> slots = stackalloc int[32];
@@ -112,9 +111,9 @@ public static unsafe class VfioUserTarget
                         message.Fds.Take(i).Dispose();
                 }
             }
-            catch (Exception e) when (e is not InvalidOperationException)
+            catch (Exception e) when (e is not FuzzInvariantException)
             {
-                throw new InvalidOperationException("an exception escaped the vfio-user channel or a decoder", e);
+                throw new FuzzInvariantException("an exception escaped the vfio-user channel or a decoder", e);
             }
         }
         finally
@@ -196,7 +195,7 @@ public static unsafe class VfioUserTarget
                     Decoded(IrqSetRequest.Decode(buffer.AsSpan(0, n), fds, out var again, out var againData), 0);
                     Same(set, again, "SET_IRQS");
                     if (!data.SequenceEqual(againData))
-                        throw new InvalidOperationException("SET_IRQS: DATA_BOOL bytes changed in a round trip");
+                        throw new FuzzInvariantException("SET_IRQS: DATA_BOOL bytes changed in a round trip");
                 }
                 break;
             case VfioUserCommand.RegionRead:
@@ -212,7 +211,7 @@ public static unsafe class VfioUserTarget
                     Decoded(RegionAccess.DecodeWriteRequest(buffer.AsSpan(0, n), fds, Limits, out var again, out var againData), 0);
                     Same(write, again, "REGION_WRITE");
                     if (!written.SequenceEqual(againData))
-                        throw new InvalidOperationException("REGION_WRITE: data changed in a round trip");
+                        throw new FuzzInvariantException("REGION_WRITE: data changed in a round trip");
                 }
                 break;
             case VfioUserCommand.RegionWriteMulti:
@@ -242,16 +241,16 @@ public static unsafe class VfioUserTarget
     private static void Answer(int errno, string what)
     {
         if (errno != 0 && Array.IndexOf(ProtocolErrnos, errno) < 0)
-            throw new InvalidOperationException($"{what} answered errno {errno}, not one the protocol replies with");
+            throw new FuzzInvariantException($"{what} answered errno {errno}, not one the protocol replies with");
     }
 
     private static T Decoded<T>(int errno, T value) =>
-        errno == 0 ? value : throw new InvalidOperationException($"a re-encoded message was refused with errno {errno}");
+        errno == 0 ? value : throw new FuzzInvariantException($"a re-encoded message was refused with errno {errno}");
 
     private static void Same<T>(T expected, T actual, string what) where T : IEquatable<T>
     {
         if (!expected.Equals(actual))
-            throw new InvalidOperationException($"{what} changed in a round trip: {expected} became {actual}");
+            throw new FuzzInvariantException($"{what} changed in a round trip: {expected} became {actual}");
     }
 
     /// <summary>Descriptors open in this process, by number and target (a leak shows as a new pair).</summary>
@@ -296,14 +295,14 @@ public static unsafe class VfioUserTarget
             long n;
             fixed (byte* buffer = data)
             {
-                var vector = new VfioSocketMessages.IoVector { Base = buffer + sent, Length = (nuint)(data.Length - sent) };
-                var header = new VfioSocketMessages.MessageHeader { Vectors = &vector, VectorCount = 1 };
+                var vector = new SocketMessages.IoVector { Base = buffer + sent, Length = (nuint)(data.Length - sent) };
+                var header = new SocketMessages.MessageHeader { Vectors = &vector, VectorCount = 1 };
                 if (sent == 0 && !fds.IsEmpty)
                 {
                     header.Control = control;
                     header.ControlLength = (nuint)RightsControl.Write(control, fds);
                 }
-                n = VfioSocketMessages.SendMessage(fd, &header, VfioSocketMessages.MsgNoSignal | MSG_DONTWAIT);
+                n = SocketMessages.SendMessage(fd, &header, SocketMessages.MsgNoSignal | MSG_DONTWAIT);
             }
             if (n > 0)
             {

@@ -1,4 +1,4 @@
-using ShadowIo.Qemu.Native;
+using ShadowIo.Native;
 using ShadowIo.Qemu.Pci;
 using ShadowIo.Qemu.Protocol;
 using static Tmds.Linux.LibC;

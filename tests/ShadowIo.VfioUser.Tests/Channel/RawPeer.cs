@@ -1,4 +1,4 @@
-using ShadowIo.Qemu.Native;
+using ShadowIo.Native;
 using ShadowIo.VfioUser.Channel;
 using static Tmds.Linux.LibC;
 
@@ -14,7 +14,7 @@ internal sealed unsafe class RawPeer : IDisposable
         int* fds = stackalloc int[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
             throw new IOException("socketpair failed");
-        Channel = new VfioUserChannel(new OwnedFd(fds[0]));
+        Channel = new VfioUserChannel(new FileDescriptorHandle(fds[0]));
         _raw = fds[1];
     }
 

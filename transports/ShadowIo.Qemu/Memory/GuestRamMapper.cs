@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using ShadowIo.Native;
-using ShadowIo.Qemu.Native;
 using ShadowIo.Qemu.Protocol;
 using static Tmds.Linux.LibC;
 

@@ -1,5 +1,4 @@
 using ShadowIo.Native;
-using ShadowIo.Qemu.Native;
 using System.Runtime.InteropServices;
 using static Tmds.Linux.LibC;
 
@@ -32,17 +31,18 @@ internal sealed unsafe class MpqemuChannel : IDisposable
 
     private readonly byte[] _header = new byte[MpqemuWire.HeaderSize];
     private readonly byte[] _sendBuffer = new byte[MpqemuWire.HeaderSize + MpqemuWire.MaxPayloadSize];
-    private readonly byte[] _control = new byte[SocketMessages.ControlSpace(sizeof(int) * MaxReceivedFds)];
-    private int _fd;
+    private readonly byte[] _control = new byte[RightsControl.BufferSize(MaxReceivedFds)];
+    private readonly FileDescriptorHandle _socket;
 
     /// <summary>Takes ownership of a connected stream socket.</summary>
     public MpqemuChannel(int socketFd)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(socketFd);
-        _fd = socketFd;
+        _socket = new FileDescriptorHandle(socketFd);
     }
 
-    public int Fd => _fd;
+    /// <summary>The socket's number, for poll (-1 once disposed).</summary>
+    public int Fd => _socket.Fd;
 
     /// <summary>Creates a connected pair: index 0 and 1 are interchangeable ends (no CLOEXEC, so a child can inherit one).</summary>
     public static (int First, int Second) CreateSocketPair(bool closeOnExec)
@@ -57,6 +57,19 @@ internal sealed unsafe class MpqemuChannel : IDisposable
     public ReceiveStatus Receive(MpqemuMessage message)
     {
         message.Clear();
+        AddSocketRef("recvmsg");
+        try
+        {
+            return ReceiveMessage(message);
+        }
+        finally
+        {
+            _socket.DangerousRelease();
+        }
+    }
+
+    private ReceiveStatus ReceiveMessage(MpqemuMessage message)
+    {
         int got = ReceiveExactly(_header, 0, message, out bool eof);
         if (eof) return got == 0 ? ReceiveStatus.Closed : Corrupt(message);
         (int command, ulong size) = MpqemuWire.ReadHeader(_header);
@@ -91,10 +104,22 @@ internal sealed unsafe class MpqemuChannel : IDisposable
         int total = MpqemuWire.HeaderSize + payload.Length;
         MpqemuWire.WriteHeader(_sendBuffer, (MpqemuCommand)command, announcedSize);
         payload.CopyTo(_sendBuffer.AsSpan(MpqemuWire.HeaderSize));
+        AddSocketRef("sendmsg");
+        try
+        {
+            SendAll(total, fds);
+        }
+        finally
+        {
+            _socket.DangerousRelease();
+        }
+    }
+
+    private void SendAll(int total, ReadOnlySpan<int> fds)
+    {
         int sent = 0;
         fixed (byte* buffer = _sendBuffer)
         fixed (byte* control = _control)
-        fixed (int* fdPtr = fds)
         {
             while (sent < total)
             {
@@ -102,21 +127,14 @@ internal sealed unsafe class MpqemuChannel : IDisposable
                 var header = new SocketMessages.MessageHeader { Vectors = &iov, VectorCount = 1 };
                 if (sent == 0 && fds.Length > 0)
                 {
-                    int fdBytes = sizeof(int) * fds.Length;
-                    int controlBytes = SocketMessages.ControlSpace(fdBytes);
-                    new Span<byte>(control, controlBytes).Clear();
-                    *(ulong*)control = (ulong)SocketMessages.ControlLength(fdBytes);
-                    *(int*)(control + 8) = SocketMessages.SolSocket;
-                    *(int*)(control + 12) = SocketMessages.ScmRights;
-                    Buffer.MemoryCopy(fdPtr, control + SocketMessages.ControlHeaderSize, fdBytes, fdBytes);
                     header.Control = control;
-                    header.ControlLength = (nuint)controlBytes;
+                    header.ControlLength = (nuint)RightsControl.Write(control, fds);
                 }
-                long n = SocketMessages.SendMessage(_fd, &header, SocketMessages.MsgNoSignal);
+                long n = SocketMessages.SendMessage(_socket.Fd, &header, SocketMessages.MsgNoSignal);
                 if (n < 0)
                 {
                     int error = Marshal.GetLastPInvokeError();
-                    if (error == EINTR) continue;
+                    if (error == Errno.EINTR) continue;
                     throw PosixError.Create("sendmsg", "the QEMU proxy link", error);
                 }
                 sent += (int)n;
@@ -124,10 +142,16 @@ internal sealed unsafe class MpqemuChannel : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>Closes the socket (once a send or receive under way on another thread is done with it).</summary>
+    public void Dispose() => _socket.Dispose();
+
+    /// <summary>
+    /// Holds the socket open for one call. On a disposed channel the call fails as the kernel would
+    /// have failed it on the closed number (EBADF), an IOException the server loop already handles.
+    /// </summary>
+    private void AddSocketRef(string call)
     {
-        if (_fd >= 0) close(_fd);
-        _fd = -1;
+        if (!_socket.TryAddRef()) throw PosixError.Create(call, "the QEMU proxy link", Errno.EBADF);
     }
 
     /// <summary>Reads exactly <paramref name="destination"/>.Length bytes; collects fds into the message.</summary>
@@ -148,12 +172,12 @@ internal sealed unsafe class MpqemuChannel : IDisposable
                     Control = control,
                     ControlLength = (nuint)_control.Length,
                 };
-                long n = SocketMessages.ReceiveMessage(_fd, &header, SocketMessages.MsgCmsgCloexec);
+                long n = SocketMessages.ReceiveMessage(_socket.Fd, &header, SocketMessages.MsgCmsgCloexec);
                 if (n < 0)
                 {
                     int error = Marshal.GetLastPInvokeError();
-                    if (error == EINTR) continue;
-                    if (error == ECONNRESET) { eof = true; return got; }
+                    if (error == Errno.EINTR) continue;
+                    if (error == Errno.ECONNRESET) { eof = true; return got; }
                     throw PosixError.Create("recvmsg", "the QEMU proxy link", error);
                 }
                 CollectFds(header.Flags, control, (long)header.ControlLength, message);
@@ -165,38 +189,14 @@ internal sealed unsafe class MpqemuChannel : IDisposable
     }
 
     /// <summary>
-    /// Walks the control data the kernel wrote (x86_64 <c>struct cmsghdr</c>: size_t len, int level,
-    /// int type, then data, each header 8-aligned) and keeps every SCM_RIGHTS fd. Parsed by hand
-    /// within <c>msg_controllen</c> only, so a message without fds can never pick up stale bytes.
+    /// Keeps every SCM_RIGHTS fd of the control data the kernel wrote; more than the message holds
+    /// are closed on arrival and mark it truncated, as does MSG_CTRUNC (the kernel dropped some).
     /// </summary>
     private static void CollectFds(int flags, byte* control, long length, MpqemuMessage message)
     {
         if ((flags & SocketMessages.MsgCtrunc) != 0) message.FdsTruncated = true;
-        const int headerSize = SocketMessages.ControlHeaderSize;
-        long offset = 0;
-        while (offset + headerSize <= length)
-        {
-            long cmsgLength = (long)*(ulong*)(control + offset);
-            int level = *(int*)(control + offset + 8);
-            int type = *(int*)(control + offset + 12);
-            if (cmsgLength < headerSize || cmsgLength > length - offset) break;
-            if (level == SocketMessages.SolSocket && type == SocketMessages.ScmRights)
-            {
-                int* data = (int*)(control + offset + headerSize);
-                long count = (cmsgLength - headerSize) / sizeof(int);
-                for (long i = 0; i < count; i++)
-                {
-                    if (message.FdCount < message.FdBuffer.Length)
-                        message.FdBuffer[message.FdCount++] = data[i];
-                    else
-                    {
-                        close(data[i]);
-                        message.FdsTruncated = true;
-                    }
-                }
-            }
-            offset += (cmsgLength + 7) & ~7L;
-        }
+        message.FdCount += RightsControl.Collect(control, length, message.FdBuffer.AsSpan(message.FdCount), out bool overflowed);
+        if (overflowed) message.FdsTruncated = true;
     }
 
     private static ReceiveStatus Corrupt(MpqemuMessage message)

@@ -1,3 +1,5 @@
+using ShadowIo.Native;
+
 namespace ShadowIo.Qemu.Protocol;
 
 /// <summary>
@@ -40,7 +42,7 @@ internal sealed class MpqemuMessage
     /// <summary>Closes every fd still held by the message.</summary>
     public void CloseFds()
     {
-        Native.FileDescriptors.CloseAll(Fds);
+        FileDescriptors.CloseAll(Fds);
         FdCount = 0;
     }
 

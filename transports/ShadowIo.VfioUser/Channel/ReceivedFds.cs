@@ -1,4 +1,4 @@
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Channel;
 
@@ -30,24 +30,20 @@ internal sealed class ReceivedFds : IDisposable
 
     /// <summary>Moves fd <paramref name="index"/> to the caller, who owns it from now on.</summary>
     /// <exception cref="InvalidOperationException">It was taken already.</exception>
-    public OwnedFd Take(int index)
+    public FileDescriptorHandle Take(int index)
     {
         int fd = Peek(index);
         if (fd < 0)
             throw new InvalidOperationException($"fd {index} of the message was taken already.");
         _fds[index] = -1;
-        return new OwnedFd(fd);
+        return new FileDescriptorHandle(fd);
     }
 
     /// <summary>Closes every fd not taken and empties the list.</summary>
     public void CloseAll()
     {
-        for (int i = 0; i < Count; i++)
-        {
-            if (_fds[i] >= 0)
-                close(_fds[i]);
-            _fds[i] = -1;
-        }
+        FileDescriptors.CloseAll(_fds.AsSpan(0, Count));
+        _fds.AsSpan(0, Count).Fill(-1);
         Count = 0;
         Overflowed = false;
     }
@@ -55,15 +51,13 @@ internal sealed class ReceivedFds : IDisposable
     /// <summary>Closes every fd not taken.</summary>
     public void Dispose() => CloseAll();
 
-    /// <summary>Keeps one received fd, or closes it at once when the list is full.</summary>
-    internal void Add(int fd)
+    /// <summary>
+    /// Keeps the fds of the SCM_RIGHTS control data the kernel returned (<paramref name="length"/>
+    /// bytes, msg_controllen); those past the capacity are closed at once and set <see cref="Overflowed"/>.
+    /// </summary>
+    internal unsafe void Collect(byte* control, long length)
     {
-        if (Count < _fds.Length)
-        {
-            _fds[Count++] = fd;
-            return;
-        }
-        close(fd);
-        Overflowed = true;
+        Count += RightsControl.Collect(control, length, _fds.AsSpan(Count), out bool overflowed);
+        Overflowed |= overflowed;
     }
 }

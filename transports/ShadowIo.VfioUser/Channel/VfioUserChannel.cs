@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using ShadowIo.Qemu.Native;
+using ShadowIo.Native;
 using ShadowIo.VfioUser.Protocol;
 using static Tmds.Linux.LibC;
 
@@ -20,7 +20,7 @@ namespace ShadowIo.VfioUser.Channel;
 /// </remarks>
 internal sealed unsafe class VfioUserChannel : IDisposable
 {
-    private readonly OwnedFd _socket;
+    private readonly FileDescriptorHandle _socket;
     private readonly byte[] _header = new byte[MessageHeader.Size];
     private readonly byte[] _sendControl;
     private readonly byte[] _receiveControl;
@@ -29,7 +29,7 @@ internal sealed unsafe class VfioUserChannel : IDisposable
     /// <summary>Takes ownership of a connected stream socket.</summary>
     /// <param name="socket">The socket.</param>
     /// <param name="maxSendFds">The most fds one sent message carries (the peer's max_msg_fds).</param>
-    public VfioUserChannel(OwnedFd socket, int maxSendFds = ProtocolLimits.LargestMaxMessageFds)
+    public VfioUserChannel(FileDescriptorHandle socket, int maxSendFds = ProtocolLimits.LargestMaxMessageFds)
     {
         ArgumentNullException.ThrowIfNull(socket);
         _socket = socket;
@@ -49,7 +49,7 @@ internal sealed unsafe class VfioUserChannel : IDisposable
         int* fds = stackalloc int[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
             throw SocketError("socketpair", Marshal.GetLastPInvokeError());
-        return (new VfioUserChannel(new OwnedFd(fds[0])), new VfioUserChannel(new OwnedFd(fds[1])));
+        return (new VfioUserChannel(new FileDescriptorHandle(fds[0])), new VfioUserChannel(new FileDescriptorHandle(fds[1])));
     }
 
     /// <summary>
@@ -94,9 +94,9 @@ internal sealed unsafe class VfioUserChannel : IDisposable
                     if (n < 0)
                     {
                         int error = Marshal.GetLastPInvokeError();
-                        if (error == EINTR)
+                        if (error == Errno.EINTR)
                             continue;
-                        if (error == EPIPE || error == ECONNRESET)
+                        if (error == Errno.EPIPE || error == Errno.ECONNRESET)
                             return false;
                         throw SocketError("sendmsg", error);
                     }
@@ -138,11 +138,11 @@ internal sealed unsafe class VfioUserChannel : IDisposable
             if (header.MessageSize < MessageHeader.Size)
                 return Corrupt(message);
             int error = header.Validate(message.Limits.MaxMessageSize);
-            if (error == E2BIG)
+            if (error == Errno.E2BIG)
             {
                 if (!Discard(header.MessageSize - MessageHeader.Size, message.Fds, ref truncated))
                     return Corrupt(message);
-                return Reject(message, E2BIG);
+                return Reject(message, Errno.E2BIG);
             }
             int payloadLength = header.PayloadSize;
             if (ReceiveExactly(message.PayloadBuffer[..payloadLength], message.Fds, out bool payloadTruncated) < payloadLength)
@@ -151,7 +151,7 @@ internal sealed unsafe class VfioUserChannel : IDisposable
             if (error != 0)
                 return Reject(message, error);
             if (truncated || message.Fds.Overflowed || message.Fds.Count > message.Limits.MaxMessageFds)
-                return Reject(message, EINVAL);
+                return Reject(message, Errno.EINVAL);
             message.PayloadLength = payloadLength;
             return ReceiveStatus.Message;
         }
@@ -191,13 +191,13 @@ internal sealed unsafe class VfioUserChannel : IDisposable
                 if (n < 0)
                 {
                     int error = Marshal.GetLastPInvokeError();
-                    if (error == EINTR)
+                    if (error == Errno.EINTR)
                         continue;
-                    if (error == ECONNRESET)
+                    if (error == Errno.ECONNRESET)
                         return got;
                     throw SocketError("recvmsg", error);
                 }
-                RightsControl.Collect(control, (long)message.ControlLength, fds);
+                fds.Collect(control, (long)message.ControlLength);
                 if ((message.Flags & SocketMessages.MsgCtrunc) != 0)
                     truncated = true;
                 if (n == 0)

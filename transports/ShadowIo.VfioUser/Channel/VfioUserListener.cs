@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using ShadowIo.Native;
 using static Tmds.Linux.LibC;
 
 namespace ShadowIo.VfioUser.Channel;
@@ -15,9 +16,9 @@ internal sealed unsafe partial class VfioUserListener : IDisposable
 
     private const short POLLIN = 1;
 
-    private readonly OwnedFd _socket;
+    private readonly FileDescriptorHandle _socket;
 
-    private VfioUserListener(OwnedFd socket, string path)
+    private VfioUserListener(FileDescriptorHandle socket, string path)
     {
         _socket = socket;
         Path = path;
@@ -33,7 +34,7 @@ internal sealed unsafe partial class VfioUserListener : IDisposable
         var bytes = Encoding.UTF8.GetBytes(path);
         if (bytes.Length >= MaxPathBytes)
             throw new ArgumentException($"a UNIX socket path holds at most {MaxPathBytes - 1} bytes; {path} has {bytes.Length}.", nameof(path));
-        var socket = new OwnedFd(Tmds.Linux.LibC.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        var socket = new FileDescriptorHandle(Tmds.Linux.LibC.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
         if (socket.IsInvalid)
             throw Error("socket", path);
         try
@@ -62,12 +63,12 @@ internal sealed unsafe partial class VfioUserListener : IDisposable
         var wait = new PollFd { Fd = _socket.Fd, Events = POLLIN };
         int ready;
         do ready = Poll(&wait, 1, (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue));
-        while (ready < 0 && Marshal.GetLastPInvokeError() == EINTR);
+        while (ready < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
         if (ready < 0)
             throw Error("poll", Path);
         if (ready == 0)
             return null;
-        var client = new OwnedFd(Accept4(_socket.Fd, null, null, SOCK_CLOEXEC));
+        var client = new FileDescriptorHandle(Accept4(_socket.Fd, null, null, SOCK_CLOEXEC));
         if (client.IsInvalid)
             throw Error("accept4", Path);
         return new VfioUserChannel(client);

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Protocol;
 
@@ -30,7 +30,7 @@ internal readonly record struct DeviceInfo(DeviceInfoFlags Flags, uint RegionCou
     public static int DecodeRequest(ReadOnlySpan<byte> payload, int fdCount)
     {
         if (payload.Length < WireSize || BinaryPrimitives.ReadUInt32LittleEndian(payload) < WireSize || fdCount != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         return 0;
     }
 
@@ -48,10 +48,10 @@ internal readonly record struct DeviceInfo(DeviceInfoFlags Flags, uint RegionCou
     {
         info = default;
         if (payload.Length < WireSize || BinaryPrimitives.ReadUInt32LittleEndian(payload) < WireSize)
-            return EINVAL;
+            return Errno.EINVAL;
         var flags = (DeviceInfoFlags)BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]);
         if ((flags & ~(DeviceInfoFlags.Reset | DeviceInfoFlags.Pci)) != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         info = new DeviceInfo(flags, BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]), BinaryPrimitives.ReadUInt32LittleEndian(payload[12..]));
         return 0;
     }

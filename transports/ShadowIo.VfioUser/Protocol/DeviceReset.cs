@@ -1,4 +1,4 @@
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Protocol;
 
@@ -6,5 +6,5 @@ namespace ShadowIo.VfioUser.Protocol;
 internal static class DeviceReset
 {
     /// <summary>Decodes a request: EINVAL for any payload or fd.</summary>
-    public static int DecodeRequest(ReadOnlySpan<byte> payload, int fdCount) => payload.IsEmpty && fdCount == 0 ? 0 : EINVAL;
+    public static int DecodeRequest(ReadOnlySpan<byte> payload, int fdCount) => payload.IsEmpty && fdCount == 0 ? 0 : Errno.EINVAL;
 }

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Protocol;
 
@@ -69,16 +69,16 @@ internal readonly record struct DmaAccess(ulong Address, ulong Count)
         access = default;
         data = default;
         if (payload.Length < HeaderSize || fdCount != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         var decoded = ReadFixed(payload, layout);
         if (decoded.Count == 0 || !Wire.EndFits(decoded.Address, decoded.Count))
-            return EINVAL;
+            return Errno.EINVAL;
         if (decoded.Count > limits.MaxDataTransferSize)
-            return E2BIG;
+            return Errno.E2BIG;
         if (isWrite)
         {
             if ((ulong)(payload.Length - HeaderSize) != decoded.Count)
-                return EINVAL;
+                return Errno.EINVAL;
             data = payload.Slice(DataOffset(layout), (int)decoded.Count);
         }
         access = decoded;
@@ -110,11 +110,11 @@ internal readonly record struct DmaAccess(ulong Address, ulong Count)
         if (isWrite)
         {
             if (layout == DmaMessageLayout.Qemu)
-                return payload.IsEmpty ? 0 : EINVAL;
-            return payload.Length == HeaderSize && ReadFixed(payload, layout) == requested ? 0 : EINVAL;
+                return payload.IsEmpty ? 0 : Errno.EINVAL;
+            return payload.Length == HeaderSize && ReadFixed(payload, layout) == requested ? 0 : Errno.EINVAL;
         }
         if (payload.Length < HeaderSize || ReadFixed(payload, layout) != requested || (ulong)(payload.Length - HeaderSize) != requested.Count)
-            return EINVAL;
+            return Errno.EINVAL;
         data = payload.Slice(DataOffset(layout), (int)requested.Count);
         return 0;
     }

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Protocol;
 
@@ -37,17 +37,17 @@ internal readonly record struct DmaMapRequest(DmaMapFlags Flags, ulong Offset, u
     {
         request = default;
         if (payload.Length < WireSize || BinaryPrimitives.ReadUInt32LittleEndian(payload) < WireSize)
-            return EINVAL;
+            return Errno.EINVAL;
         var flags = (DmaMapFlags)BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]);
         var offset = BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]);
         var address = BinaryPrimitives.ReadUInt64LittleEndian(payload[16..]);
         var size = BinaryPrimitives.ReadUInt64LittleEndian(payload[24..]);
         if ((flags & ~(DmaMapFlags.Read | DmaMapFlags.Write)) != 0 || flags == 0)
-            return EINVAL;
+            return Errno.EINVAL;
         if (fdCount is < 0 or > 1 || size == 0 || !Wire.EndFits(address, size))
-            return EINVAL;
+            return Errno.EINVAL;
         if (fdCount == 1 && !Wire.EndFits(offset, size))
-            return EINVAL;
+            return Errno.EINVAL;
         request = new DmaMapRequest(flags, offset, address, size);
         return 0;
     }
@@ -95,16 +95,16 @@ internal readonly record struct DmaUnmapRequest(DmaUnmapFlags Flags, ulong Addre
     {
         request = default;
         if (payload.Length < WireSize || BinaryPrimitives.ReadUInt32LittleEndian(payload) < WireSize || fdCount != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         var flags = (DmaUnmapFlags)BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]);
         var address = BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]);
         var size = BinaryPrimitives.ReadUInt64LittleEndian(payload[16..]);
         if ((flags & ~(DmaUnmapFlags.GetDirtyBitmap | DmaUnmapFlags.All)) != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         if ((flags & DmaUnmapFlags.GetDirtyBitmap) != 0)
-            return ENOTSUP;
+            return Errno.ENOTSUP;
         if (flags == DmaUnmapFlags.All ? address != 0 || size != 0 : size == 0 || !Wire.EndFits(address, size))
-            return EINVAL;
+            return Errno.EINVAL;
         request = new DmaUnmapRequest(flags, address, size);
         return 0;
     }

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Protocol;
 
@@ -36,9 +36,9 @@ internal readonly record struct IrqInfo(IrqInfoFlags Flags, uint Index, uint Cou
     {
         index = 0;
         if (payload.Length < WireSize || BinaryPrimitives.ReadUInt32LittleEndian(payload) < WireSize || fdCount != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         index = BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
-        return index < IrqIndex.Count ? 0 : EINVAL;
+        return index < IrqIndex.Count ? 0 : Errno.EINVAL;
     }
 
     /// <summary>Writes a request for <paramref name="index"/>.</summary>
@@ -56,11 +56,11 @@ internal readonly record struct IrqInfo(IrqInfoFlags Flags, uint Index, uint Cou
     {
         info = default;
         if (payload.Length < WireSize || BinaryPrimitives.ReadUInt32LittleEndian(payload) < WireSize)
-            return EINVAL;
+            return Errno.EINVAL;
         var flags = (IrqInfoFlags)BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]);
         var index = BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
         if ((flags & ~KnownFlags) != 0 || index >= IrqIndex.Count)
-            return EINVAL;
+            return Errno.EINVAL;
         info = new IrqInfo(flags, index, BinaryPrimitives.ReadUInt32LittleEndian(payload[12..]));
         return 0;
     }

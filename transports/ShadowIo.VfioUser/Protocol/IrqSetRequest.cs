@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Protocol;
 
@@ -62,7 +62,7 @@ internal readonly record struct IrqSetRequest(IrqSetFlags Flags, uint Index, uin
         request = default;
         boolData = default;
         if (payload.Length < WireSize || BinaryPrimitives.ReadUInt32LittleEndian(payload) < WireSize || fdCount < 0)
-            return EINVAL;
+            return Errno.EINVAL;
         var flags = (IrqSetFlags)BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]);
         var index = BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
         var start = BinaryPrimitives.ReadUInt32LittleEndian(payload[12..]);
@@ -70,21 +70,21 @@ internal readonly record struct IrqSetRequest(IrqSetFlags Flags, uint Index, uin
         var dataType = flags & IrqSetFlags.DataTypeMask;
         var action = flags & IrqSetFlags.ActionTypeMask;
         if ((flags & ~(IrqSetFlags.DataTypeMask | IrqSetFlags.ActionTypeMask)) != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         if (!IsSingleBit((uint)dataType) || !IsSingleBit((uint)action))
-            return EINVAL;
+            return Errno.EINVAL;
         if (index >= IrqIndex.Count || count > MaxVectors || start > MaxVectors - count)
-            return EINVAL;
+            return Errno.EINVAL;
         if ((index == IrqIndex.Err || index == IrqIndex.Req) && (action != IrqSetFlags.ActionTrigger || count > 1))
-            return EINVAL;
+            return Errno.EINVAL;
         if (count == 0 && (action != IrqSetFlags.ActionTrigger || dataType != IrqSetFlags.DataNone || start != 0))
-            return EINVAL;
+            return Errno.EINVAL;
         if (fdCount != 0 && (dataType != IrqSetFlags.DataEventFd || fdCount != count))
-            return EINVAL;
+            return Errno.EINVAL;
         if (dataType == IrqSetFlags.DataBool)
         {
             if (payload.Length - WireSize < count)
-                return EINVAL;
+                return Errno.EINVAL;
             boolData = payload.Slice(WireSize, (int)count);
         }
         request = new IrqSetRequest(flags, index, start, count);
@@ -93,7 +93,7 @@ internal readonly record struct IrqSetRequest(IrqSetFlags Flags, uint Index, uin
 
     /// <summary>EINVAL unless vectors start … start + count − 1 exist among the index's <paramref name="vectorCount"/>.</summary>
     public int CheckRange(uint vectorCount) =>
-        Count == 0 || (Start < vectorCount && Count <= vectorCount - Start) ? 0 : EINVAL;
+        Count == 0 || (Start < vectorCount && Count <= vectorCount - Start) ? 0 : Errno.EINVAL;
 
     /// <summary>Writes the request (with DATA_BOOL's bytes) and returns its length.</summary>
     public int Encode(Span<byte> destination, ReadOnlySpan<byte> boolData = default)

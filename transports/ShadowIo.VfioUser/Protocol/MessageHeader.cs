@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Protocol;
 
@@ -102,16 +102,16 @@ internal readonly record struct MessageHeader(ushort MessageId, VfioUserCommand 
     public int Validate(uint maxMessageSize)
     {
         if (MessageSize < Size)
-            return EINVAL;
+            return Errno.EINVAL;
         if (MessageSize > maxMessageSize)
-            return E2BIG;
+            return Errno.E2BIG;
         var type = Flags & MessageFlags.TypeMask;
         if (type != MessageFlags.Command && type != MessageFlags.Reply)
-            return EINVAL;
+            return Errno.EINVAL;
         if ((Flags & ~DefinedFlags) != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         if (IsError && !IsReply)
-            return EINVAL;
+            return Errno.EINVAL;
         return 0;
     }
 }

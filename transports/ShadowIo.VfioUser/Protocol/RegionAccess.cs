@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Protocol;
 
@@ -27,7 +27,7 @@ internal readonly record struct RegionAccess(ulong Offset, uint Region, uint Cou
     {
         access = default;
         if (payload.Length < HeaderSize || fdCount != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         access = Read(payload);
         int error = Check(access, limits);
         if (error != 0)
@@ -44,13 +44,13 @@ internal readonly record struct RegionAccess(ulong Offset, uint Region, uint Cou
         access = default;
         data = default;
         if (payload.Length < HeaderSize || fdCount != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         var decoded = Read(payload);
         int error = Check(decoded, limits);
         if (error != 0)
             return error;
         if (payload.Length - HeaderSize != decoded.Count)
-            return EINVAL;
+            return Errno.EINVAL;
         access = decoded;
         data = payload.Slice(HeaderSize, (int)decoded.Count);
         return 0;
@@ -64,14 +64,14 @@ internal readonly record struct RegionAccess(ulong Offset, uint Region, uint Cou
     {
         data = default;
         if (payload.Length < HeaderSize || Read(payload) != requested || payload.Length - HeaderSize != requested.Count)
-            return EINVAL;
+            return Errno.EINVAL;
         data = payload[HeaderSize..];
         return 0;
     }
 
     /// <summary>Decodes the reply to a WRITE: EINVAL unless it is the 16 bytes echoing <paramref name="requested"/>.</summary>
     public static int DecodeWriteReply(ReadOnlySpan<byte> payload, in RegionAccess requested) =>
-        payload.Length == HeaderSize && Read(payload) == requested ? 0 : EINVAL;
+        payload.Length == HeaderSize && Read(payload) == requested ? 0 : Errno.EINVAL;
 
     /// <summary>Writes the 16 bytes followed by <paramref name="data"/> (a WRITE request, a READ reply) and returns the length.</summary>
     public int Encode(Span<byte> destination, ReadOnlySpan<byte> data = default)
@@ -95,7 +95,7 @@ internal readonly record struct RegionAccess(ulong Offset, uint Region, uint Cou
     private static int Check(in RegionAccess access, in ProtocolLimits limits)
     {
         if (access.Region >= RegionIndex.Count || access.Count == 0 || !Wire.EndFits(access.Offset, access.Count))
-            return EINVAL;
-        return access.Count > limits.MaxDataTransferSize ? E2BIG : 0;
+            return Errno.EINVAL;
+        return access.Count > limits.MaxDataTransferSize ? Errno.E2BIG : 0;
     }
 }

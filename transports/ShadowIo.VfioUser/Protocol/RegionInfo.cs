@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Protocol;
 
@@ -82,11 +82,11 @@ internal readonly record struct RegionInfo(uint Argsz, RegionFlags Flags, uint I
     {
         argsz = index = 0;
         if (payload.Length < WireSize || fdCount != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         argsz = BinaryPrimitives.ReadUInt32LittleEndian(payload);
         index = BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
         if (argsz < WireSize || index >= RegionIndex.Count)
-            return EINVAL;
+            return Errno.EINVAL;
         return 0;
     }
 
@@ -156,7 +156,7 @@ internal readonly record struct RegionInfo(uint Argsz, RegionFlags Flags, uint I
         info = default;
         areas = default;
         if (payload.Length < WireSize)
-            return EINVAL;
+            return Errno.EINVAL;
         info = new RegionInfo(
             BinaryPrimitives.ReadUInt32LittleEndian(payload),
             (RegionFlags)BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]),
@@ -165,7 +165,7 @@ internal readonly record struct RegionInfo(uint Argsz, RegionFlags Flags, uint I
             BinaryPrimitives.ReadUInt64LittleEndian(payload[16..]),
             BinaryPrimitives.ReadUInt64LittleEndian(payload[24..]));
         if (info.Argsz < WireSize || (info.Flags & ~KnownFlags) != 0 || fdCount is < 0 or > 1 || (fdCount == 1 && (info.Flags & RegionFlags.Mmap) == 0))
-            return EINVAL;
+            return Errno.EINVAL;
         if ((info.Flags & RegionFlags.Caps) == 0 || info.CapabilityOffset == 0)
             return 0;
         long at = info.CapabilityOffset;
@@ -173,7 +173,7 @@ internal readonly record struct RegionInfo(uint Argsz, RegionFlags Flags, uint I
         while (true)
         {
             if (at < WireSize || at > payload.Length - 8)
-                return EINVAL;
+                return Errno.EINVAL;
             var cap = payload[(int)at..];
             ushort id = BinaryPrimitives.ReadUInt16LittleEndian(cap);
             ushort version = BinaryPrimitives.ReadUInt16LittleEndian(cap[2..]);
@@ -181,12 +181,12 @@ internal readonly record struct RegionInfo(uint Argsz, RegionFlags Flags, uint I
             if (id == SparseMmapCapabilityId)
             {
                 if (sawSparse || version != SparseMmapCapabilityVersion || cap.Length < SparseMmapHeaderSize)
-                    return EINVAL;
+                    return Errno.EINVAL;
                 sawSparse = true;
                 uint count = BinaryPrimitives.ReadUInt32LittleEndian(cap[8..]);
                 long bytes = (long)count * SparseMmapArea.WireSize;
                 if (bytes > cap.Length - SparseMmapHeaderSize)
-                    return EINVAL;
+                    return Errno.EINVAL;
                 areas = new SparseMmapAreas(cap.Slice(SparseMmapHeaderSize, (int)bytes));
                 for (int i = 0; i < areas.Count; i++)
                 {
@@ -194,7 +194,7 @@ internal readonly record struct RegionInfo(uint Argsz, RegionFlags Flags, uint I
                     if (!Wire.EndFits(area.Offset, area.Size) || area.Offset + area.Size > info.Size)
                     {
                         areas = default;
-                        return EINVAL;
+                        return Errno.EINVAL;
                     }
                 }
             }
@@ -204,7 +204,7 @@ internal readonly record struct RegionInfo(uint Argsz, RegionFlags Flags, uint I
             if (next < at + 8)
             {
                 areas = default;
-                return EINVAL;
+                return Errno.EINVAL;
             }
             at = next;
         }

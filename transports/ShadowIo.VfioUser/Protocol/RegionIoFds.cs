@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Protocol;
 
@@ -80,13 +80,13 @@ internal static class RegionIoFds
     {
         argsz = index = 0;
         if (payload.Length < HeaderSize || fdCount != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         argsz = BinaryPrimitives.ReadUInt32LittleEndian(payload);
         uint flags = BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]);
         index = BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
         uint count = BinaryPrimitives.ReadUInt32LittleEndian(payload[12..]);
         if (argsz < HeaderSize || flags != 0 || count != 0 || index >= RegionIndex.Count)
-            return EINVAL;
+            return Errno.EINVAL;
         return 0;
     }
 
@@ -138,19 +138,19 @@ internal static class RegionIoFds
         count = 0;
         entries = default;
         if (payload.Length < HeaderSize)
-            return EINVAL;
+            return Errno.EINVAL;
         uint argsz = BinaryPrimitives.ReadUInt32LittleEndian(payload);
         uint flags = BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]);
         index = BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
         uint announced = BinaryPrimitives.ReadUInt32LittleEndian(payload[12..]);
         if (flags != 0 || announced > MaxEntries || argsz != ReplySize((int)announced))
-            return EINVAL;
+            return Errno.EINVAL;
         count = (int)announced;
         var body = payload[HeaderSize..];
         if (body.IsEmpty)
-            return fdCount == 0 ? 0 : EINVAL;   // the size-only answer: no entries, so no fds
+            return fdCount == 0 ? 0 : Errno.EINVAL;   // the size-only answer: no entries, so no fds
         if (body.Length < count * RegionIoFdEntry.WireSize)
-            return EINVAL;
+            return Errno.EINVAL;
         var received = new RegionIoFdEntries(body[..(count * RegionIoFdEntry.WireSize)]);
         for (int i = 0; i < received.Count; i++)
         {
@@ -187,20 +187,20 @@ internal static class RegionIoFds
     private static int Check(in RegionIoFdEntry entry, int fdCount)
     {
         if ((entry.Flags & ~IoFdFlags.DataMatch) != 0 || entry.FdIndex >= (uint)fdCount || !Wire.EndFits(entry.Offset, entry.Size))
-            return EINVAL;
+            return Errno.EINVAL;
         switch (entry.Type)
         {
             case IoFdType.IoEventFd:
             case IoFdType.IoEventFdShadow:
                 if (entry.Size is not (0 or 1 or 2 or 4 or 8))
-                    return EINVAL;
+                    return Errno.EINVAL;
                 if (entry.Type == IoFdType.IoEventFdShadow ? entry.ShadowFdIndex >= (uint)fdCount : entry.ShadowFdIndex != 0 || entry.ShadowOffset != 0)
-                    return EINVAL;
+                    return Errno.EINVAL;
                 return 0;
             case IoFdType.IoRegionFd:
-                return (entry.Flags & IoFdFlags.DataMatch) != 0 || entry.ShadowFdIndex != 0 || entry.DataMatch != 0 ? EINVAL : 0;
+                return (entry.Flags & IoFdFlags.DataMatch) != 0 || entry.ShadowFdIndex != 0 || entry.DataMatch != 0 ? Errno.EINVAL : 0;
             default:
-                return EINVAL;
+                return Errno.EINVAL;
         }
     }
 }

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Protocol;
 
@@ -62,10 +62,10 @@ internal static class RegionWriteMulti
     {
         writes = default;
         if (payload.Length < sizeof(ulong) || fdCount != 0)
-            return EINVAL;
+            return Errno.EINVAL;
         ulong count = BinaryPrimitives.ReadUInt64LittleEndian(payload);
         if (count is 0 or > MaxEntries || payload.Length - sizeof(ulong) != (long)count * EntrySize)
-            return EINVAL;
+            return Errno.EINVAL;
         var decoded = new MultiWrites(payload[sizeof(ulong)..]);
         for (int i = 0; i < decoded.Count; i++)
         {
@@ -74,7 +74,7 @@ internal static class RegionWriteMulti
             uint region = BinaryPrimitives.ReadUInt32LittleEndian(entry[8..]);
             uint bytes = BinaryPrimitives.ReadUInt32LittleEndian(entry[12..]);
             if (region >= RegionIndex.Count || bytes is 0 or > MaxEntryData || !Wire.EndFits(offset, bytes))
-                return EINVAL;
+                return Errno.EINVAL;
         }
         writes = decoded;
         return 0;
@@ -113,8 +113,8 @@ internal static class RegionWriteMulti
     {
         completed = 0;
         if (payload.Length != sizeof(ulong))
-            return EINVAL;
+            return Errno.EINVAL;
         completed = BinaryPrimitives.ReadUInt64LittleEndian(payload);
-        return completed <= (ulong)sent ? 0 : EINVAL;
+        return completed <= (ulong)sent ? 0 : Errno.EINVAL;
     }
 }

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Text.Json;
-using static Tmds.Linux.LibC;
+using ShadowIo.Native;
 
 namespace ShadowIo.VfioUser.Protocol;
 
@@ -29,7 +29,7 @@ internal readonly record struct VersionMessage(ushort Major, ushort Minor, Versi
     {
         message = default;
         if (payload.Length < FixedSize)
-            return EINVAL;
+            return Errno.EINVAL;
         var major = BinaryPrimitives.ReadUInt16LittleEndian(payload);
         var minor = BinaryPrimitives.ReadUInt16LittleEndian(payload[2..]);
         var capabilities = default(VersionCapabilities);
@@ -38,7 +38,7 @@ internal readonly record struct VersionMessage(ushort Major, ushort Minor, Versi
         {
             // The JSON is a C string: it ends at the message's last byte, a NUL, and holds none before.
             if (text[^1] != 0 || text[..^1].Contains((byte)0))
-                return EINVAL;
+                return Errno.EINVAL;
             int error = ParseJson(text[..^1], out capabilities);
             if (error != 0)
                 return error;
@@ -95,12 +95,12 @@ internal readonly record struct VersionMessage(ushort Major, ushort Minor, Versi
         capabilities = default;
         // The reader checks UTF-8 only in the strings it decodes; a skipped member must be valid too.
         if (!System.Text.Unicode.Utf8.IsValid(json))
-            return EINVAL;
+            return Errno.EINVAL;
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxJsonDepth });
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                return EINVAL;
+                return Errno.EINVAL;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 bool isCapabilities = reader.ValueTextEquals("capabilities"u8);
@@ -111,19 +111,19 @@ internal readonly record struct VersionMessage(ushort Major, ushort Minor, Versi
                     continue;
                 }
                 if (reader.TokenType != JsonTokenType.StartObject)
-                    return EINVAL;
+                    return Errno.EINVAL;
                 int error = ParseCapabilities(ref reader, out capabilities);
                 if (error != 0)
                     return error;
             }
             if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
-                return EINVAL;
+                return Errno.EINVAL;
             return 0;
         }
         catch (JsonException)
         {
             // Malformed JSON, too deep, or anything after the object: all one answer to the peer.
-            return EINVAL;
+            return Errno.EINVAL;
         }
     }
 
@@ -135,44 +135,44 @@ internal readonly record struct VersionMessage(ushort Major, ushort Minor, Versi
             if (reader.ValueTextEquals("max_msg_fds"u8))
             {
                 if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetUInt32(out var value))
-                    return EINVAL;
+                    return Errno.EINVAL;
                 capabilities = capabilities with { MaxMessageFds = value };
             }
             else if (reader.ValueTextEquals("max_data_xfer_size"u8))
             {
                 if (!ReadUInt64(ref reader, out var value))
-                    return EINVAL;
+                    return Errno.EINVAL;
                 capabilities = capabilities with { MaxDataTransferSize = value };
             }
             else if (reader.ValueTextEquals("max_dma_maps"u8))
             {
                 if (!ReadUInt64(ref reader, out var value))
-                    return EINVAL;
+                    return Errno.EINVAL;
                 capabilities = capabilities with { MaxDmaMaps = value };
             }
             else if (reader.ValueTextEquals("pgsizes"u8))
             {
                 if (!ReadUInt64(ref reader, out var value))
-                    return EINVAL;
+                    return Errno.EINVAL;
                 capabilities = capabilities with { PageSizes = value };
             }
             else if (reader.ValueTextEquals("write_multiple"u8))
             {
                 if (!ReadBoolean(ref reader, out var value))
-                    return EINVAL;
+                    return Errno.EINVAL;
                 capabilities = capabilities with { WriteMultiple = value };
             }
             else if (reader.ValueTextEquals("twin_socket"u8))
             {
                 bool? supported = null;
                 if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                    return EINVAL;
+                    return Errno.EINVAL;
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
                     if (reader.ValueTextEquals("supported"u8))
                     {
                         if (!ReadBoolean(ref reader, out var value))
-                            return EINVAL;
+                            return Errno.EINVAL;
                         supported = value;
                     }
                     else
@@ -187,19 +187,19 @@ internal readonly record struct VersionMessage(ushort Major, ushort Minor, Versi
             {
                 ulong? pageSize = null, maxBitmap = null;
                 if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                    return EINVAL;
+                    return Errno.EINVAL;
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
                     if (reader.ValueTextEquals("pgsize"u8))
                     {
                         if (!ReadUInt64(ref reader, out var value))
-                            return EINVAL;
+                            return Errno.EINVAL;
                         pageSize = value;
                     }
                     else if (reader.ValueTextEquals("max_bitmap_size"u8))
                     {
                         if (!ReadUInt64(ref reader, out var value))
-                            return EINVAL;
+                            return Errno.EINVAL;
                         maxBitmap = value;
                     }
                     else
@@ -210,7 +210,7 @@ internal readonly record struct VersionMessage(ushort Major, ushort Minor, Versi
                 }
                 // Both members are required by the spec; QEMU sends both.
                 if (pageSize is null || maxBitmap is null)
-                    return EINVAL;
+                    return Errno.EINVAL;
                 capabilities = capabilities with { Migration = new MigrationCapability(pageSize.Value, maxBitmap.Value) };
             }
             else
@@ -219,7 +219,7 @@ internal readonly record struct VersionMessage(ushort Major, ushort Minor, Versi
                 reader.Skip();
             }
         }
-        return reader.TokenType == JsonTokenType.EndObject ? 0 : EINVAL;
+        return reader.TokenType == JsonTokenType.EndObject ? 0 : Errno.EINVAL;
     }
 
     private static bool ReadUInt64(ref Utf8JsonReader reader, out ulong value)

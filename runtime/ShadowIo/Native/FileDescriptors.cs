@@ -1,20 +1,21 @@
 using static Tmds.Linux.LibC;
 
-namespace ShadowIo.Qemu.Native;
+namespace ShadowIo.Native;
 
 /// <summary>
-/// Small helpers over raw descriptors received from QEMU (the transport's own: eventfds, epoll
-/// and owned handles are the runtime's native layer, <c>ShadowIo.Native</c>).
+/// Checks on raw descriptors a peer sent (SCM_RIGHTS) before anything takes ownership of them:
+/// what file is behind one, whether it is an eventfd, and closing the ones nobody keeps.
 /// </summary>
 internal static class FileDescriptors
 {
+    /// <summary>Closes every descriptor of <paramref name="fds"/> that is not -1 (taken).</summary>
     public static void CloseAll(ReadOnlySpan<int> fds)
     {
         foreach (int fd in fds)
             if (fd >= 0) close(fd);
     }
 
-    /// <summary>Identity of the file behind a descriptor: the same memfd re-sent by QEMU maps to the same key.</summary>
+    /// <summary>Identity of the file behind a descriptor: the same memfd re-sent by a peer maps to the same key.</summary>
     public static unsafe bool TryGetFileIdentity(int fd, out (ulong Device, ulong Inode, long Size) identity)
     {
         Tmds.Linux.stat st;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace ShadowIo.Qemu.Native;
+namespace ShadowIo.Native;
 
 /// <summary>
 /// sendmsg/recvmsg with the glibc x86_64 structures spelled out (<c>struct msghdr</c> is 56 bytes:

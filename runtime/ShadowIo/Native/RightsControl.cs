@@ -1,14 +1,18 @@
-using ShadowIo.Qemu.Native;
+using static Tmds.Linux.LibC;
 
-namespace ShadowIo.VfioUser.Channel;
+namespace ShadowIo.Native;
 
 /// <summary>
-/// SCM_RIGHTS control data in the glibc x86_64 layout of <see cref="SocketMessages"/>: written for a
-/// send, walked after a receive. The walk stays within the <c>msg_controllen</c> the kernel
-/// returned, so a message without fds never picks up stale bytes of the buffer.
+/// SCM_RIGHTS control data (unix(7), cmsg(3)) in the glibc x86_64 layout of
+/// <see cref="SocketMessages"/>: written for a send, walked after a receive, for every transport
+/// that passes fds over a UNIX socket (the QEMU proxy link, vfio-user).
 /// </summary>
-/// <remarks>The QEMU proxy transport's MpqemuChannel walks control data the same way in its own
-/// code; both belong beside SocketMessages in the runtime's native layer.</remarks>
+/// <remarks>
+/// The walk is by hand within the <c>msg_controllen</c> the kernel returned, so a message without
+/// fds never picks up stale bytes of the buffer. The kernel has installed every fd it reports in
+/// this process already (close-on-exec with MSG_CMSG_CLOEXEC): an fd the caller has no room for is
+/// closed here, at once, so a peer sending too many cannot leak one.
+/// </remarks>
 internal static unsafe class RightsControl
 {
     /// <summary>The control buffer for up to <paramref name="fds"/> descriptors (CMSG_SPACE).</summary>
@@ -28,13 +32,17 @@ internal static unsafe class RightsControl
     }
 
     /// <summary>
-    /// Hands every fd of every SCM_RIGHTS message in the first <paramref name="length"/> bytes to
-    /// <paramref name="received"/> (which owns them from then on). A header whose length runs past
-    /// the data ends the walk: the kernel never writes one, so nothing after it is trusted.
+    /// Stores every fd of every SCM_RIGHTS message in the first <paramref name="length"/> bytes of
+    /// <paramref name="control"/> in <paramref name="destination"/>, in order, and returns how many
+    /// it stored: the caller owns those from then on. Fds past the destination's room are closed and
+    /// set <paramref name="overflowed"/>. A header whose length runs past the data ends the walk: the
+    /// kernel never writes one, so nothing after it is trusted.
     /// </summary>
-    public static void Collect(byte* control, long length, ReceivedFds received)
+    public static int Collect(byte* control, long length, Span<int> destination, out bool overflowed)
     {
         const int headerSize = SocketMessages.ControlHeaderSize;
+        int stored = 0;
+        overflowed = false;
         long offset = 0;
         while (offset + headerSize <= length)
         {
@@ -48,9 +56,20 @@ internal static unsafe class RightsControl
                 int* data = (int*)(control + offset + headerSize);
                 long count = (messageLength - headerSize) / sizeof(int);
                 for (long i = 0; i < count; i++)
-                    received.Add(data[i]);
+                {
+                    if (stored < destination.Length)
+                    {
+                        destination[stored++] = data[i];
+                    }
+                    else
+                    {
+                        close(data[i]);
+                        overflowed = true;
+                    }
+                }
             }
             offset += (messageLength + 7) & ~7L;
         }
+        return stored;
     }
 }
