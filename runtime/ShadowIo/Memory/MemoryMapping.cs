@@ -37,8 +37,8 @@ public sealed unsafe class MemoryMapping : IDisposable
     /// <summary>Length in bytes (page aligned).</summary>
     public ulong Length { get; }
 
-    /// <summary>The memfd behind the mapping, or -1 for an anonymous mapping (and after dispose).</summary>
-    public int Fd => _fd?.Fd ?? -1;
+    /// <summary>The memfd behind the mapping, or -1 for an anonymous mapping (and after dispose); for a KVM memory slot or another process, while the mapping lives.</summary>
+    internal int Fd => _fd?.Fd ?? -1;
 
     /// <summary>The whole mapping as a span (for filling or checking it; mappings over 2 GiB throw).</summary>
     public Span<byte> Span => Length <= int.MaxValue
@@ -62,8 +62,8 @@ public sealed unsafe class MemoryMapping : IDisposable
     }
 
     /// <summary>Maps <paramref name="length"/> bytes of an existing fd (shared); takes ownership of the fd (closed on failure too).</summary>
-    public static MemoryMapping MapFd(int fd, ulong length, string what, long offset = 0) =>
-        Map(new FileDescriptorHandle(fd), length, what, offset);
+    internal static MemoryMapping MapFd(FileDescriptorHandle fd, ulong length, string what, long offset = 0) =>
+        Map(fd, length, what, offset);
 
     private static MemoryMapping Map(FileDescriptorHandle fd, ulong length, string what, long offset)
     {
