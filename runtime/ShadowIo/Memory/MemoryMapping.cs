@@ -65,9 +65,16 @@ public sealed unsafe class MemoryMapping : IDisposable
     public static MemoryMapping MapFd(int fd, ulong length, string what, long offset = 0) =>
         Map(new FileDescriptorHandle(fd), length, what, offset);
 
-    private static MemoryMapping Map(FileDescriptorHandle fd, ulong length, string what, long offset)
+    /// <summary>
+    /// Maps <paramref name="length"/> bytes of a peer's fd from <paramref name="offset"/> (page
+    /// aligned), shared, writable or read-only; takes ownership of the handle (closed on failure too).
+    /// </summary>
+    internal static MemoryMapping MapFd(FileDescriptorHandle fd, ulong length, string what, long offset, bool writable) =>
+        Map(fd, length, what, offset, writable);
+
+    private static MemoryMapping Map(FileDescriptorHandle fd, ulong length, string what, long offset, bool writable = true)
     {
-        void* p = mmap(null, (size_t)length, PROT_READ | PROT_WRITE, MAP_SHARED, fd.Fd, (off_t)offset);
+        void* p = mmap(null, (size_t)length, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd.Fd, (off_t)offset);
         if (p == MAP_FAILED)
         {
             var e = PosixError.Create("mmap", what);

@@ -39,6 +39,17 @@ internal sealed class ReceivedFds : IDisposable
         return new FileDescriptorHandle(fd);
     }
 
+    /// <summary>Moves fd <paramref name="index"/>, which the caller checked is an eventfd, to the caller as an <see cref="EventFd"/>.</summary>
+    /// <exception cref="InvalidOperationException">It was taken already.</exception>
+    public EventFd TakeEventFd(int index)
+    {
+        int fd = Peek(index);
+        if (fd < 0)
+            throw new InvalidOperationException($"fd {index} of the message was taken already.");
+        _fds[index] = -1;
+        return EventFd.FromOwned(fd);
+    }
+
     /// <summary>Closes every fd not taken and empties the list.</summary>
     public void CloseAll()
     {
