@@ -109,6 +109,15 @@ public sealed partial class VfioUserServer : IDisposable
         return StartThread(() => Run(channel));
     }
 
+    /// <summary>Serves <paramref name="channel"/> on the calling thread until the stream ends (the fuzz target: no thread, no timing).</summary>
+    internal void ServeOnCallingThread(VfioUserChannel channel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        if (_thread != null || _channel != null) throw new InvalidOperationException("The server is already running.");
+        _channel = channel;
+        Run(channel);
+    }
+
     /// <summary>Makes the loop return after the message it is handling.</summary>
     public void Stop()
     {
