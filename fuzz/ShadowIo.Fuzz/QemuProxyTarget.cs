@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using ShadowIo.Qemu;
 using ShadowIo.Native;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 using ShadowIo.Qemu.Protocol;
 using ShadowIo.Devices.Nvme;
 using static Tmds.Linux.LibC;

@@ -1,5 +1,5 @@
 using ShadowIo.Native;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 using ShadowIo.Qemu.Protocol;
 using static Tmds.Linux.LibC;
 

@@ -1,7 +1,7 @@
 using ShadowIo.Native;
 using ShadowIo.Qemu.Interrupts;
 using ShadowIo.Qemu.Memory;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 using ShadowIo.Qemu.Protocol;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
@@ -43,7 +43,11 @@ public sealed partial class QemuProxyServer : IDisposable
     /// </param>
     /// <param name="function">What to serve: identity, BARs and reset action; its BARs are validated here.</param>
     /// <param name="log">Receives one line per rejected message and link event, on the server thread; null for silence.</param>
-    /// <exception cref="ArgumentException">A BAR of <paramref name="function"/> is invalid (index, size, duplicate, smaller than its doorbell block).</exception>
+    /// <exception cref="ArgumentException">
+    /// A BAR of <paramref name="function"/> is invalid (index, size, duplicate, smaller than its
+    /// doorbell block), is a 64-bit BAR, or the function has MSI-X: QEMU 7.2's proxy mis-sizes
+    /// 64-bit BARs and delivers no MSI-X.
+    /// </exception>
     /// <exception cref="InvalidOperationException">Another server took <paramref name="link"/>'s server end already.</exception>
     /// <param name="memory">
     /// Where guest RAM is published (a device built before the server gets the same instance);
@@ -60,6 +64,13 @@ public sealed partial class QemuProxyServer : IDisposable
         try
         {
             ArgumentNullException.ThrowIfNull(function);
+            if (function.Msix != null)
+                throw new ArgumentException("QEMU 7.2's proxy delivers no MSI-X; serve the function without it (INTx).", nameof(function));
+            foreach (var bar in function.Bars)
+            {
+                if (bar?.Kind == PciBarKind.Memory64)
+                    throw new ArgumentException($"BAR{bar.Index} is 64-bit; QEMU 7.2's proxy sizes it as a 32-bit BAR plus a bogus I/O BAR. Use PciBarKind.Memory32.", nameof(function));
+            }
             ConfigSpace = new PciConfigSpace(function.Identity, function.Bars);
             _wake = EventFd.Create("the QEMU proxy server's wake event");
         }

@@ -86,6 +86,52 @@ internal sealed class LinuxComparison
         }
     }
 
+    /// <summary>
+    /// The sample controller served over vfio-user to QEMU 11.1's <c>vfio-user-pci</c> (chrooted
+    /// in <paramref name="root"/>), with MSI-X interrupts: no poll queues, no short timeouts, fio
+    /// completing by interrupt.
+    /// </summary>
+    public async Task<PeerResult> RunShadowIoVfioUserAsync(QemuRoot root, CancellationToken cancellationToken)
+    {
+        var jobs = Select(FioJob.Measured.Concat(FioJob.Verifying));
+        using var sockets = root.CreateRunDirectory();
+        using var storage = new MemoryNamespaceStorage((long)RangeMiB << 20);
+        Prefill(storage);
+        const string socket = "nvme.sock";
+        using var host = new NvmeVfioUserHost(sockets.HostPath(socket), storage, Spin, line => Log?.Invoke($"[vfio-user] {line}"));
+        var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true, polled: false),
+            [
+                "-object", $"memory-backend-memfd,id=mem,size={GuestMemoryMiB}M,share=on",
+                "-machine", "pc,memory-backend=mem",
+                "-device", $$$"""{"driver":"vfio-user-pci","id":"nvme0","socket":{"path":"{{{sockets.PathInRoot(socket)}}}","type":"unix"}}""",
+            ],
+            [], line => Mark(line, marks, () => host.MmioDoorbellWrites), root, polled: false);
+        var stopwatch = Stopwatch.StartNew();
+        string output;
+        try
+        {
+            output = (await LinuxGuestRunner.RunAsync(Image, request, cancellationToken)).Output;
+        }
+        finally
+        {
+            host.Server.Stop();
+        }
+        stopwatch.Stop();
+        await host.Running.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        host.CheckHealth();
+        var c = host.Controller.Counters;
+        var observation = new ControllerObservation(
+            host.FirstDoorbellBuffer?.ShadowAddress, host.FirstDoorbellBuffer?.EventIdxAddress,
+            host.Controller.ReadCommandAccounting(), c.InvalidDoorbellWrites, c.ShadowRereadHits, c.InternalErrors,
+            host.MmioDoorbellWrites, host.Sleeps, host.Describe(), host.Server.DmaMapCount);
+        return Collect("ShadowIo (vfio-user-pci, QEMU 11.1)", jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with
+        {
+            Controller = observation,
+            InterruptsDelivered = host.Server.Interrupts.Delivered,
+        };
+    }
+
     public async Task<PeerResult> RunQemuNvmeAsync(CancellationToken cancellationToken)
     {
         var jobs = Select(FioJob.Measured);
@@ -126,13 +172,15 @@ internal sealed class LinuxComparison
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
-    private LinuxGuestOptions Request(string script, IReadOnlyList<string> qemuArgs, IReadOnlyList<int> fds, Action<string> console) =>
+    /// <param name="polled">The proxy's workaround for its missing interrupt: poll queue and 1-second timeouts. False for vfio-user.</param>
+    private LinuxGuestOptions Request(string script, IReadOnlyList<string> qemuArgs, IReadOnlyList<int> fds, Action<string> console, QemuRoot? root = null, bool polled = true) =>
         new()
         {
             Script = script,
-            Files = [GuestFile.FromText(NvmeModuleListPath, GuestScript.WithNvmeParameters(NvmeModuleList))],
+            Files = [GuestFile.FromText(NvmeModuleListPath, polled ? GuestScript.WithNvmeParameters(NvmeModuleList) : NvmeModuleList)],
             ExtraQemuArgs = qemuArgs,
-            ExtraKernelArgs = GuestScript.KernelArgs,
+            ExtraKernelArgs = polled ? GuestScript.KernelArgs : [],
+            QemuRoot = root,
             InheritedFds = fds,
             ConsoleLine = line =>
             {

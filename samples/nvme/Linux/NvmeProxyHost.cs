@@ -1,6 +1,6 @@
 using ShadowIo.Hosting;
 using ShadowIo.Qemu;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 
 namespace ShadowIo.Samples.Nvme.Linux;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using ShadowIo.Linux.Tests.Infrastructure;
 using ShadowIo.Linux.Tests.Qemu.Support;
 using ShadowIo.Qemu;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 using ShadowIo.Qemu.Protocol;
 using ShadowIo.LinuxGuest;
 using Xunit;

@@ -1,5 +1,5 @@
 using ShadowIo.Qemu;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 using ShadowIo.Qemu.Protocol;
 
 namespace ShadowIo.Linux.Tests.Qemu.Support;
