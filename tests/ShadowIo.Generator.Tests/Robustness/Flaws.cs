@@ -48,8 +48,9 @@ public static class Flaws
 
     public static IReadOnlyList<Flaw> All { get; } =
     [
-        // Partial register properties in a class that is not partial are also CS0751.
-        Single("class not partial", "SHIO001", static (b, _) => (b with { Partial = false }, SpecElement.BlockAttribute)) with { CompilerErrors = ["CS0751"] },
+        // Partial register properties in a class that is not partial are also CS0751, and no part of
+        // the class can be generated (another part would be CS0260), so they stay CS9248 too.
+        Single("class not partial", "SHIO001", static (b, _) => (b with { Partial = false }, SpecElement.BlockAttribute)) with { CompilerErrors = ["CS0751", "CS9248"] },
         Single("register property not partial", "SHIO002", static (b, s) => AddRegister(b, new RegisterSpec(s.Register, 4, "uint", 0, 0, [], Partial: false))),
         Varied("register width not 1, 2, 4 or 8", "SHIO003", [3, 0, -1, 5, 16, int.MaxValue, int.MinValue],
             static (b, s, width) => AddRegister(b, new RegisterSpec(s.Register, width, "uint", 0, 0, []))),
