@@ -201,6 +201,17 @@ public sealed partial class DotnetBuildDiagnosticsTests(PackagedShadowIo package
         Assert.Empty(BuildDiagnostic.Parse(build.Output));
     }
 
+    [Fact]
+    public void The_package_carries_the_generator_beside_the_runtime_and_the_docs_its_help_links_name()
+    {
+        using var nupkg = System.IO.Compression.ZipFile.OpenRead(package.PackagePath);
+        string[] entries = [.. nupkg.Entries.Select(static e => e.FullName)];
+        Assert.Contains("lib/net10.0/ShadowIo.dll", entries);
+        Assert.Contains("analyzers/dotnet/cs/ShadowIo.Generator.dll", entries);
+        Assert.Contains("docs/diagnostics.md", entries);
+        Assert.Contains("docs/generated-api.md", entries);
+    }
+
     /// <summary>One broken map: its file name, its source with markers, and the message of each marker in order.</summary>
     private sealed partial record BrokenFile(string Name, string Markup, string[] Messages)
     {

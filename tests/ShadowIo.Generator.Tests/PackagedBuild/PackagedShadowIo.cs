@@ -33,7 +33,8 @@ public sealed class PackagedShadowIo : IDisposable
             "pack", Path.Combine(RepositoryRoot(), "runtime", "ShadowIo", "ShadowIo.csproj"),
             "-c", configuration, "--no-build", "-o", feed,
             $"-p:Version={Version}", $"-p:NuspecOutputPath={Path.Combine(_root, "nuspec")}");
-        if (pack.ExitCode != 0 || !File.Exists(Path.Combine(feed, $"ShadowIo.{Version}.nupkg")))
+        PackagePath = Path.Combine(feed, $"ShadowIo.{Version}.nupkg");
+        if (pack.ExitCode != 0 || !File.Exists(PackagePath))
         {
             throw new InvalidOperationException($"dotnet pack of the runtime failed (exit code {pack.ExitCode}):{Environment.NewLine}{pack.Output}");
         }
@@ -67,6 +68,9 @@ public sealed class PackagedShadowIo : IDisposable
         File.WriteAllText(Path.Combine(_root, "Directory.Build.targets"), "<Project />");
         File.WriteAllText(Path.Combine(_root, "Directory.Packages.props"), "<Project />");
     }
+
+    /// <summary>The packed .nupkg.</summary>
+    public string PackagePath { get; }
 
     /// <summary>
     /// A new class library in its own folder referencing the package, with <paramref name="files"/>
