@@ -39,7 +39,9 @@ public sealed class RegisterBlockAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.WritableFieldInReadOnlyRegister,
         DiagnosticDescriptors.InvalidName,
         DiagnosticDescriptors.UndefinedAccess,
-        DiagnosticDescriptors.AttributeWithoutEffect);
+        DiagnosticDescriptors.AttributeWithoutEffect,
+        DiagnosticDescriptors.DuplicateDataMatch,
+        DiagnosticDescriptors.WildcardBesideDataMatch);
 
     public override void Initialize(AnalysisContext context)
     {

@@ -159,8 +159,20 @@ internal static class DispatchEmitter
         if (!block.Doorbells.IsEmpty)
         {
             writer.WriteLine();
-            writer.OpenBlock("if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size)");
-            writer.WriteLine("OnDoorbellWritten(row, ByteLanes.Truncate(value, size));");
+            if (block.Doorbells.Any(static d => d.HasDataMatch))
+            {
+                // Several datamatch doorbells may share an address: the row whose datamatch the
+                // bytes equal, as KVM would pick it; for a value none matches, the address's first row.
+                writer.WriteLine("ulong bytes = ByteLanes.Truncate(value, size);");
+                writer.OpenBlock("if (DoorbellTable.TryFind(offset, size, bytes, out int row) || (DoorbellTable.TryFind(offset, out row) && DoorbellTable[row].Width == size))");
+                writer.WriteLine("OnDoorbellWritten(row, bytes);");
+            }
+            else
+            {
+                writer.OpenBlock("if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size)");
+                writer.WriteLine("OnDoorbellWritten(row, ByteLanes.Truncate(value, size));");
+            }
+
             writer.WriteLine("return;");
             writer.CloseBlock();
         }

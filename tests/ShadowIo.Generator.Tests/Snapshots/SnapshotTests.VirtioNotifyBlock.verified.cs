@@ -201,9 +201,10 @@ partial class Devices
                 }
             }
 
-            if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size)
+            ulong bytes = ByteLanes.Truncate(value, size);
+            if (DoorbellTable.TryFind(offset, size, bytes, out int row) || (DoorbellTable.TryFind(offset, out row) && DoorbellTable[row].Width == size))
             {
-                OnDoorbellWritten(row, ByteLanes.Truncate(value, size));
+                OnDoorbellWritten(row, bytes);
                 return;
             }
 
