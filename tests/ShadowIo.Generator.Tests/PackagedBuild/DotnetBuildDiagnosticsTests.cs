@@ -144,6 +144,23 @@ public sealed partial class DotnetBuildDiagnosticsTests(PackagedShadowIo package
             }
             """,
             ["Notify doorbell 'kick' has datamatch 0x10000, which does not fit its 2-byte width"]),
+        new("SharedNotifyAddress.cs", """
+            using ShadowIo;
+            [RegisterBlock("virtio-mmio", 0x200)]
+            [NotifyDoorbell("queue 0", 0x50, 4, DataMatch = 0)]
+            [NotifyDoorbell("queue 1", 0x50, 4, DataMatch = 1)]
+            [{|SHIO025:NotifyDoorbell("queue 2", 0x50, 4, DataMatch = 1)|}]
+            [{|SHIO026:NotifyDoorbell("any queue", 0x50, 4)|}]
+            public sealed partial class SharedNotifyAddress
+            {
+                [Register(0x70, 4)]
+                public partial uint Status { get; set; }
+
+                partial void OnDoorbellWritten(int row, ulong value) => Status = (uint)value;
+            }
+            """,
+            ["'queue 1' and 'queue 2' at offset 0x50 both have datamatch 0x1",
+             "'any queue' at offset 0x50 has no datamatch, but 'queue 0' on the same address has one: doorbells sharing an address each need a datamatch of their own"]),
     ];
 
     [Fact]
