@@ -62,6 +62,7 @@ public sealed partial class VirtioBlkDevice
         // under it the element is lost, and the ring is no longer usable.
         if (!q.TryPushUsed(head, outcome.Written)) return false;
         Counters.RequestsCompleted++;
+        UsedElementPublished?.Invoke(q.Index, q.Size, head, outcome.Written);
         return true;
     }
 

@@ -113,6 +113,13 @@ public sealed partial class VirtioBlkDevice : IMmioDevice, IDoorbellDevice, ICom
     /// <summary>Host callback: send an interrupt on this MSI-X vector (VIRTIO_MSI_NO_VECTOR: INTx). Runs under the device lock; must not call back in.</summary>
     public Action<ushort>? InterruptRequested { get; set; }
 
+    /// <summary>
+    /// Test and fuzzer hook: a used element was published (queue, queue size, head, bytes written),
+    /// under the device lock. What the device itself wrote, which the guest's RAM cannot show once
+    /// the guest scribbles over its own ring.
+    /// </summary>
+    internal Action<int, ushort, ushort, uint>? UsedElementPublished { get; set; }
+
     /// <inheritdoc/>
     public long InternalErrors => Interlocked.Read(ref _internalErrors);
 
