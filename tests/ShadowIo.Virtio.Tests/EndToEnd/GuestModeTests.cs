@@ -76,26 +76,32 @@ public sealed class GuestModeTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Trap_with_event_idx_skips_notifies_the_device_does_not_need()
+    public void Trap_with_event_idx_loses_no_request_whose_notify_the_guest_skipped()
     {
         var r = RunWorkload(new VirtioMode(DoorbellBindingMode.Trap, EventIdx: true, Polling: false));
-        // Event-driven, EVENT_IDX's avail_event is armed at the next slot after every drain: a QD1 guest,
-        // which waits for each completion, always finds it armed and notifies every request.
-        Assert.Equal(Blocks / 2, r.WriteQd1.NotifyWrites);
-        Assert.Equal(0, r.WriteQd1.NotifiesSkipped);
+        // Event-driven, the device arms avail_event at the next slot after every drain and then looks
+        // again. A QD1 guest usually finds it armed and notifies; when it submits while the device is
+        // still between its last look and arming, avail_event says "no need" and the guest skips the
+        // notify: only the device's look after arming can find that request. RunWorkload already checked
+        // that every request completed; here, every phase that skipped a notify had such a find.
+        foreach (var phase in new[] { r.WriteQd1, r.ReadQd1, r.WriteDeep, r.ReadDeep })
+        {
+            Assert.True(phase.NotifyWrites <= phase.Requests, $"{phase.NotifyWrites} notifies for {phase.Requests} requests");
+            if (phase.NotifiesSkipped > 0) Assert.True(phase.RearmHits > 0, $"{phase.NotifiesSkipped} notifies skipped, none found by the re-check");
+        }
     }
 
     [Fact]
     public void Ioeventfd_with_event_idx_and_a_polling_device_takes_few_notifications_while_busy()
     {
-        var r = RunWorkload(new VirtioMode(DoorbellBindingMode.GuestShadow, EventIdx: true, Polling: true));
+        var r = RunWorkload(new VirtioMode(DoorbellBindingMode.GuestShadow, EventIdx: true, Polling: true, NeverSleeps: true));
         AssertFewNotifications(r.WriteQd1, r.ReadQd1, r.WriteDeep, r.ReadDeep);
     }
 
     [Fact]
     public void Polling_without_event_idx_suppresses_with_no_notify()
     {
-        var r = RunWorkload(new VirtioMode(DoorbellBindingMode.GuestShadow, EventIdx: false, Polling: true));
+        var r = RunWorkload(new VirtioMode(DoorbellBindingMode.GuestShadow, EventIdx: false, Polling: true, NeverSleeps: true));
         AssertFewNotifications(r.WriteQd1, r.ReadQd1, r.WriteDeep, r.ReadDeep);
     }
 
@@ -109,8 +115,11 @@ public sealed class GuestModeTests(ITestOutputHelper output)
         long writes = phases.Sum(p => p.NotifyWrites), skipped = phases.Sum(p => p.NotifiesSkipped);
         long requests = phases.Sum(p => p.Requests), sleeps = phases.Sum(p => p.RunnerSleeps);
         output.WriteLine($"{writes} notify writes, {skipped} skipped, {requests} requests, {sleeps} device-thread sleeps");
-        Assert.True(skipped > writes, $"{writes} notify writes, {skipped} skipped");
-        // Loose on purpose: on a loaded machine the device thread can be preempted while notifications are armed.
-        Assert.True(writes < requests / 2, $"{writes} notify writes for {requests} requests");
+        // The device thread never sleeps once woken (NeverSleeps), so it never re-arms notifications:
+        // after the notify that woke it, the guest finds "no need" in memory for every later request,
+        // however the scheduler treats the device thread. One wake-up notify is all there can be.
+        Assert.Equal(0, sleeps);
+        Assert.True(writes <= 1, $"{writes} notify writes for {requests} requests");
+        Assert.Equal(phases.Sum(p => p.KickDecisions) - writes, skipped);
     }
 }
