@@ -23,7 +23,7 @@ internal static class LinuxCommand
         runtime.AcceptRange(1, 120);
         var spin = new Option<int>("--spin-us")
         {
-            Description = "Microseconds the controller thread keeps polling after the last command before it sleeps (0..100000).",
+            Description = "Microseconds the controller thread keeps polling after the last command before it sleeps (0..100000; default 0 over vfio-user, where completions interrupt and a spinning thread takes a core from the TCG vCPUs, 1000 behind the proxy, where the guest polls).",
             DefaultValueFactory = _ => 1000,
             HelpName = "microseconds",
         };
@@ -84,7 +84,7 @@ internal static class LinuxCommand
             {
                 Image = image,
                 RuntimeSeconds = parsed.GetValue(runtime),
-                Spin = TimeSpan.FromMicroseconds(parsed.GetValue(spin)),
+                Spin = TimeSpan.FromMicroseconds(parsed.GetResult(spin) is { Implicit: false } ? parsed.GetValue(spin) : vfioUser ? 0 : 1000),
                 Log = line =>
                 {
                     if (chatty) progress.WriteLine(line);
