@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using ShadowIo.LinuxGuest;
 using ShadowIo.Qemu;
-using static Tmds.Linux.LibC;
 
 namespace ShadowIo.Samples.Nvme.Linux;
 
@@ -61,30 +60,19 @@ internal sealed class LinuxComparison
     public async Task<PeerResult> RunShadowIoAsync(CancellationToken cancellationToken)
     {
         var jobs = Select(FioJob.Measured.Concat(FioJob.Verifying));
-        var (serverFd, qemuFd) = ProxySocketPair.Create(closeOnExec: true);
+        using var link = ProxySocketPair.Create();
         using var storage = new MemoryNamespaceStorage((long)RangeMiB << 20);
         Prefill(storage);
-        NvmeProxyHost host;
-        try
-        {
-            host = new NvmeProxyHost(serverFd, storage, Spin, line => Log?.Invoke($"[proxy] {line}"));
-        }
-        catch
-        {
-            close(serverFd);
-            close(qemuFd);
-            throw;
-        }
-        using (host)
+        using (var host = new NvmeProxyHost(link, storage, Spin, line => Log?.Invoke($"[proxy] {line}")))
         {
             var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
             var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true),
                 [
                     "-object", $"memory-backend-memfd,id=mem,size={GuestMemoryMiB}M,share=on",
                     "-machine", "pc,memory-backend=mem",
-                    "-device", $"x-pci-proxy-dev,id=nvme0,fd={qemuFd.ToString(CultureInfo.InvariantCulture)}",
+                    "-device", $"x-pci-proxy-dev,id=nvme0,fd={link.QemuFd.ToString(CultureInfo.InvariantCulture)}",
                 ],
-                [qemuFd], line => Mark(line, marks, () => host.MmioDoorbellWrites));
+                [link.QemuFd], line => Mark(line, marks, () => host.MmioDoorbellWrites));
             var stopwatch = Stopwatch.StartNew();
             string output;
             try
@@ -94,7 +82,7 @@ internal sealed class LinuxComparison
             finally
             {
                 // QEMU has exited (or was killed): our copy of its end is the last; closing it ends the server loop.
-                close(qemuFd);
+                link.CloseQemuEnd();
             }
             stopwatch.Stop();
             await host.Running.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);

@@ -275,7 +275,7 @@ public sealed class VfioUserServerTests
         // The fds are the doorbell stack's own: the shadow memfd shows trapped values, and a signal
         // on the eventfd (what KVM would do for an ioeventfd) fires the row.
         served.Client.Request(VfioUserCommand.RegionWrite, Write32(0x100c, 0, 42));
-        using (var shadow = MemoryMapping.MapFd(FileDescriptors_Dup(fullFds[0].Fd), 4096, "shadow"))
+        using (var shadow = MemoryMapping.MapFd(new FileDescriptorHandle(FileDescriptors_Dup(fullFds[0].Fd)), 4096, "shadow"))
             Assert.Equal(42u, BinaryPrimitives.ReadUInt32LittleEndian(shadow.Span[12..]));
         Assert.Equal(1ul, served.Doorbells.TakeSignals(1));
         ulong one = 1;

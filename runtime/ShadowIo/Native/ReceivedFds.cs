@@ -1,6 +1,6 @@
 using ShadowIo.Native;
 
-namespace ShadowIo.VfioUser.Channel;
+namespace ShadowIo.Native;
 
 /// <summary>
 /// The fds (SCM_RIGHTS) that came with one message, owned here until the handler takes the ones it
@@ -39,7 +39,10 @@ internal sealed class ReceivedFds : IDisposable
         return new FileDescriptorHandle(fd);
     }
 
-    /// <summary>Moves fd <paramref name="index"/>, which the caller checked is an eventfd, to the caller as an <see cref="EventFd"/>.</summary>
+    /// <summary>
+    /// Moves fd <paramref name="index"/> to the caller as an eventfd; the caller checked that it is
+    /// one (<see cref="FileDescriptors.IsEventFd"/> on <see cref="Peek"/>).
+    /// </summary>
     /// <exception cref="InvalidOperationException">It was taken already.</exception>
     public EventFd TakeEventFd(int index)
     {
