@@ -2,7 +2,6 @@ using ShadowIo.Pci;
 using ShadowIo.Qemu;
 using ShadowIo.Linux.Tests.Qemu.Support;
 using Xunit;
-using static Tmds.Linux.LibC;
 
 namespace ShadowIo.Linux.Tests.Qemu;
 
@@ -25,16 +24,8 @@ public sealed class ProxyFunctionLimitsTests
         ];
         foreach (var function in refused)
         {
-            var (server, qemu) = ProxySocketPair.Create(closeOnExec: true);
-            try
-            {
-                Assert.Throws<ArgumentException>(() => new QemuProxyServer(server, function));
-            }
-            finally
-            {
-                close(server);
-                close(qemu);
-            }
+            using var link = ProxySocketPair.Create();
+            Assert.Throws<ArgumentException>(() => new QemuProxyServer(link, function));
         }
     }
 }
