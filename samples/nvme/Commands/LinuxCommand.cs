@@ -6,8 +6,9 @@ namespace ShadowIo.Samples.Nvme.Commands;
 
 /// <summary>
 /// <c>linux</c>: the real Linux nvme driver, nvme-cli and fio (Debian 6.1 guest under QEMU TCG)
-/// against the sample controller served through QEMU 7.2's x-pci-proxy-dev, then the same
-/// guest and jobs against QEMU's own <c>-device nvme</c> (null-co); prints both side by side.
+/// against the sample controller served over vfio-user to QEMU 11.1 (or through QEMU 7.2's
+/// x-pci-proxy-dev with <c>--transport proxy</c>), then the same guest and jobs against QEMU's
+/// own <c>-device nvme</c> (null-co) under the same QEMU; prints both side by side.
 /// </summary>
 internal static class LinuxCommand
 {
@@ -22,7 +23,7 @@ internal static class LinuxCommand
         runtime.AcceptRange(1, 120);
         var spin = new Option<int>("--spin-us")
         {
-            Description = "Microseconds the controller thread keeps polling after the last command before it sleeps (0..100000).",
+            Description = "Microseconds the controller thread keeps polling after the last command before it sleeps (0..100000; default 0 over vfio-user, where completions interrupt and a spinning thread takes a core from the TCG vCPUs, 1000 behind the proxy, where the guest polls).",
             DefaultValueFactory = _ => 1000,
             HelpName = "microseconds",
         };
@@ -46,14 +47,21 @@ internal static class LinuxCommand
             Description = "Path of guest/setup.sh (default: found by walking up from the current directory).",
             HelpName = "path",
         };
+        var transport = new Option<string>("--transport")
+        {
+            Description = "How our controller reaches the guest: vfio-user (QEMU 11.1's vfio-user-pci, MSI-X interrupts; QEMU's nvme under the same QEMU 11.1) or proxy (QEMU 7.2's x-pci-proxy-dev, polled).",
+            DefaultValueFactory = _ => "vfio-user",
+            HelpName = "transport",
+        };
+        transport.AcceptOnlyFromAmong("vfio-user", "proxy");
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout (progress goes to stderr)." };
         var verbose = new Option<bool>("--verbose") { Description = "Echo the guest console and proxy log to stderr." };
 
         var command = new Command("linux",
-            "Linux's nvme driver, nvme-cli and fio (QEMU TCG guest) on the sample controller through x-pci-proxy-dev, " +
+            "Linux's nvme driver, nvme-cli and fio (QEMU TCG guest) on the sample controller over vfio-user (or x-pci-proxy-dev), " +
             "side by side with QEMU's own nvme: IOPS, mean latency, MMIO doorbell writes per I/O.")
         {
-            runtime, spin, peer, rounds, setup, json, verbose,
+            runtime, spin, peer, rounds, transport, setup, json, verbose,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -65,11 +73,18 @@ internal static class LinuxCommand
             if (!File.Exists(script))
                 throw new FileNotFoundException($"guest set-up script not found at {script} (pass --guest-setup or run from the repository).");
             var image = await GuestImage.GetAsync(script, chatty ? progress.WriteLine : null, cancellationToken);
+            bool vfioUser = parsed.GetValue(transport) == "vfio-user";
+            QemuRoot? root = null;
+            if (vfioUser)
+            {
+                progress.WriteLine("linux: setting up the trixie root with QEMU 11.1 (guest/qemu-root.sh; cached after the first run)...");
+                root = await QemuRoot.GetAsync(Path.Combine(Path.GetDirectoryName(script)!, "qemu-root.sh"), chatty ? progress.WriteLine : null, cancellationToken);
+            }
             var comparison = new LinuxComparison
             {
                 Image = image,
                 RuntimeSeconds = parsed.GetValue(runtime),
-                Spin = TimeSpan.FromMicroseconds(parsed.GetValue(spin)),
+                Spin = TimeSpan.FromMicroseconds(parsed.GetResult(spin) is { Implicit: false } ? parsed.GetValue(spin) : vfioUser ? 0 : 1000),
                 Log = line =>
                 {
                     if (chatty) progress.WriteLine(line);
@@ -86,13 +101,13 @@ internal static class LinuxCommand
                 string of = count > 1 ? $" (round {round} of {count})" : "";
                 if (which is "both" or "shadowio")
                 {
-                    progress.WriteLine($"linux: booting the guest with the sample controller behind x-pci-proxy-dev{of}...");
-                    ourRuns.Add(await comparison.RunShadowIoAsync(cancellationToken));
+                    progress.WriteLine($"linux: booting the guest with the sample controller behind {(vfioUser ? "vfio-user-pci" : "x-pci-proxy-dev")}{of}...");
+                    ourRuns.Add(root != null ? await comparison.RunShadowIoVfioUserAsync(root, cancellationToken) : await comparison.RunShadowIoAsync(cancellationToken));
                 }
                 if (which is "both" or "qemu")
                 {
-                    progress.WriteLine($"linux: booting the guest with QEMU's -device nvme (null-co){of}...");
-                    qemuRuns.Add(await comparison.RunQemuNvmeAsync(cancellationToken));
+                    progress.WriteLine($"linux: booting the guest with QEMU's -device nvme (null-co){(root != null ? $" under QEMU {root.QemuVersion}" : "")}{of}...");
+                    qemuRuns.Add(root != null ? await comparison.RunQemuNvmeAsync(root, cancellationToken) : await comparison.RunQemuNvmeAsync(cancellationToken));
                 }
             }
             var ours = ourRuns.Count > 0 ? PeerResult.Best(ourRuns) : empty;

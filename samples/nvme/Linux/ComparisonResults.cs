@@ -63,7 +63,7 @@ internal sealed record ControllerObservation(
     long InternalErrors,
     long MmioDoorbellWrites,
     long ControllerSleeps,
-    string ProxyStatistics,
+    string LinkStatistics,
     int GuestMemoryRegions);
 
 /// <summary>Both peers of one comparison run.</summary>

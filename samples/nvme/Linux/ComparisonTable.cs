@@ -39,7 +39,7 @@ internal static class ComparisonTable
                 $"commands {c.Commands.Fetched}, shadow re-read hits {c.ShadowRereadHits}, controller sleeps {c.ControllerSleeps}");
             s.AppendLine(CultureInfo.InvariantCulture, $"command books: {c.Commands.FindProblem() ?? "every fetched command completed once"} " +
                 $"(fetched {c.Commands.Fetched}, completed {c.Commands.Completed}, AERs outstanding {c.Commands.OutstandingAsyncEventRequests}, AERs discarded by reset {c.Commands.DiscardedAsyncEventRequests})");
-            s.AppendLine(CultureInfo.InvariantCulture, $"proxy link: {c.ProxyStatistics}");
+            s.AppendLine(CultureInfo.InvariantCulture, $"link: {c.LinkStatistics}");
         }
         s.Append(CultureInfo.InvariantCulture, $"guest runs: ShadowIo {result.ShadowIo.Rounds} x, {result.ShadowIo.Elapsed.TotalSeconds:0} s; QEMU {result.Qemu.Rounds} x, {result.Qemu.Elapsed.TotalSeconds:0} s (best run per job shown)");
         return s.ToString();

@@ -7,8 +7,10 @@ using ShadowIo.Qemu;
 namespace ShadowIo.Samples.Nvme.Linux;
 
 /// <summary>
-/// Runs the same guest, kernel and fio jobs against the sample controller (served through
-/// QEMU's x-pci-proxy-dev) and against QEMU's own <c>-device nvme</c> on a null-co drive.
+/// Runs the same guest, kernel and fio jobs against the sample controller and against QEMU's own
+/// <c>-device nvme</c> on a null-co drive: through QEMU 7.2's x-pci-proxy-dev (no interrupt under
+/// TCG: poll queue, 1-second timeouts), or over vfio-user to QEMU 11.1's vfio-user-pci from the
+/// trixie root (MSI-X interrupts, the driver's defaults), QEMU's nvme then under the same QEMU 11.1.
 /// </summary>
 internal sealed class LinuxComparison
 {
@@ -44,6 +46,14 @@ internal sealed class LinuxComparison
     {
         var ours = await RunShadowIoAsync(cancellationToken);
         var qemu = await RunQemuNvmeAsync(cancellationToken);
+        return new ComparisonResult(ours, qemu);
+    }
+
+    /// <summary>Both peers under <paramref name="root"/>'s QEMU 11.1: ours over vfio-user, QEMU's own nvme; interrupts, no polling.</summary>
+    public async Task<ComparisonResult> RunVfioUserAsync(QemuRoot root, CancellationToken cancellationToken)
+    {
+        var ours = await RunShadowIoVfioUserAsync(root, cancellationToken);
+        var qemu = await RunQemuNvmeAsync(root, cancellationToken);
         return new ComparisonResult(ours, qemu);
     }
 
@@ -130,6 +140,33 @@ internal sealed class LinuxComparison
             Controller = observation,
             InterruptsDelivered = host.Server.Interrupts.Delivered,
         };
+    }
+
+    /// <summary>
+    /// QEMU's own <c>-device nvme</c> (null-co) under <paramref name="root"/>'s QEMU 11.1, with
+    /// the jobs and parameters of <see cref="RunShadowIoVfioUserAsync"/> (interrupts, no poll queue):
+    /// the peer the vfio-user transport is compared with.
+    /// </summary>
+    public async Task<PeerResult> RunQemuNvmeAsync(QemuRoot root, CancellationToken cancellationToken)
+    {
+        var jobs = Select(FioJob.Measured);
+        using var files = root.CreateRunDirectory();
+        const string traceName = "nvme-trace.log";
+        string trace = files.HostPath(traceName);
+        File.WriteAllText(trace, "");
+        using var counter = new TraceLineCounter(trace);
+        var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: false, polled: false),
+            [
+                "-drive", $"driver=null-co,size={RangeMiB}M,read-zeroes=on,if=none,id=n0",
+                "-device", "nvme,serial=QEMUNVME0001,drive=n0",
+                "-trace", "pci_nvme_mmio_doorbell_sq", "-trace", "pci_nvme_mmio_doorbell_cq", "-D", files.PathInRoot(traceName),
+            ],
+            [], line => Mark(line, marks, counter.Count), root, polled: false);
+        var stopwatch = Stopwatch.StartNew();
+        string output = (await LinuxGuestRunner.RunAsync(Image, request, cancellationToken)).Output;
+        stopwatch.Stop();
+        return Collect($"QEMU {root.QemuVersion} -device nvme (null-co)", jobs, output, marks, stopwatch.Elapsed, dataChecks: false);
     }
 
     public async Task<PeerResult> RunQemuNvmeAsync(CancellationToken cancellationToken)
