@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using ShadowIo.Qemu;
 using ShadowIo.Native;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 using ShadowIo.Qemu.Protocol;
 using ShadowIo.Devices.Nvme;
 using static Tmds.Linux.LibC;
@@ -75,14 +75,18 @@ public static unsafe class QemuProxyTarget
         using var doorbells = DoorbellSet.Create(NvmeController.DoorbellTable, static e => e.Element != 0);
         controller.DoorbellSource = doorbells.Shadow;
         var bar0 = new PciBar(0, PciBarKind.Memory32, NvmeRegisters.BlockSize, controller, doorbells);
-        var (serverFd, peerFd) = MpqemuChannel.CreateSocketPair(closeOnExec: true);
+        var (serverEnd, peerEnd) = MpqemuChannel.CreateSocketPair();
+        int peerFd = peerEnd.Fd;
         int eventA = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         int eventB = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         var replies = new MemoryStream();
         QemuProxyServer? server = null;
         try
         {
-            server = new QemuProxyServer(serverFd, new PciFunction(Identity, [bar0], () =>
+            // (Without root, SO_SNDBUF stops at wmem_max: long inputs are then cut short.)
+            GrowBuffers(peerFd);
+            GrowBuffers(serverEnd.Fd);
+            server = new QemuProxyServer(serverEnd, new PciFunction(Identity, [bar0], () =>
             {
                 controller.WriteMmio(NvmeRegisters.CcOffset, 4, 0);
                 controller.Registers.ResetRegisters();
@@ -91,9 +95,6 @@ public static unsafe class QemuProxyTarget
             controller.InterruptRequested = _ => s.Interrupt.Pulse();
             // Deterministic for AFL: the whole stream goes into the socket first, then the server
             // loop runs on this thread until it reads the end (no thread, no timing in the trace).
-            // (Without root, SO_SNDBUF stops at wmem_max: long inputs are then cut short.)
-            GrowBuffers(peerFd);
-            GrowBuffers(serverFd);
             fcntl(peerFd, F_SETFL, fcntl(peerFd, F_GETFL) | O_NONBLOCK);
             int[] pool = [s_bigRam!.Fd, s_smallRam!.Fd, eventA, eventB];
             var peer = new Peer(peerFd);
@@ -133,8 +134,8 @@ public static unsafe class QemuProxyTarget
         finally
         {
             server?.Dispose();
-            if (server is null) close(serverFd);
-            close(peerFd);
+            serverEnd.Dispose();   // no-op once the server took it
+            peerEnd.Dispose();
             close(eventA);
             close(eventB);
         }

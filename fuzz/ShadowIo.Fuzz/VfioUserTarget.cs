@@ -18,6 +18,8 @@ namespace ShadowIo.Fuzz;
 /// <c>len + 1</c> raw stream bytes in one sendmsg, any framing or none, with <c>ctl &amp; 0x1F</c>
 /// fds from a pool of a memfd and two eventfds); its RAM records are skipped. The whole input goes
 /// into the socket first, then the receive loop runs on the calling thread until the stream ends.</para>
+/// <para>Then the same input drives a <see cref="ShadowIo.VfioUser.Server.VfioUserServer"/> with the NVMe
+/// controller behind it (<see cref="VfioUserServerSession"/>, which says what it checks).</para>
 /// <para>Checked: nothing throws; every refusal is one of the protocol's errnos; every message the
 /// decoders accept re-encodes to bytes that decode to the same message; and after the session no
 /// fd is left open (each received fd was taken and closed, or closed by the channel).</para>
@@ -60,7 +62,20 @@ public static unsafe class VfioUserTarget
         var leaked = FdsOpen().Except(before).ToList();
         if (leaked.Count != 0)
             throw new FuzzInvariantException($"{leaked.Count} fd(s) leaked by one session: {string.Join(", ", leaked)}");
+        // The same stream into the server itself (its first run opens the runtime's own fds, as above).
+        if (!s_serverWarm)
+        {
+            VfioUserServerSession.Run([], Send, [s_pool[1], s_pool[2]]);
+            s_serverWarm = true;
+        }
+        before = FdsOpen();
+        VfioUserServerSession.Run(input, Send, [s_pool[1], s_pool[2]]);
+        leaked = FdsOpen().Except(before).ToList();
+        if (leaked.Count != 0)
+            throw new FuzzInvariantException($"{leaked.Count} fd(s) leaked by one server session: {string.Join(", ", leaked)}");
     }
+
+    private static bool s_serverWarm;
 
     private static void RunSession(ReadOnlySpan<byte> input)
     {
@@ -277,7 +292,7 @@ public static unsafe class VfioUserTarget
     }
 
     /// <summary>Room for a whole input in the socket: SO_SNDBUFFORCE as root, else what SO_SNDBUF allows.</summary>
-    private static void GrowBuffers(int fd)
+    internal static void GrowBuffers(int fd)
     {
         int size = 32 << 20;
         const int soSndBufForce = 32;

@@ -41,7 +41,6 @@ internal static class ModeRun
     /// <summary>Above the nested guest's RAM, inside its 4 GiB identity map.</summary>
     public const ulong BlockGpa = 0xFE00_0000;
     public const ulong GuestShadowGpa = GuestLayout.Data;
-    public const ulong EventIdxGpa = GuestLayout.Data + 0x1000;
     public const ulong StatusCopyGpa = GuestLayout.Data + 0x2000;
     public const uint ControlValue = 0x0046_0001;
 
@@ -94,10 +93,9 @@ internal static class ModeRun
             throw new InvalidOperationException($"asked for {mode}, the binding resolved to {binding.Mode}");
         if (attachGuestShadow)
         {
-            if (!guest.Memory.TryGetShadowRegion(GuestShadowGpa, 4096, out var shadow) ||
-                !guest.Memory.TryGetShadowRegion(EventIdxGpa, 4096, out var eventIdx))
-                throw new InvalidOperationException("the guest shadow pages are not in guest RAM");
-            binding.AttachGuestShadow(shadow, eventIdx);
+            if (!guest.Memory.TryGetShadowRegion(GuestShadowGpa, 4096, out var shadow))
+                throw new InvalidOperationException("the guest shadow page is not in guest RAM");
+            binding.AttachGuestShadow(shadow);
         }
         var device = new DoorbellTestBlock();
         device.ResetRegisters();

@@ -1,5 +1,5 @@
 using ShadowIo.Native;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 using ShadowIo.Qemu.Protocol;
 using static Tmds.Linux.LibC;
 
@@ -118,11 +118,11 @@ public sealed partial class QemuProxyServer
             return;
         }
         int count = message.FdCount;
-        Span<int> fds = stackalloc int[count];
+        var fds = new FileDescriptorHandle[count];
         for (int i = 0; i < count; i++)
         {
             _sysmemRegions[i] = SysmemLayout.Read(message.Payload, i);
-            fds[i] = message.TakeFd(i);
+            fds[i] = message.Fds.Take(i);
         }
         RamMapper.Apply(_sysmemRegions.AsSpan(0, count), fds);
     }
@@ -134,17 +134,17 @@ public sealed partial class QemuProxyServer
             Reject(message, $"SET_IRQFD with {message.PayloadSize}-byte payload and {message.FdCount} fds; ignored");
             return;
         }
-        if (!FileDescriptors.IsEventFd(message.Fds[0]) || !FileDescriptors.IsEventFd(message.Fds[1]))
+        if (!FileDescriptors.IsEventFd(message.Fds.Peek(0)) || !FileDescriptors.IsEventFd(message.Fds.Peek(1)))
         {
             // Polling a memfd or regular file as the resample fd would report it readable forever.
             Reject(message, "SET_IRQFD with fds that are not eventfds; ignored");
             return;
         }
-        int intr = message.TakeFd(0);
-        int resample = message.TakeFd(1);
+        var intr = message.Fds.TakeEventFd(0);
+        var resample = message.Fds.TakeEventFd(1);
         // QEMU creates both non-blocking; make sure a draining read can never block the loop.
-        fcntl(resample, F_SETFL, fcntl(resample, F_GETFL) | O_NONBLOCK);
-        fcntl(intr, F_SETFL, fcntl(intr, F_GETFL) | O_NONBLOCK);
+        resample.SetNonBlocking();
+        intr.SetNonBlocking();
         Interrupt.Connect(intr, resample);
     }
 

@@ -1,7 +1,7 @@
 using ShadowIo.Native;
 using ShadowIo.Qemu.Interrupts;
 using ShadowIo.Qemu.Memory;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 using ShadowIo.Qemu.Protocol;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
@@ -37,32 +37,63 @@ public sealed partial class QemuProxyServer : IDisposable
     /// Builds the server for <paramref name="function"/> on a connected socket; nothing is read
     /// until <see cref="Start"/> or <see cref="Run"/>.
     /// </summary>
-    /// <param name="socketFd">
-    /// Connected AF_UNIX stream socket whose peer is QEMU's <c>x-pci-proxy-dev</c> (see
-    /// <see cref="ProxySocketPair.Create"/>); the server owns it from now on and closes it on
-    /// <see cref="Dispose"/>.
+    /// <param name="link">
+    /// The socket pair whose other end QEMU's <c>x-pci-proxy-dev</c> inherits; the server takes the
+    /// server end (and closes it on <see cref="Dispose"/>), the caller keeps the pair for QEMU's end.
     /// </param>
     /// <param name="function">What to serve: identity, BARs and reset action; its BARs are validated here.</param>
     /// <param name="log">Receives one line per rejected message and link event, on the server thread; null for silence.</param>
-    /// <exception cref="ArgumentException">A BAR of <paramref name="function"/> is invalid (index, size, duplicate, smaller than its doorbell block).</exception>
+    /// <exception cref="ArgumentException">
+    /// A BAR of <paramref name="function"/> is invalid (index, size, duplicate, smaller than its
+    /// doorbell block), is a 64-bit BAR, or the function has MSI-X: QEMU 7.2's proxy mis-sizes
+    /// 64-bit BARs and delivers no MSI-X.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">Another server took <paramref name="link"/>'s server end already.</exception>
     /// <param name="memory">
     /// Where guest RAM is published (a device built before the server gets the same instance);
     /// a new one when null.
     /// </param>
-    public QemuProxyServer(int socketFd, PciFunction function, Action<string>? log = null, GuestMemory? memory = null)
+    public QemuProxyServer(ProxySocketPair link, PciFunction function, Action<string>? log = null, GuestMemory? memory = null)
+        : this(TakeServerEnd(link), function, log, memory)
     {
-        ArgumentNullException.ThrowIfNull(function);
+    }
+
+    /// <summary>The server on one end of a socket pair (tests and the fuzzer play QEMU on the other); owns <paramref name="socket"/>, closed on failure too.</summary>
+    internal QemuProxyServer(FileDescriptorHandle socket, PciFunction function, Action<string>? log = null, GuestMemory? memory = null)
+    {
+        try
+        {
+            ArgumentNullException.ThrowIfNull(function);
+            if (function.Msix != null)
+                throw new ArgumentException("QEMU 7.2's proxy delivers no MSI-X; serve the function without it (INTx).", nameof(function));
+            foreach (var bar in function.Bars)
+            {
+                if (bar?.Kind == PciBarKind.Memory64)
+                    throw new ArgumentException($"BAR{bar.Index} is 64-bit; QEMU 7.2's proxy sizes it as a 32-bit BAR plus a bogus I/O BAR. Use PciBarKind.Memory32.", nameof(function));
+            }
+            ConfigSpace = new PciConfigSpace(function.Identity, function.Bars);
+            _wake = EventFd.Create("the QEMU proxy server's wake event");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
         _function = function;
-        ConfigSpace = new PciConfigSpace(function.Identity, function.Bars);
         _log = log;
-        _channel = new MpqemuChannel(socketFd);
-        _wake = EventFd.Create("the QEMU proxy server's wake event");
+        _channel = new MpqemuChannel(socket);
         GuestMemory = memory ?? new GuestMemory();
         RamMapper = new GuestRamMapper(GuestMemory, log);
         Interrupt = new IntxLine();
         // Runs on the device's thread, in order under the line's lock; config space takes its own
         // lock, so the server thread's reads see each level change whole (PciConfigSpace remarks).
         Interrupt.LevelChanged += ConfigSpace.SetInterruptStatus;
+    }
+
+    private static FileDescriptorHandle TakeServerEnd(ProxySocketPair link)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        return link.TakeServerEnd();
     }
 
     /// <summary>Guest RAM as QEMU last described it; devices reach guest memory only through it.</summary>

@@ -16,10 +16,15 @@ namespace ShadowIo.Devices.Nvme;
 /// <see cref="ProcessDoorbell"/> with each fired row (from <c>DoorbellEvents.Wait</c>), or call
 /// <see cref="Poll"/> from a polling thread (set <see cref="IsPolling"/>).</item>
 /// <item>Guest shadow: when the guest sends Doorbell Buffer Config, <see cref="DoorbellBufferConfigured"/>
-/// carries the validated pages (call <c>binding.AttachGuestShadow(pages.Shadow)</c> and set
-/// <see cref="DoorbellSource"/> to <c>binding.Shadow</c>); I/O queue doorbells are then read from
-/// the guest's shadow page, the admin queue keeps its MMIO doorbells. Controller reset raises
-/// <see cref="DoorbellBufferReleased"/> (detach, and point <see cref="DoorbellSource"/> back).</item>
+/// carries the validated pages; a KVM host in guest-shadow mode calls
+/// <c>binding.AttachGuestShadow(pages.Shadow)</c> so value doorbells stop exiting, and
+/// <see cref="DoorbellBufferReleased"/> (controller reset, a new config) detaches.
+/// <see cref="DoorbellSource"/> stays the binding's own <c>ShadowPage</c>. From then on the
+/// controller reads I/O queue doorbells from the guest's shadow page and keeps EventIdx itself;
+/// the admin queue keeps its MMIO doorbells. The pages are the controller's protocol state, not
+/// the binding's: Doorbell Buffer Config works the same with no binding at all (trap mode, a
+/// transport serving the controller from another process), so the binding only learns where
+/// values go.</item>
 /// </list>
 /// <para>Threading: MMIO comes from vCPU threads, doorbells from an event or polling thread. All
 /// controller state is guarded by one lock, taken once per entry point (per doorbell batch, not

@@ -4,14 +4,18 @@ public sealed partial class DoorbellBinding
 {
     /// <summary>
     /// Guest-shadow mode: the guest has named a page of its RAM (NVMe Doorbell Buffer Config PRP1)
-    /// where it stores each doorbell value before ringing, and optionally the EventIdx page (PRP2).
-    /// Registers a wildcard ioeventfd for every bound value doorbell, so rings stop exiting to
-    /// userspace; <see cref="Shadow"/> becomes <paramref name="guestShadow"/>. Attaching again
-    /// replaces the pages.
+    /// where it stores each doorbell value before ringing. Registers a wildcard ioeventfd for every
+    /// bound value doorbell, so rings stop exiting to userspace; <see cref="Shadow"/> becomes
+    /// <paramref name="guestShadow"/>. Attaching again replaces the page.
     /// </summary>
+    /// <remarks>
+    /// The binding owns only where doorbell values are and which rows exit. The device protocol
+    /// around the page (validating the command, EventIdx and when to re-read, dropping the pages on
+    /// reset) belongs to the device, which runs it the same way with no binding at all (a trapping
+    /// transport in another process): the NVMe controller keeps the EventIdx page, not the binding.
+    /// </remarks>
     /// <param name="guestShadow">The guest page, from <see cref="GuestMemory.TryGetShadowRegion"/>.</param>
-    /// <param name="eventIdx">The EventIdx page beside it, kept for the device (may be empty).</param>
-    public void AttachGuestShadow(ShadowRegion guestShadow, ShadowRegion eventIdx = default)
+    public void AttachGuestShadow(ShadowRegion guestShadow)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (Mode != DoorbellBindingMode.GuestShadow)
@@ -20,7 +24,7 @@ public sealed partial class DoorbellBinding
             throw new ArgumentException($"The guest shadow region ({guestShadow.Length} bytes) is shorter than block '{Table.BlockName}''s shadow layout ({Table.ShadowSize} bytes).", nameof(guestShadow));
         // Values first, then ioeventfds: a ring that no longer exits must find its value in the new page.
         Doorbells.RedirectValues(guestShadow);
-        Volatile.Write(ref _guestShadow, new GuestShadowState(eventIdx, Attached: true));
+        Volatile.Write(ref _guestShadowAttached, true);
         for (int row = 0; row < Table.Count; row++)
         {
             if (!Doorbells.IsBound(row) || Table[row].Kind != DoorbellKind.Value || _assigned[row].HasValue) continue;
@@ -37,7 +41,7 @@ public sealed partial class DoorbellBinding
     public void DetachGuestShadow()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (!Volatile.Read(ref _guestShadow).Attached) return;
+        if (!Volatile.Read(ref _guestShadowAttached)) return;
         var guestValues = Doorbells.Shadow;
         for (int row = 0; row < Table.Count; row++)
         {
@@ -49,6 +53,6 @@ public sealed partial class DoorbellBinding
                 ShadowPage.Write(e.ShadowOffset, e.Width, guestValues.Read(e.ShadowOffset, e.Width));
         }
         Doorbells.RedirectValues(ShadowPage);
-        Volatile.Write(ref _guestShadow, GuestShadowState.None);
+        Volatile.Write(ref _guestShadowAttached, false);
     }
 }

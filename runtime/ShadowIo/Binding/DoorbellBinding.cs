@@ -34,14 +34,9 @@ public sealed partial class DoorbellBinding : IDisposable
     private readonly KvmVm _vm;
     /// <summary>Per row: the KVM registration currently assigned, if any.</summary>
     private readonly IoEventFdRegistration?[] _assigned;
-    private GuestShadowState _guestShadow = GuestShadowState.None;
+    /// <summary>Whether a guest shadow page is attached (guest-shadow mode).</summary>
+    private bool _guestShadowAttached;
     private int _disposed;
-
-    /// <summary>The guest's shadow pages while attached (guest-shadow mode).</summary>
-    private sealed record GuestShadowState(ShadowRegion EventIdx, bool Attached)
-    {
-        public static readonly GuestShadowState None = new(default, false);
-    }
 
     private DoorbellBinding(KvmVm vm, DoorbellSet doorbells, ulong blockGpa, DoorbellBindingMode mode)
     {
@@ -116,14 +111,11 @@ public sealed partial class DoorbellBinding : IDisposable
     /// </summary>
     public ShadowRegion Shadow => Doorbells.Shadow;
 
-    /// <summary>The EventIdx page supplied with the guest shadow (empty when none is attached).</summary>
-    public ShadowRegion EventIdx => Volatile.Read(ref _guestShadow).EventIdx;
-
     /// <summary>Whether a guest shadow page is attached (guest-shadow mode only).</summary>
-    public bool IsGuestShadowAttached => Volatile.Read(ref _guestShadow).Attached;
+    public bool IsGuestShadowAttached => Volatile.Read(ref _guestShadowAttached);
 
     /// <summary>The memfd behind the binding's own shadow page: hand it to another process to map.</summary>
-    public int ShadowFd => Doorbells.ShadowFd;
+    internal int ShadowFd => Doorbells.ShadowFd;
 
     /// <summary>The binding's own (memfd) shadow page, whatever is attached.</summary>
     public ShadowRegion ShadowPage => Doorbells.ShadowPage;
@@ -135,7 +127,7 @@ public sealed partial class DoorbellBinding : IDisposable
     public bool IsBound(int row) => Doorbells.IsBound(row);
 
     /// <summary>The eventfd of <paramref name="row"/>, or -1 when the row is not bound (or after dispose).</summary>
-    public int EventFd(int row) => Doorbells.EventFdOf(row)?.Fd ?? -1;
+    internal int EventFd(int row) => Doorbells.EventFdOf(row)?.Fd ?? -1;
 
     /// <summary>How many rows have an eventfd.</summary>
     public int BoundCount => Doorbells.BoundCount;
@@ -222,7 +214,7 @@ public sealed partial class DoorbellBinding : IDisposable
             Doorbells.SetTrapped(row, false);
             Deassign(row);
         }
-        Volatile.Write(ref _guestShadow, GuestShadowState.None);
+        Volatile.Write(ref _guestShadowAttached, false);
         Doorbells.Dispose();
     }
 }

@@ -144,7 +144,7 @@ public sealed class DoorbellSet : IDisposable
     public ShadowRegion ShadowPage { get; }
 
     /// <summary>The memfd behind <see cref="ShadowPage"/>: hand it to another process to map (-1 after dispose).</summary>
-    public int ShadowFd => _shadowPage.Fd;
+    internal int ShadowFd => _shadowPage.Fd;
 
     /// <summary>How many rows have an eventfd.</summary>
     public int BoundCount { get; }

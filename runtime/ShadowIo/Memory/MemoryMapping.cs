@@ -37,8 +37,8 @@ public sealed unsafe class MemoryMapping : IDisposable
     /// <summary>Length in bytes (page aligned).</summary>
     public ulong Length { get; }
 
-    /// <summary>The memfd behind the mapping, or -1 for an anonymous mapping (and after dispose).</summary>
-    public int Fd => _fd?.Fd ?? -1;
+    /// <summary>The memfd behind the mapping, or -1 for an anonymous mapping (and after dispose); for a KVM memory slot or another process, while the mapping lives.</summary>
+    internal int Fd => _fd?.Fd ?? -1;
 
     /// <summary>The whole mapping as a span (for filling or checking it; mappings over 2 GiB throw).</summary>
     public Span<byte> Span => Length <= int.MaxValue
@@ -61,13 +61,17 @@ public sealed unsafe class MemoryMapping : IDisposable
         return Map(Memfd.Create(name, size), size, name, 0);
     }
 
-    /// <summary>Maps <paramref name="length"/> bytes of an existing fd (shared); takes ownership of the fd (closed on failure too).</summary>
-    public static MemoryMapping MapFd(int fd, ulong length, string what, long offset = 0) =>
-        Map(new FileDescriptorHandle(fd), length, what, offset);
+    /// <summary>
+    /// Maps <paramref name="length"/> bytes of an existing fd (a peer's guest RAM, a shadow page)
+    /// from <paramref name="offset"/> (page aligned), shared, writable or read-only; takes ownership
+    /// of the handle (closed on failure too).
+    /// </summary>
+    internal static MemoryMapping MapFd(FileDescriptorHandle fd, ulong length, string what, long offset = 0, bool writable = true) =>
+        Map(fd, length, what, offset, writable);
 
-    private static MemoryMapping Map(FileDescriptorHandle fd, ulong length, string what, long offset)
+    private static MemoryMapping Map(FileDescriptorHandle fd, ulong length, string what, long offset, bool writable = true)
     {
-        void* p = mmap(null, (size_t)length, PROT_READ | PROT_WRITE, MAP_SHARED, fd.Fd, (off_t)offset);
+        void* p = mmap(null, (size_t)length, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd.Fd, (off_t)offset);
         if (p == MAP_FAILED)
         {
             var e = PosixError.Create("mmap", what);

@@ -14,6 +14,8 @@ internal static class Errno
     public const int ENOENT = 2;
     /// <summary>A signal interrupted the call before it did anything.</summary>
     public const int EINTR = 4;
+    /// <summary>I/O error: a device failed an access (a bug in the device, reported to the peer rather than ending the link).</summary>
+    public const int EIO = 5;
     public const int ENXIO = 6;
     /// <summary>"Argument list too long": <c>KVM_GET_SUPPORTED_CPUID</c> with too little room for the entries.</summary>
     public const int E2BIG = 7;

@@ -32,6 +32,21 @@ internal sealed unsafe class EventFd : FileDescriptorHandle
     /// <summary>Takes ownership of an eventfd received from elsewhere (QEMU's SET_IRQFD); the caller checked what it is.</summary>
     public static EventFd FromOwned(int fd) => new(fd);
 
+    /// <summary>Sets O_NONBLOCK on a received eventfd, so a draining read can never block its caller.</summary>
+    public void SetNonBlocking()
+    {
+        if (!TryAddRef()) return;
+        try
+        {
+            int fd = (int)handle;
+            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        }
+        finally
+        {
+            DangerousRelease();
+        }
+    }
+
     /// <summary>Adds 1 to the counter. False only when the handle is closed (or the fd is no eventfd).</summary>
     public bool Signal()
     {

@@ -29,6 +29,20 @@ internal static class FileDescriptors
     }
 
     /// <summary>
+    /// Whether <paramref name="fd"/> is a regular file (a memfd is one), and its size: the only kind
+    /// of fd a peer's memory may be mapped from, since touching a mapped page past the end of the
+    /// file raises SIGBUS (a device file or pipe has no meaningful size at all).
+    /// </summary>
+    public static unsafe bool IsRegularFile(int fd, out long size)
+    {
+        Tmds.Linux.stat st;
+        size = 0;
+        if (fstat(fd, &st) != 0 || ((uint)st.st_mode & (uint)S_IFMT) != (uint)S_IFREG) return false;
+        size = (long)st.st_size;
+        return true;
+    }
+
+    /// <summary>
     /// Whether <paramref name="fd"/> is an eventfd. A peer may send any fd where QEMU sends one; a
     /// regular file or memfd polls readable forever, which would make the server loop spin.
     /// </summary>

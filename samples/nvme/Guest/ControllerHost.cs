@@ -37,7 +37,7 @@ internal sealed class ControllerHost : IDisposable
         if (Binding.Mode == DoorbellBindingMode.GuestShadow)
         {
             // Runs on the vCPU thread, inside the admin doorbell's MMIO exit: the guest is stopped.
-            Controller.DoorbellBufferConfigured = pages => Binding.AttachGuestShadow(pages.Shadow, pages.EventIdx);
+            Controller.DoorbellBufferConfigured = pages => Binding.AttachGuestShadow(pages.Shadow);
             Controller.DoorbellBufferReleased = Binding.DetachGuestShadow;
         }
         Bus = new MmioBus();

@@ -17,6 +17,9 @@ internal sealed record PeerResult(
     string Output,
     TimeSpan Elapsed)
 {
+    /// <summary>MSI-X interrupts the server signalled (the vfio-user peer only).</summary>
+    public long? InterruptsDelivered { get; init; }
+
     /// <summary>Controller-side facts (the ShadowIo peer only).</summary>
     public ControllerObservation? Controller { get; init; }
 

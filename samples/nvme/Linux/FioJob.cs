@@ -36,14 +36,19 @@ internal sealed record FioJob(string Name, bool Write, int QueueDepth, bool Veri
     ];
 
     /// <summary>The fio command line (busybox sh).</summary>
-    public string CommandLine(int runtimeSeconds, int rangeMiB)
+    /// <param name="polled">
+    /// <c>hipri</c> (IORING_SETUP_IOPOLL on the driver's poll queue): for the proxy, whose INTx never
+    /// reaches a TCG guest. False where interrupts arrive (vfio-user's MSI-X): completions by interrupt.
+    /// </param>
+    public string CommandLine(int runtimeSeconds, int rangeMiB, bool polled = true)
     {
         var args = new List<string>
         {
             "fio", $"--name={Name}", "--filename=/dev/nvme0n1", "--direct=1", "--bs=4k",
-            $"--rw={(Write ? "randwrite" : "randread")}", $"--ioengine={Engine}", "--hipri",
+            $"--rw={(Write ? "randwrite" : "randread")}", $"--ioengine={Engine}",
             $"--iodepth={QueueDepth.ToString(CultureInfo.InvariantCulture)}", "--output-format=json",
         };
+        if (polled) args.Add("--hipri");
         if (Verify)
         {
             // A region of its own, written once and read back: every block checked.

@@ -27,7 +27,8 @@ internal static class GuestScript
     public const string KernelLogSection = "kernel-log-io";
 
     /// <param name="dataChecks">Identify, round trip and fio verification (a device that keeps data).</param>
-    public static string Build(IReadOnlyList<FioJob> jobs, int runtimeSeconds, int rangeMiB, bool dataChecks)
+    /// <param name="polled">fio on the driver's poll queue (<see cref="FioJob.CommandLine"/>); false where interrupts arrive.</param>
+    public static string Build(IReadOnlyList<FioJob> jobs, int runtimeSeconds, int rangeMiB, bool dataChecks, bool polled = true)
     {
         var s = new StringBuilder();
         s.Append("""
@@ -64,7 +65,7 @@ internal static class GuestScript
             s.Append("echo \"").Append(JobBeginPrefix).Append(job.Name).Append("\"\n");
             // A hung job must not eat the whole boot: busybox timeout kills fio (exit 143).
             s.Append("timeout ").Append(JobTimeoutSeconds(job, runtimeSeconds).ToString(CultureInfo.InvariantCulture)).Append(' ')
-                .Append(job.CommandLine(runtimeSeconds, rangeMiB)).Append('\n');
+                .Append(job.CommandLine(runtimeSeconds, rangeMiB, polled)).Append('\n');
             s.Append("echo \"").Append(ExitPrefix).Append(job.Name).Append(" $?\"\n");
             s.Append("echo \"").Append(JobEndPrefix).Append(job.Name).Append("\"\n");
         }

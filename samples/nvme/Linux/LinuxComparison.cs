@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using ShadowIo.LinuxGuest;
 using ShadowIo.Qemu;
-using static Tmds.Linux.LibC;
 
 namespace ShadowIo.Samples.Nvme.Linux;
 
@@ -51,30 +50,19 @@ internal sealed class LinuxComparison
     public async Task<PeerResult> RunShadowIoAsync(CancellationToken cancellationToken)
     {
         var jobs = Select(FioJob.Measured.Concat(FioJob.Verifying));
-        var (serverFd, qemuFd) = ProxySocketPair.Create(closeOnExec: true);
+        using var link = ProxySocketPair.Create();
         using var storage = new MemoryNamespaceStorage((long)RangeMiB << 20);
         Prefill(storage);
-        NvmeProxyHost host;
-        try
-        {
-            host = new NvmeProxyHost(serverFd, storage, Spin, line => Log?.Invoke($"[proxy] {line}"));
-        }
-        catch
-        {
-            close(serverFd);
-            close(qemuFd);
-            throw;
-        }
-        using (host)
+        using (var host = new NvmeProxyHost(link, storage, Spin, line => Log?.Invoke($"[proxy] {line}")))
         {
             var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
             var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true),
                 [
                     "-object", $"memory-backend-memfd,id=mem,size={GuestMemoryMiB}M,share=on",
                     "-machine", "pc,memory-backend=mem",
-                    "-device", $"x-pci-proxy-dev,id=nvme0,fd={qemuFd.ToString(CultureInfo.InvariantCulture)}",
+                    "-device", $"x-pci-proxy-dev,id=nvme0,fd={link.QemuFd.ToString(CultureInfo.InvariantCulture)}",
                 ],
-                [qemuFd], line => Mark(line, marks, () => host.MmioDoorbellWrites));
+                [link.QemuFd], line => Mark(line, marks, () => host.MmioDoorbellWrites));
             var stopwatch = Stopwatch.StartNew();
             string output;
             try
@@ -84,7 +72,7 @@ internal sealed class LinuxComparison
             finally
             {
                 // QEMU has exited (or was killed): our copy of its end is the last; closing it ends the server loop.
-                close(qemuFd);
+                link.CloseQemuEnd();
             }
             stopwatch.Stop();
             await host.Running.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
@@ -96,6 +84,52 @@ internal sealed class LinuxComparison
                 host.MmioDoorbellWrites, host.Sleeps, host.Server.Statistics.ToString(), host.Server.RamMapper.ActiveMappings);
             return Collect("ShadowIo (x-pci-proxy-dev)", jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with { Controller = observation };
         }
+    }
+
+    /// <summary>
+    /// The sample controller served over vfio-user to QEMU 11.1's <c>vfio-user-pci</c> (chrooted
+    /// in <paramref name="root"/>), with MSI-X interrupts: no poll queues, no short timeouts, fio
+    /// completing by interrupt.
+    /// </summary>
+    public async Task<PeerResult> RunShadowIoVfioUserAsync(QemuRoot root, CancellationToken cancellationToken)
+    {
+        var jobs = Select(FioJob.Measured.Concat(FioJob.Verifying));
+        using var sockets = root.CreateRunDirectory();
+        using var storage = new MemoryNamespaceStorage((long)RangeMiB << 20);
+        Prefill(storage);
+        const string socket = "nvme.sock";
+        using var host = new NvmeVfioUserHost(sockets.HostPath(socket), storage, Spin, line => Log?.Invoke($"[vfio-user] {line}"));
+        var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true, polled: false),
+            [
+                "-object", $"memory-backend-memfd,id=mem,size={GuestMemoryMiB}M,share=on",
+                "-machine", "pc,memory-backend=mem",
+                "-device", $$$"""{"driver":"vfio-user-pci","id":"nvme0","socket":{"path":"{{{sockets.PathInRoot(socket)}}}","type":"unix"}}""",
+            ],
+            [], line => Mark(line, marks, () => host.MmioDoorbellWrites), root, polled: false);
+        var stopwatch = Stopwatch.StartNew();
+        string output;
+        try
+        {
+            output = (await LinuxGuestRunner.RunAsync(Image, request, cancellationToken)).Output;
+        }
+        finally
+        {
+            host.Server.Stop();
+        }
+        stopwatch.Stop();
+        await host.Running.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        host.CheckHealth();
+        var c = host.Controller.Counters;
+        var observation = new ControllerObservation(
+            host.FirstDoorbellBuffer?.ShadowAddress, host.FirstDoorbellBuffer?.EventIdxAddress,
+            host.Controller.ReadCommandAccounting(), c.InvalidDoorbellWrites, c.ShadowRereadHits, c.InternalErrors,
+            host.MmioDoorbellWrites, host.Sleeps, host.Describe(), host.Server.DmaMapCount);
+        return Collect("ShadowIo (vfio-user-pci, QEMU 11.1)", jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with
+        {
+            Controller = observation,
+            InterruptsDelivered = host.Server.Interrupts.Delivered,
+        };
     }
 
     public async Task<PeerResult> RunQemuNvmeAsync(CancellationToken cancellationToken)
@@ -138,13 +172,15 @@ internal sealed class LinuxComparison
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
-    private LinuxGuestOptions Request(string script, IReadOnlyList<string> qemuArgs, IReadOnlyList<int> fds, Action<string> console) =>
+    /// <param name="polled">The proxy's workaround for its missing interrupt: poll queue and 1-second timeouts. False for vfio-user.</param>
+    private LinuxGuestOptions Request(string script, IReadOnlyList<string> qemuArgs, IReadOnlyList<int> fds, Action<string> console, QemuRoot? root = null, bool polled = true) =>
         new()
         {
             Script = script,
-            Files = [GuestFile.FromText(NvmeModuleListPath, GuestScript.WithNvmeParameters(NvmeModuleList))],
+            Files = [GuestFile.FromText(NvmeModuleListPath, polled ? GuestScript.WithNvmeParameters(NvmeModuleList) : NvmeModuleList)],
             ExtraQemuArgs = qemuArgs,
-            ExtraKernelArgs = GuestScript.KernelArgs,
+            ExtraKernelArgs = polled ? GuestScript.KernelArgs : [],
+            QemuRoot = root,
             InheritedFds = fds,
             ConsoleLine = line =>
             {

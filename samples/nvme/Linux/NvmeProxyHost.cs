@@ -1,6 +1,6 @@
 using ShadowIo.Hosting;
 using ShadowIo.Qemu;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 
 namespace ShadowIo.Samples.Nvme.Linux;
 
@@ -27,9 +27,9 @@ internal sealed class NvmeProxyHost : IDisposable
     private readonly DoorbellEvents _events = new();
     private readonly DeviceRunner _runner;
 
-    /// <param name="socketFd">The remote end of the socketpair whose other end QEMU inherits.</param>
+    /// <param name="link">The socket pair whose QEMU end QEMU inherits; the server takes the other end.</param>
     /// <param name="spin">How long the controller thread keeps polling after the last work before it sleeps.</param>
-    public NvmeProxyHost(int socketFd, INamespaceStorage storage, TimeSpan spin, Action<string>? log = null)
+    public NvmeProxyHost(ProxySocketPair link, INamespaceStorage storage, TimeSpan spin, Action<string>? log = null)
     {
         var memory = new GuestMemory();
         Controller = new NvmeController(memory, storage);
@@ -38,7 +38,7 @@ internal sealed class NvmeProxyHost : IDisposable
         Controller.DoorbellBufferConfigured = pages => DoorbellBuffer = FirstDoorbellBuffer ??= pages;
         Controller.DoorbellBufferReleased = () => DoorbellBuffer = null;
         var bar0 = new PciBar(0, PciBarKind.Memory32, NvmeRegisters.BlockSize, Controller, Doorbells);
-        Server = new QemuProxyServer(socketFd, new PciFunction(Identity, [bar0], ResetController), log, memory);
+        Server = new QemuProxyServer(link, new PciFunction(Identity, [bar0], ResetController), log, memory);
         Controller.InterruptRequested = _ => Server.Interrupt.Pulse();
         Running = Server.Start();
         _events.Add(Doorbells);

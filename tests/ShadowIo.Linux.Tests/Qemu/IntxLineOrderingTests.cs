@@ -1,6 +1,6 @@
 using Xunit;
 using ShadowIo.Qemu.Interrupts;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 
 namespace ShadowIo.Linux.Tests.Qemu;
 

@@ -18,7 +18,7 @@ public sealed unsafe class ShadowPageSharingTests
         using var kvm = KvmSystem.Open();
         using var vm = kvm.CreateVm();
         using var binding = DoorbellBinding.Create(vm, TestDoorbellBlock.DoorbellTable, BlockGpa, DoorbellBindingMode.Trap);
-        using var second = MemoryMapping.MapFd(Tmds.Linux.LibC.dup(binding.ShadowFd), 4096, "second shadow mapping");
+        using var second = MemoryMapping.MapFd(new ShadowIo.Native.FileDescriptorHandle(Tmds.Linux.LibC.dup(binding.ShadowFd)), 4096, "second shadow mapping");
 
         Assert.True(binding.TryHandleMmioWrite(BlockGpa + 0x1008, 4, 0x1234));
         Assert.True(binding.TryHandleMmioWrite(BlockGpa + 0x1040, 8, 0x1122_3344_5566_7788));

@@ -15,7 +15,7 @@ public sealed class ErrnoTests
         (int Ours, int Libc)[] pairs =
         [
             (Errno.EPERM, LibC.EPERM), (Errno.ENOENT, LibC.ENOENT), (Errno.EINTR, LibC.EINTR),
-            (Errno.ENXIO, LibC.ENXIO), (Errno.E2BIG, LibC.E2BIG), (Errno.EBADF, LibC.EBADF),
+            (Errno.EIO, LibC.EIO), (Errno.ENXIO, LibC.ENXIO), (Errno.E2BIG, LibC.E2BIG), (Errno.EBADF, LibC.EBADF),
             (Errno.EAGAIN, LibC.EAGAIN), (Errno.ENOMEM, LibC.ENOMEM), (Errno.EACCES, LibC.EACCES),
             (Errno.EEXIST, LibC.EEXIST), (Errno.ENODEV, LibC.ENODEV), (Errno.EINVAL, LibC.EINVAL),
             (Errno.ENFILE, LibC.ENFILE), (Errno.EMFILE, LibC.EMFILE), (Errno.ENOTTY, LibC.ENOTTY),

@@ -33,7 +33,6 @@ public static class DoorbellScenario
     /// <summary>Above the guest's RAM, inside its 4 GiB identity map.</summary>
     public const ulong BlockGpa = 0xFE00_0000;
     public const ulong GuestShadowGpa = GuestLayout.Data;
-    public const ulong EventIdxGpa = GuestLayout.Data + 0x1000;
     public const ulong StatusCopyGpa = GuestLayout.Data + 0x2000;
     public const uint ControlValue = 0x0046_0001;
 
@@ -66,8 +65,7 @@ public static class DoorbellScenario
         if (attachGuestShadow)
         {
             Assert.True(guest.Memory.TryGetShadowRegion(GuestShadowGpa, 4096, out var shadow));
-            Assert.True(guest.Memory.TryGetShadowRegion(EventIdxGpa, 4096, out var eventIdx));
-            binding.AttachGuestShadow(shadow, eventIdx);
+            binding.AttachGuestShadow(shadow);
         }
         var device = new TestDoorbellBlock();
         var bus = new MmioBus();

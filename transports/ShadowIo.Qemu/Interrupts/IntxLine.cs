@@ -72,13 +72,13 @@ public sealed class IntxLine : IDisposable
     }
 
     /// <summary>Takes ownership of new eventfds (QEMU re-sends them on reconnect); closes the old ones.</summary>
-    internal void Connect(int intrFd, int resampleFd)
+    internal void Connect(EventFd intr, EventFd resample)
     {
         lock (_gate)
         {
             CloseLocked();
-            _intr = EventFd.FromOwned(intrFd);
-            _resample = EventFd.FromOwned(resampleFd);
+            _intr = intr;
+            _resample = resample;
             if (_level && !_masked) SignalLocked();
         }
     }

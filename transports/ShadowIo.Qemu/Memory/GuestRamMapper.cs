@@ -52,7 +52,7 @@ public sealed class GuestRamMapper : IDisposable
     /// Applies one memory map: region i is backed by <paramref name="fds"/>[i]. Takes ownership
     /// of every fd (each is either kept by a mapping or closed).
     /// </summary>
-    internal void Apply(ReadOnlySpan<SysmemRegion> regions, ReadOnlySpan<int> fds)
+    internal void Apply(ReadOnlySpan<SysmemRegion> regions, ReadOnlySpan<FileDescriptorHandle> fds)
     {
         Debug.Assert(regions.Length == fds.Length);
         var used = new HashSet<FileMapping>();
@@ -60,11 +60,11 @@ public sealed class GuestRamMapper : IDisposable
         for (int i = 0; i < regions.Length; i++)
         {
             var region = regions[i];
-            int fd = fds[i];
+            var fd = fds[i];
             if (!IsWellFormed(region, out string? problem))
             {
                 _log?.Invoke($"SYNC_SYSMEM region {i} skipped: {problem}");
-                close(fd);
+                fd.Dispose();
                 continue;
             }
             var mapping = FindOrMap(fd, region, i);
@@ -109,12 +109,12 @@ public sealed class GuestRamMapper : IDisposable
         return problem == null;
     }
 
-    private FileMapping? FindOrMap(int fd, SysmemRegion region, int index)
+    private FileMapping? FindOrMap(FileDescriptorHandle fd, SysmemRegion region, int index)
     {
-        if (!FileDescriptors.TryGetFileIdentity(fd, out var identity))
+        if (!FileDescriptors.TryGetFileIdentity(fd.Fd, out var identity))
         {
             _log?.Invoke($"SYNC_SYSMEM region {index}: fstat failed (errno {Errno.Current}); skipped");
-            close(fd);
+            fd.Dispose();
             return null;
         }
         long end = region.FileOffset + (long)region.Size;
@@ -122,7 +122,7 @@ public sealed class GuestRamMapper : IDisposable
         {
             // Pages past the end of the file would raise SIGBUS on first touch: refuse the region.
             _log?.Invoke($"SYNC_SYSMEM region {index} skipped: [0x{region.FileOffset:x}, 0x{end:x}) runs past the end of its file (0x{identity.Size:x} bytes)");
-            close(fd);
+            fd.Dispose();
             return null;
         }
         foreach (var m in _active)
@@ -130,7 +130,7 @@ public sealed class GuestRamMapper : IDisposable
             if (m.Device == identity.Device && m.Inode == identity.Inode &&
                 m.FileOffset <= region.FileOffset && end <= m.FileOffset + (long)m.Mapping.Length)
             {
-                close(fd);
+                fd.Dispose();
                 return m;
             }
         }

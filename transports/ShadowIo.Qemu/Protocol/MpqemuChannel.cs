@@ -35,22 +35,22 @@ internal sealed unsafe class MpqemuChannel : IDisposable
     private readonly FileDescriptorHandle _socket;
 
     /// <summary>Takes ownership of a connected stream socket.</summary>
-    public MpqemuChannel(int socketFd)
+    public MpqemuChannel(FileDescriptorHandle socket)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(socketFd);
-        _socket = new FileDescriptorHandle(socketFd);
+        ArgumentNullException.ThrowIfNull(socket);
+        if (socket.IsInvalid || socket.IsClosed) throw new ArgumentException("The proxy link's socket is not open.", nameof(socket));
+        _socket = socket;
     }
 
     /// <summary>The socket's number, for poll (-1 once disposed).</summary>
     public int Fd => _socket.Fd;
 
-    /// <summary>Creates a connected pair: index 0 and 1 are interchangeable ends (no CLOEXEC, so a child can inherit one).</summary>
-    public static (int First, int Second) CreateSocketPair(bool closeOnExec)
+    /// <summary>Creates a connected pair of close-on-exec stream sockets; the two ends are interchangeable.</summary>
+    public static (FileDescriptorHandle First, FileDescriptorHandle Second) CreateSocketPair()
     {
         int* fds = stackalloc int[2];
-        int type = SOCK_STREAM | (closeOnExec ? SOCK_CLOEXEC : 0);
-        if (socketpair(AF_UNIX, type, 0, fds) != 0) throw PosixError.Create("socketpair", "the QEMU proxy link");
-        return (fds[0], fds[1]);
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw PosixError.Create("socketpair", "the QEMU proxy link");
+        return (new FileDescriptorHandle(fds[0]), new FileDescriptorHandle(fds[1]));
     }
 
     /// <summary>Receives one message into <paramref name="message"/>.</summary>
@@ -195,8 +195,8 @@ internal sealed unsafe class MpqemuChannel : IDisposable
     private static void CollectFds(int flags, byte* control, long length, MpqemuMessage message)
     {
         if ((flags & SocketMessages.MsgCtrunc) != 0) message.FdsTruncated = true;
-        message.FdCount += RightsControl.Collect(control, length, message.FdBuffer.AsSpan(message.FdCount), out bool overflowed);
-        if (overflowed) message.FdsTruncated = true;
+        message.Fds.Collect(control, length);
+        if (message.Fds.Overflowed) message.FdsTruncated = true;
     }
 
     private static ReceiveStatus Corrupt(MpqemuMessage message)

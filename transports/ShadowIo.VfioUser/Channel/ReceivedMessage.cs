@@ -1,3 +1,4 @@
+using ShadowIo.Native;
 using ShadowIo.VfioUser.Protocol;
 
 namespace ShadowIo.VfioUser.Channel;

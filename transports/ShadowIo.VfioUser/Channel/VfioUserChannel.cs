@@ -40,16 +40,19 @@ internal sealed unsafe class VfioUserChannel : IDisposable
         _receiveControl = new byte[RightsControl.BufferSize(2 * ProtocolLimits.LargestMaxMessageFds)];
     }
 
+    /// <summary>The socket's descriptor, for a poll that also waits on a wake event (-1 once closed).</summary>
+    public int Fd => _socket.Fd;
+
     /// <summary>The most fds <see cref="Send"/> attaches to one message.</summary>
     public int MaxSendFds { get; }
 
     /// <summary>A connected pair (tests, and a server spawned with one end).</summary>
-    public static (VfioUserChannel First, VfioUserChannel Second) CreatePair()
+    public static (VfioUserChannel First, VfioUserChannel Second) CreatePair(int maxSendFds = ProtocolLimits.LargestMaxMessageFds)
     {
         int* fds = stackalloc int[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
             throw SocketError("socketpair", Marshal.GetLastPInvokeError());
-        return (new VfioUserChannel(new FileDescriptorHandle(fds[0])), new VfioUserChannel(new FileDescriptorHandle(fds[1])));
+        return (new VfioUserChannel(new FileDescriptorHandle(fds[0]), maxSendFds), new VfioUserChannel(new FileDescriptorHandle(fds[1]), maxSendFds));
     }
 
     /// <summary>

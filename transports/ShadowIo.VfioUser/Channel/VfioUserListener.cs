@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using ShadowIo.Native;
+using ShadowIo.VfioUser.Protocol;
 using static Tmds.Linux.LibC;
 
 namespace ShadowIo.VfioUser.Channel;
@@ -58,7 +59,7 @@ internal sealed unsafe partial class VfioUserListener : IDisposable
     }
 
     /// <summary>Waits up to <paramref name="timeout"/> for a client and returns its channel, or null when none came.</summary>
-    public VfioUserChannel? Accept(TimeSpan timeout)
+    public VfioUserChannel? Accept(TimeSpan timeout, int maxSendFds = ProtocolLimits.LargestMaxMessageFds)
     {
         var wait = new PollFd { Fd = _socket.Fd, Events = POLLIN };
         int ready;
@@ -71,7 +72,7 @@ internal sealed unsafe partial class VfioUserListener : IDisposable
         var client = new FileDescriptorHandle(Accept4(_socket.Fd, null, null, SOCK_CLOEXEC));
         if (client.IsInvalid)
             throw Error("accept4", Path);
-        return new VfioUserChannel(client);
+        return new VfioUserChannel(client, maxSendFds);
     }
 
     /// <summary>Closes the socket and removes its path.</summary>

@@ -2,7 +2,7 @@ using System.Globalization;
 using ShadowIo.Linux.Tests.Infrastructure;
 using ShadowIo.Linux.Tests.Qemu.Support;
 using ShadowIo.Qemu;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 using ShadowIo.Qemu.Protocol;
 using ShadowIo.LinuxGuest;
 using Xunit;
@@ -30,9 +30,9 @@ public sealed class ProxiedFunctionBootTests
         var ct = TestContext.Current.CancellationToken;
         var device = new RecordingDevice();
         using var doorbells = DoorbellSet.Create(ServedDevice.CreateTable());
-        var (serverFd, qemuFd) = MpqemuChannel.CreateSocketPair(closeOnExec: true);
+        using var link = ProxySocketPair.Create();
         var log = new List<string>();
-        using var server = new QemuProxyServer(serverFd,
+        using var server = new QemuProxyServer(link,
             new PciFunction(Identity, [new PciBar(0, PciBarKind.Memory32, ServedDevice.Bar0Size, device, doorbells)]),
             line => { lock (log) log.Add(line); });
         var running = server.Start();
@@ -46,16 +46,16 @@ public sealed class ProxiedFunctionBootTests
                 [
                     "-object", "memory-backend-memfd,id=mem,size=1024M,share=on",
                     "-machine", "pc,memory-backend=mem",
-                    "-device", $"x-pci-proxy-dev,id=dev0,fd={qemuFd.ToString(CultureInfo.InvariantCulture)}",
+                    "-device", $"x-pci-proxy-dev,id=dev0,fd={link.QemuFd.ToString(CultureInfo.InvariantCulture)}",
                 ],
-                InheritedFds = [qemuFd],
+                InheritedFds = [link.QemuFd],
                 MemoryMiB = 1024,
                 Timeout = TimeSpan.FromMinutes(4),
             }, ct);
         }
         finally
         {
-            close(qemuFd);
+            link.CloseQemuEnd();   // QEMU has exited: our copy was the last, so the server sees the link end
         }
         await running.WaitAsync(TimeSpan.FromSeconds(10), ct);
         _output.WriteLine(result.Output);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using ShadowIo.Native;
 using ShadowIo.Qemu.Protocol;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
@@ -15,7 +16,7 @@ internal sealed class FakeQemuProxy : IDisposable
     private readonly MpqemuChannel _channel;
     private readonly MpqemuMessage _reply = new();
 
-    public FakeQemuProxy(int socketFd) => _channel = new MpqemuChannel(socketFd);
+    public FakeQemuProxy(FileDescriptorHandle socket) => _channel = new MpqemuChannel(socket);
 
     public MpqemuChannel Channel => _channel;
 

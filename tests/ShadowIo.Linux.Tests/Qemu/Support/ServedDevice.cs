@@ -1,5 +1,5 @@
 using ShadowIo.Qemu;
-using ShadowIo.Qemu.Pci;
+using ShadowIo.Pci;
 using ShadowIo.Qemu.Protocol;
 
 namespace ShadowIo.Linux.Tests.Qemu.Support;
@@ -30,7 +30,7 @@ internal sealed class ServedDevice : IDisposable
     {
         Device = new RecordingDevice();
         Doorbells = DoorbellSet.Create(CreateTable());
-        var (server, proxy) = MpqemuChannel.CreateSocketPair(closeOnExec: true);
+        var (server, proxy) = MpqemuChannel.CreateSocketPair();
         Log = log ?? [];
         Server = new QemuProxyServer(server, new PciFunction(Identity, [new PciBar(0, PciBarKind.Memory32, Bar0Size, Device, Doorbells)],
             () => Interlocked.Increment(ref Device.Resets)), line => { lock (Log) Log.Add(line); });

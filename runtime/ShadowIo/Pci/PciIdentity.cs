@@ -1,4 +1,4 @@
-namespace ShadowIo.Qemu.Pci;
+namespace ShadowIo.Pci;
 
 /// <summary>
 /// What a PCI function says it is in its type-0 header. QEMU's proxy reads vendor, device,

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace ShadowIo.Qemu.Pci;
+namespace ShadowIo.Pci;
 
 /// <summary>
 /// A conventional (256-byte) type-0 PCI configuration space: identity registers read-only,
@@ -10,10 +10,13 @@ namespace ShadowIo.Qemu.Pci;
 /// <para>Every byte has a writable mask, so a write merges <c>(old &amp; ~mask) | (value &amp; mask)</c>
 /// byte by byte. That one rule gives BAR sizing for free: writing all ones reads back
 /// <c>~(size - 1)</c> with the type bits, which is how both QEMU's proxy (probe_pci_info) and the
-/// guest's PCI core discover the size. No capability list: the proxy delivers neither MSI nor
-/// MSI-X, so INTx is the only interrupt.</para>
-/// <para>The server owns it: config writes, routing, reset and the interrupt-status bit are
-/// internal to ShadowIo.Qemu. A device only reads it (command bits, BAR bases).</para>
+/// guest's PCI core discover the size. A 64-bit BAR's upper dword is all writable (below 4 GiB of
+/// size), so the pair reads back the 64-bit <c>~(size - 1)</c>. When the function has MSI-X, the
+/// status register's Capabilities List bit is set and the one capability (at
+/// <see cref="MsixCapabilityOffset"/>) is MSI-X; QEMU 7.2's proxy delivers no MSI-X, so there a
+/// function has INTx only.</para>
+/// <para>A transport owns it: config writes, routing, reset and the interrupt-status bit are
+/// internal to the transports. A device only reads it (command bits, BAR bases, MSI-X enable).</para>
 /// <para>Threading: the server thread reads and writes config space; the one other writer is the
 /// INTx line, which mirrors its level into the status register's Interrupt Status bit from the
 /// device's thread (<see cref="SetInterruptStatus"/>, called in order under the line's lock).
@@ -47,6 +50,10 @@ public sealed class PciConfigSpace
     public const int HeaderTypeOffset = 0x0e;
     /// <summary>BAR0 (32 bits); BAR n is at <c>Bar0Offset + 4 * n</c>.</summary>
     public const int Bar0Offset = 0x10;
+    /// <summary>Expansion ROM base address (32 bits): no ROM here, so it reads 0 and sizes to 0.</summary>
+    public const int RomBaseOffset = 0x30;
+    /// <summary>Capabilities pointer (8 bits): the first capability, when <see cref="StatusCapabilitiesList"/> is set.</summary>
+    public const int CapabilitiesPointerOffset = 0x34;
     /// <summary>Subsystem vendor ID (16 bits, read-only).</summary>
     public const int SubsystemVendorIdOffset = 0x2c;
     /// <summary>Subsystem ID (16 bits, read-only).</summary>
@@ -66,17 +73,32 @@ public sealed class PciConfigSpace
     public const ushort CommandInterruptDisable = 1 << 10;
     /// <summary>Status bit 3, Interrupt Status: the function's INTx is asserted (whatever the disable bit says).</summary>
     public const ushort StatusInterrupt = 1 << 3;
+    /// <summary>Status bit 4, Capabilities List: <see cref="CapabilitiesPointerOffset"/> is valid.</summary>
+    public const ushort StatusCapabilitiesList = 1 << 4;
+
+    /// <summary>Where the MSI-X capability sits when the function has one (the first byte after the type-0 header).</summary>
+    public const int MsixCapabilityOffset = 0x40;
+    /// <summary>Capability ID of MSI-X (PCI Local Bus 3.0, §6.8.2).</summary>
+    public const byte MsixCapabilityId = 0x11;
+    /// <summary>Bytes of the MSI-X capability: ID, next, Message Control, Table Offset/BIR, PBA Offset/BIR.</summary>
+    public const int MsixCapabilitySize = 12;
+    /// <summary>Message Control bit 15, MSI-X Enable.</summary>
+    public const ushort MsixControlEnable = 1 << 15;
+    /// <summary>Message Control bit 14, Function Mask: every vector masked.</summary>
+    public const ushort MsixControlFunctionMask = 1 << 14;
 
     private readonly Lock _gate = new();
     private readonly byte[] _bytes = new byte[Size];
     private readonly byte[] _writable = new byte[Size];
     private readonly byte[] _reset = new byte[Size];
     private readonly PciBar?[] _bars = new PciBar?[PciBar.Count];
+    /// <summary>Slots taken by the upper dword of a 64-bit BAR below them.</summary>
+    private readonly bool[] _upperHalf = new bool[PciBar.Count];
 
-    /// <summary>Builds the power-on space for a function; validates every BAR (the server's constructor calls it).</summary>
+    /// <summary>Builds the power-on space for a function; validates every BAR and the MSI-X placement (a server's constructor calls it).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An interrupt pin over 4, or a BAR with a bad index or size.</exception>
-    /// <exception cref="ArgumentException">Two BARs with the same index, or a BAR smaller than its doorbell block.</exception>
-    internal PciConfigSpace(PciIdentity identity, IReadOnlyList<PciBar> bars)
+    /// <exception cref="ArgumentException">Two BARs on the same index (a 64-bit BAR takes two), a BAR smaller than its doorbell block, or an MSI-X vector count out of range or a table or PBA that does not fit its BAR.</exception>
+    internal PciConfigSpace(PciIdentity identity, IReadOnlyList<PciBar> bars, PciMsix? msix = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(bars);
@@ -101,17 +123,48 @@ public sealed class PciConfigSpace
         {
             ArgumentNullException.ThrowIfNull(bar);
             bar.Validate();
-            if (_bars[bar.Index] != null) throw new ArgumentException($"BAR{bar.Index} is declared twice.", nameof(bars));
+            if (_bars[bar.Index] != null || _upperHalf[bar.Index]) throw new ArgumentException($"BAR{bar.Index} is declared twice.", nameof(bars));
+            if (bar.Kind == PciBarKind.Memory64 && (_bars[bar.Index + 1] != null || _upperHalf[bar.Index + 1]))
+                throw new ArgumentException($"BAR{bar.Index + 1} is declared twice (the upper half of 64-bit BAR{bar.Index}).", nameof(bars));
             _bars[bar.Index] = bar;
             int offset = Bar0Offset + 4 * bar.Index;
-            // Memory BAR type bits 0 (32-bit, not prefetchable); I/O BAR bit 0 set.
-            uint typeBits = bar.Kind == PciBarKind.Io ? 1u : 0u;
+            // Type bits: I/O bit 0; memory bits 2:1 = 00 (32-bit) or 10 (64-bit), not prefetchable.
+            uint typeBits = bar.Kind switch { PciBarKind.Io => 1u, PciBarKind.Memory64 => 0x4u, _ => 0u };
             uint lowBits = bar.Kind == PciBarKind.Io ? 0x3u : 0xfu;
             BinaryPrimitives.WriteUInt32LittleEndian(_reset.AsSpan(offset), typeBits);
             BinaryPrimitives.WriteUInt32LittleEndian(_writable.AsSpan(offset), ~(uint)(bar.Size - 1) & ~lowBits);
+            if (bar.Kind == PciBarKind.Memory64)
+            {
+                _upperHalf[bar.Index + 1] = true;
+                BinaryPrimitives.WriteUInt32LittleEndian(_writable.AsSpan(offset + 4), ~(uint)((bar.Size - 1) >> 32));
+            }
+        }
+        if (msix != null)
+        {
+            msix.Validate(bars);
+            Msix = msix;
+            ushort status = BinaryPrimitives.ReadUInt16LittleEndian(_reset.AsSpan(StatusOffset));
+            BinaryPrimitives.WriteUInt16LittleEndian(_reset.AsSpan(StatusOffset), (ushort)(status | StatusCapabilitiesList));
+            _reset[CapabilitiesPointerOffset] = MsixCapabilityOffset;
+            var cap = _reset.AsSpan(MsixCapabilityOffset);
+            cap[0] = MsixCapabilityId;
+            cap[1] = 0;   // the last capability
+            BinaryPrimitives.WriteUInt16LittleEndian(cap[2..], (ushort)(msix.VectorCount - 1));
+            BinaryPrimitives.WriteUInt32LittleEndian(cap[4..], msix.TableOffset | (uint)msix.TableBar);
+            BinaryPrimitives.WriteUInt32LittleEndian(cap[8..], msix.PbaOffset | (uint)msix.PbaBar);
+            BinaryPrimitives.WriteUInt16LittleEndian(_writable.AsSpan(MsixCapabilityOffset + 2), MsixControlEnable | MsixControlFunctionMask);
         }
         Reset();
     }
+
+    /// <summary>The MSI-X capability, when the function has one.</summary>
+    public PciMsix? Msix { get; }
+
+    /// <summary>Whether the guest set MSI-X Enable (false without the capability).</summary>
+    public bool MsixEnabled => Msix != null && (Read(MsixCapabilityOffset + 2, 2) & MsixControlEnable) != 0;
+
+    /// <summary>Whether the guest set MSI-X Function Mask (false without the capability).</summary>
+    public bool MsixFunctionMasked => Msix != null && (Read(MsixCapabilityOffset + 2, 2) & MsixControlFunctionMask) != 0;
 
     /// <summary>A snapshot of all 256 bytes as the guest would read them now.</summary>
     public ReadOnlySpan<byte> Bytes
@@ -142,9 +195,14 @@ public sealed class PciConfigSpace
     public ulong GetBarBase(int index)
     {
         var bar = GetBar(index) ?? throw new ArgumentOutOfRangeException(nameof(index), index, "No such BAR.");
-        uint raw;
-        lock (_gate) raw = BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(Bar0Offset + 4 * index));
-        uint lowBits = bar.Kind == PciBarKind.Io ? 0x3u : 0xfu;
+        ulong raw;
+        lock (_gate)
+        {
+            raw = BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(Bar0Offset + 4 * index));
+            if (bar.Kind == PciBarKind.Memory64)
+                raw |= (ulong)BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(Bar0Offset + 4 * index + 4)) << 32;
+        }
+        ulong lowBits = bar.Kind == PciBarKind.Io ? 0x3u : 0xfu;
         return raw & ~lowBits;
     }
 
@@ -156,7 +214,7 @@ public sealed class PciConfigSpace
     {
         foreach (var candidate in _bars)
         {
-            if (candidate == null || (candidate.Kind == PciBarKind.Memory32) != memory) continue;
+            if (candidate == null || candidate.IsMemory != memory) continue;
             ulong barBase = GetBarBase(candidate.Index);
             if (barBase == 0) continue;
             ulong delta = address - barBase;

@@ -1,10 +1,10 @@
-namespace ShadowIo.Qemu.Pci;
+namespace ShadowIo.Pci;
 
 /// <summary>
 /// One base address register of the served function and what answers accesses inside it.
 /// </summary>
-/// <param name="Index">BAR number 0..5.</param>
-/// <param name="Kind">Memory or I/O space.</param>
+/// <param name="Index">BAR number 0..5 (0..4 for <see cref="PciBarKind.Memory64"/>, which also takes the next).</param>
+/// <param name="Kind">Memory (32- or 64-bit) or I/O space.</param>
 /// <param name="Size">Power of two; at least 16 bytes for memory, 4 for I/O.</param>
 /// <param name="Device">Receives accesses with offsets relative to the BAR base.</param>
 /// <param name="Doorbells">
@@ -17,11 +17,20 @@ public sealed record PciBar(int Index, PciBarKind Kind, ulong Size, IMmioDevice 
     /// <summary>BARs in a type-0 header (BAR0..BAR5).</summary>
     public const int Count = 6;
 
+    /// <summary>Whether the BAR decodes memory space (32- or 64-bit).</summary>
+    public bool IsMemory => Kind != PciBarKind.Io;
+
     internal void Validate()
     {
-        if ((uint)Index >= Count) throw new ArgumentOutOfRangeException(nameof(Index), Index, "BAR index must be 0..5.");
+        int lastIndex = Kind == PciBarKind.Memory64 ? Count - 2 : Count - 1;
+        if (Index < 0 || Index > lastIndex) throw new ArgumentOutOfRangeException(nameof(Index), Index, $"A {Kind} BAR's index must be 0..{lastIndex}.");
         ulong minimum = Kind == PciBarKind.Io ? 4UL : 16UL;
-        ulong maximum = Kind == PciBarKind.Io ? 0x10000UL : 0x8000_0000UL;
+        ulong maximum = Kind switch
+        {
+            PciBarKind.Io => 0x10000UL,
+            PciBarKind.Memory32 => 0x8000_0000UL,
+            _ => 1UL << 40,
+        };
         if (Size < minimum || Size > maximum || (Size & (Size - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(Size), Size, $"A {Kind} BAR must be a power of two in [{minimum}, {maximum}].");
         if (Doorbells != null && Doorbells.Table.BlockSize > Size)

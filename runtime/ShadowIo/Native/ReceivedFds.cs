@@ -1,6 +1,6 @@
 using ShadowIo.Native;
 
-namespace ShadowIo.VfioUser.Channel;
+namespace ShadowIo.Native;
 
 /// <summary>
 /// The fds (SCM_RIGHTS) that came with one message, owned here until the handler takes the ones it
@@ -37,6 +37,20 @@ internal sealed class ReceivedFds : IDisposable
             throw new InvalidOperationException($"fd {index} of the message was taken already.");
         _fds[index] = -1;
         return new FileDescriptorHandle(fd);
+    }
+
+    /// <summary>
+    /// Moves fd <paramref name="index"/> to the caller as an eventfd; the caller checked that it is
+    /// one (<see cref="FileDescriptors.IsEventFd"/> on <see cref="Peek"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">It was taken already.</exception>
+    public EventFd TakeEventFd(int index)
+    {
+        int fd = Peek(index);
+        if (fd < 0)
+            throw new InvalidOperationException($"fd {index} of the message was taken already.");
+        _fds[index] = -1;
+        return EventFd.FromOwned(fd);
     }
 
     /// <summary>Closes every fd not taken and empties the list.</summary>

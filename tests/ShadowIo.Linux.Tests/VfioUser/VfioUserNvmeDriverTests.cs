@@ -1,0 +1,56 @@
+using ShadowIo.Devices.Nvme;
+using ShadowIo.Linux.Tests.Infrastructure;
+using ShadowIo.Linux.Tests.Qemu.EndToEnd;
+using ShadowIo.Samples.Nvme.Linux;
+using Xunit;
+
+namespace ShadowIo.Linux.Tests.VfioUser;
+
+/// <summary>
+/// Linux's nvme driver (Debian 6.1 under QEMU 11.1 TCG) on the sample controller served over
+/// vfio-user, with MSI-X interrupts: the driver's default parameters (no poll queues, its own
+/// 30 s/60 s timeouts), fio completing by interrupt. Correctness only: speed is what the demo's
+/// <c>linux</c> verb reports.
+/// </summary>
+[Collection(QemuGuestCollection.Name)]
+public sealed class VfioUserNvmeDriverTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Linux_driver_nvme_cli_and_fio_run_by_interrupt_on_the_controller_served_over_vfio_user()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var comparison = new LinuxComparison
+        {
+            Image = await RepositoryGuest.ImageAsync(ct),
+            RuntimeSeconds = 3,
+            Log = line => { if (!line.StartsWith('{') && !line.StartsWith(' ')) output.WriteLine(line); },
+        };
+        var ours = await comparison.RunShadowIoVfioUserAsync(await RepositoryGuest.QemuRootAsync(ct), ct);
+        output.WriteLine($"controller: {ours.Controller}");
+        output.WriteLine($"kernel log during I/O: {ours.KernelLog.Summary}");
+        foreach (var line in ours.KernelLog.Lines) output.WriteLine($"  {line}");
+        foreach (var job in ours.Jobs) output.WriteLine($"{job.Job.Name}: rc {job.ExitCode}, {job.Fio.Iops:F0} IOPS, {job.Fio.MeanLatencyMicroseconds:F1} us");
+
+        // Interrupts, not timeouts: the driver logged no timeout, abort or reset in the I/O phase,
+        // and none of its commands completed through the timeout handler's "completion polled".
+        Assert.True(ours.KernelLog.FindProblem() is null, ours.KernelLog.FindProblem());
+        Assert.Equal(0, ours.KernelLog.CompletionsPolled);
+        Assert.True(ours.InterruptsDelivered > 0, "no MSI-X interrupt was signalled");
+        Assert.True(ours.Controller!.Commands.FindProblem() is null, ours.Controller.Commands.FindProblem());
+
+        var options = new NvmeControllerOptions();
+        Assert.NotNull(ours.Identify);
+        var id = ours.Identify!;
+        Assert.Equal(0x1b36, id.VendorId);
+        Assert.Equal(options.SerialNumber, id.Serial);
+        Assert.Equal(options.ModelNumber, id.Model);
+        Assert.Equal(1, id.NamespaceCount);
+        Assert.Equal((long)comparison.RangeMiB << (20 - options.LbaShift), id.NamespaceSize);
+
+        Assert.True(ours.RoundTripOk, "data round trip through /dev/nvme0n1 failed:\n" + ours.Output);
+        foreach (var job in ours.Jobs)
+            Assert.True(job.Succeeded, $"{job.Job.Name} over vfio-user: rc {job.ExitCode}, {job.Fio.Problem}");
+        Assert.Equal(0, ours.Controller.InternalErrors);
+        Assert.Equal(0, ours.Controller.InvalidDoorbellWrites);
+    }
+}
