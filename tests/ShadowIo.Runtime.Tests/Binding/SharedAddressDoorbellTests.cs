@@ -94,8 +94,7 @@ public sealed class SharedAddressDoorbellTests
         if (attachGuestShadow)
         {
             Assert.True(guest.Memory.TryGetShadowRegion(GuestLayout.Data, 4096, out var shadow));
-            Assert.True(guest.Memory.TryGetShadowRegion(GuestLayout.Data + 0x1000, 4096, out var eventIdx));
-            binding.AttachGuestShadow(shadow, eventIdx);
+            binding.AttachGuestShadow(shadow);
         }
 
         var device = new QueueNotifyBlock();
