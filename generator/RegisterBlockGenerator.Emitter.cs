@@ -18,6 +18,12 @@ public sealed partial class RegisterBlockGenerator
     {
         private const string Ns = "global::ShadowIo.";
 
+        /// <summary>
+        /// The runtime's <c>RegisterStorage</c>: the only code that touches a block's storage
+        /// fields (volatile loads and stores, compare-exchange updates), one copy for every block.
+        /// </summary>
+        public const string Storage = "global::ShadowIo.RegisterStorage";
+
         public static string GeneratedCodeAttribute { get; } =
             $"[global::System.CodeDom.Compiler.GeneratedCode(\"ShadowIo.Generator\", \"{typeof(RegisterBlockGenerator).Assembly.GetName().Version}\")]";
 
@@ -52,7 +58,6 @@ public sealed partial class RegisterBlockGenerator
 
             foreach (string _ in block.ContainingTypes) writer.CloseBlock();
             DispatchEmitter.WriteAccessMath(writer);
-            StorageEmitter.WriteStorage(writer, block);
             return writer.ToSourceText();
         }
 
@@ -80,7 +85,7 @@ public sealed partial class RegisterBlockGenerator
             writer.WriteLine("// Each register: its offset, reset value and storage; the partial property loads and stores the");
             writer.WriteLine("// whole value with no access rules (device side, last writer wins); On{Register}Written(previous,");
             writer.WriteLine("// value) is called after each guest write that reaches the register through WriteMmio. Storage is");
-            writer.WriteLine("// only touched through RegisterStorage (end of file): atomic updates, volatile loads.");
+            writer.WriteLine("// only touched through the runtime's RegisterStorage: atomic updates, volatile loads.");
         }
 
         private static void WriteRegister(SourceWriter writer, RegisterModel register)
@@ -92,7 +97,7 @@ public sealed partial class RegisterBlockGenerator
             writer.WriteLine($"public const ulong {register.Name}Offset = {Offset(register.Offset)};");
             writer.WriteLine($"private const {type} {register.Name}ResetValue = {Hex(register.Reset, register.Width)};");
             writer.WriteLine($"private {type} {storage} = {register.Name}ResetValue;");
-            writer.WriteLine($"{Prefix(register.Modifiers)}partial {type} {Identifiers.Escape(register.Name)} {{ {Prefix(register.GetterModifiers)}get => RegisterStorage.Load(ref {storage}); {Prefix(register.SetterModifiers)}set => RegisterStorage.Store(ref {storage}, value); }}");
+            writer.WriteLine($"{Prefix(register.Modifiers)}partial {type} {Identifiers.Escape(register.Name)} {{ {Prefix(register.GetterModifiers)}get => {Storage}.Load(ref {storage}); {Prefix(register.SetterModifiers)}set => {Storage}.Store(ref {storage}, value); }}");
             writer.WriteLine($"/// <summary>{Xml(DispatchEmitter.WrittenHookSummary(register))}</summary>");
             writer.WriteLine($"partial void On{register.Name}Written({type} previous, {type} value);");
         }
@@ -105,7 +110,7 @@ public sealed partial class RegisterBlockGenerator
             writer.OpenBlock("public void ResetRegisters()");
             foreach (RegisterModel register in block.Registers)
             {
-                writer.WriteLine($"RegisterStorage.Store(ref {Identifiers.ToStorageField(register.Name)}, {register.Name}ResetValue);");
+                writer.WriteLine($"{Storage}.Store(ref {Identifiers.ToStorageField(register.Name)}, {register.Name}ResetValue);");
             }
 
             writer.CloseBlock();

@@ -34,6 +34,9 @@ public sealed partial class RegisterBlockGenerator
         private static readonly SymbolDisplayFormat s_typeFormat = SymbolDisplayFormat.FullyQualifiedFormat
             .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
+        /// <summary>The nested types of a valid block, generated empty for an invalid one.</summary>
+        private static readonly string[] s_nestedTypes = ["DoorbellIndex", "ShadowLayout", "DoorbellReader"];
+
         public static InvalidBlockModel? Create(
             INamedTypeSymbol type, string blockName, ulong? blockSize, List<RegisterDeclaration> registers, CancellationToken cancellationToken)
         {
@@ -105,6 +108,7 @@ public sealed partial class RegisterBlockGenerator
                 HintName = Declarations.HintName(type),
                 BlockName = blockName,
                 Size = blockSize is { } size && taken.Add("BlockSize") ? size : null,
+                EmptyNestedTypes = s_nestedTypes.Where(taken.Add).ToEquatableArray(),
                 Registers = implemented.ToEquatableArray(),
                 Hooks = hooks.ToEquatableArray(),
             };

@@ -12,8 +12,8 @@ namespace ShadowIo.Generator.Emitters;
 /// relational patterns into a binary search), access rules and field modes applied per register,
 /// accesses narrower than a register reading or merging just their bytes (Linux writes 64-bit
 /// ASQ/ACQ as two 32-bit halves), doorbell offsets and undefined offsets routed to hooks. Every
-/// register update is one <c>RegisterStorage.Update</c> (an atomic read-modify-write), every plain
-/// read one <c>RegisterStorage.Load</c>.
+/// register update is one <c>RegisterStorage.Update</c> of the runtime (an atomic read-modify-write),
+/// every plain read one <c>RegisterStorage.Load</c>.
 /// </summary>
 internal static class DispatchEmitter
 {
@@ -135,7 +135,7 @@ internal static class DispatchEmitter
         {
             writer.Indent();
             if (!allReadable) writer.WriteLine($"// Write-only bits read as 0: {masks.WriteOnlyNames}");
-            writer.WriteLine($"return ByteLanes.Extract({Readable($"RegisterStorage.Load(ref {storage})")}, {relative}, size);");
+            writer.WriteLine($"return ByteLanes.Extract({Readable($"{Storage}.Load(ref {storage})")}, {relative}, size);");
             writer.Dedent();
             return;
         }
@@ -143,7 +143,7 @@ internal static class DispatchEmitter
         writer.OpenBlock("");
         writer.WriteLine($"// Read-to-clear, in the same atomic update as the read: {masks.ReadToClearNames}");
         writer.WriteLine($"ulong cleared = ByteLanes.Touched({relative}, size) & {masks.ReadToClearMask};");
-        writer.WriteLine($"{type} previous = RegisterStorage.Update(ref {storage}, {NarrowVariable(register, "cleared")}, 0, 0).Previous;");
+        writer.WriteLine($"{type} previous = {Storage}.Update(ref {storage}, {NarrowVariable(register, "cleared")}, 0, 0).Previous;");
         if (!allReadable) writer.WriteLine($"// Write-only bits read as 0: {masks.WriteOnlyNames}");
         writer.WriteLine($"return ByteLanes.Extract({Readable("previous")}, {relative}, size);");
         writer.CloseBlock();
@@ -199,7 +199,7 @@ internal static class DispatchEmitter
         if (!masks.Changes)
         {
             writer.WriteLine($"// {register.Name} is read-only for the guest: the write is ignored.");
-            writer.WriteLine($"{type} previous = RegisterStorage.Load(ref {storage});");
+            writer.WriteLine($"{type} previous = {Storage}.Load(ref {storage});");
             writer.WriteLine($"On{register.Name}Written(previous, previous);");
             writer.WriteLine("return;");
             writer.CloseBlock();
@@ -214,7 +214,7 @@ internal static class DispatchEmitter
         terms.Group(masks.Toggle, masks.ToggleMask, masks.ToggleNames, "Write 1 to toggle", ("toggle", "written"));
         terms.Group(masks.WriteOneToClear, masks.WriteOneToClearMask, masks.WriteOneToClearNames, "Write 1 to clear", ("clear", "written"));
         terms.Group(masks.WriteZeroToClear, masks.WriteZeroToClearMask, masks.WriteZeroToClearNames, "Write 0 to clear", ("clear", "lanes & ~written"));
-        writer.WriteLine($"({type} previous, {type} next) = RegisterStorage.Update(ref {storage}, {terms.Argument("clear")}, {terms.Argument("set")}, {terms.Argument("toggle")});");
+        writer.WriteLine($"({type} previous, {type} next) = {Storage}.Update(ref {storage}, {terms.Argument("clear")}, {terms.Argument("set")}, {terms.Argument("toggle")});");
         writer.WriteLine($"On{register.Name}Written(previous, next);");
         writer.WriteLine("return;");
         writer.CloseBlock();

@@ -43,12 +43,12 @@ internal static class FieldEmitter
     {
         string type = Widths.TypeKeyword(register.Width);
         string storage = register.Storage;
-        string load = $"RegisterStorage.Load(ref {storage})";
+        string load = $"{Storage}.Load(ref {storage})";
         string mask = $"{register.Name}Fields.{field.Name}Mask";
         string shift = $"{register.Name}Fields.{field.Name}Shift";
         bool narrow = register.Width < 4; // byte and ushort arithmetic widens to int
         string Narrow(string expression) => narrow ? $"({type})({expression})" : expression;
-        string Replace(string bits) => $"RegisterStorage.Replace(ref {storage}, {mask}, {bits});";
+        string Replace(string bits) => $"{Storage}.Replace(ref {storage}, {mask}, {bits});";
 
         writer.WriteLine();
         writer.WriteLine($"/// <summary>{register.Name}.{Xml(field.DeclaredName)}, {Bits(field)} of the stored value (no access rules); setting it is one atomic update of {register.Name} that changes only these bits.</summary>");

@@ -1,5 +1,3 @@
-using System.Linq;
-using ShadowIo.Generator.Checks;
 using ShadowIo.Generator.Helpers;
 using ShadowIo.Generator.Model;
 using static ShadowIo.Generator.RegisterBlockGenerator.Emitter;
@@ -54,9 +52,15 @@ internal static class InvalidBlockEmitter
             writer.WriteLine($"partial void {hook.Name}({hook.Parameters});");
         }
 
+        foreach (string nested in block.EmptyNestedTypes)
+        {
+            if (!first) writer.WriteLine();
+            first = false;
+            WriteEmptyNestedType(writer, nested);
+        }
+
         writer.CloseBlock();
         foreach (string _ in block.ContainingTypes) writer.CloseBlock();
-        StorageEmitter.WriteStorage(writer, block.Registers.Where(static r => r.Width > 0).Select(static r => r.Width));
         return writer.ToSourceText();
     }
 
@@ -74,7 +78,7 @@ internal static class InvalidBlockEmitter
         {
             // The declared unsigned type: atomic storage as in a valid block, so field accessors work the same.
             writer.WriteLine($"private {register.TypeName} {storage};");
-            writer.WriteLine($"{Prefix(register.Modifiers)}partial {register.TypeName} {name} {{ {Prefix(register.GetterModifiers)}get => RegisterStorage.Load(ref {storage}); {Prefix(register.SetterModifiers)}set => RegisterStorage.Store(ref {storage}, value); }}");
+            writer.WriteLine($"{Prefix(register.Modifiers)}partial {register.TypeName} {name} {{ {Prefix(register.GetterModifiers)}get => {Storage}.Load(ref {storage}); {Prefix(register.SetterModifiers)}set => {Storage}.Store(ref {storage}, value); }}");
             if (!register.Fields.IsEmpty) FieldEmitter.WriteFields(writer, register.Name, register.Width, register.Fields, storage);
         }
         else
@@ -83,6 +87,27 @@ internal static class InvalidBlockEmitter
             writer.WriteLine($"private {register.TypeName} {storage} = default!;");
             writer.WriteLine($"{Prefix(register.Modifiers)}partial {register.TypeName} {name} {{ {Prefix(register.GetterModifiers)}get => {storage}; {Prefix(register.SetterModifiers)}set => {storage} = value; }}");
         }
+    }
+
+    /// <summary>
+    /// A nested type of a valid block, empty: declarations that name it compile, uses of its
+    /// members are errors in method bodies, which csc reports beside the SHIO diagnostics.
+    /// </summary>
+    private static void WriteEmptyNestedType(SourceWriter writer, string name)
+    {
+        writer.WriteLine($"/// <summary>Empty until the register map's layout errors are fixed.</summary>");
+        if (name == "DoorbellReader")
+        {
+            writer.OpenBlock("public readonly struct DoorbellReader");
+            writer.WriteLine("/// <summary>Empty until the register map's layout errors are fixed.</summary>");
+            writer.WriteLine("/// <param name=\"shadow\">The shadow region a valid block's reader reads.</param>");
+            writer.WriteLine("public DoorbellReader(global::ShadowIo.ShadowRegion shadow) { }");
+            writer.CloseBlock();
+            return;
+        }
+
+        writer.OpenBlock($"public static class {name}");
+        writer.CloseBlock();
     }
 
     private static string Prefix(string modifiers) => modifiers.Length == 0 ? "" : modifiers + " ";

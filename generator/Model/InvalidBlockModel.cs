@@ -31,6 +31,13 @@ public sealed record InvalidBlockModel
 
     /// <summary>Definitions of the partial hook methods, each with the signature the user's implementation (if any) has.</summary>
     public required EquatableArray<HookModel> Hooks { get; init; }
+
+    /// <summary>
+    /// The nested types a valid block has (DoorbellIndex, ShadowLayout, DoorbellReader) whose names
+    /// the user's members leave free: generated empty, so that a declaration naming one (a field of
+    /// type <c>Block.DoorbellReader</c>) is not a declaration error that hides the SHIO diagnostics.
+    /// </summary>
+    public required EquatableArray<string> EmptyNestedTypes { get; init; }
 }
 
 /// <summary>The implementing part of one partial register property of an invalid block.</summary>

@@ -123,7 +123,7 @@ public sealed class EmitterTests
     /// <summary>
     /// The concurrency contract holds only if nothing but RegisterStorage's loads, stores and atomic
     /// updates reaches a storage field: in every test block, each storage field appears in its
-    /// declaration and otherwise only as a <c>ref</c> argument.
+    /// declaration and otherwise only as the <c>ref</c> argument of the runtime's RegisterStorage.
     /// </summary>
     [Theory]
     [InlineData("NvmeBar0.cs")]
@@ -141,6 +141,10 @@ public sealed class EmitterTests
         {
             var uses = Regex.Matches(source, $@"(?<![\w.]){field}\b").Select(m => source[Math.Max(0, m.Index - 4)..m.Index]).ToList();
             Assert.Equal(1, uses.Count(static prefix => prefix != "ref ")); // the declaration
+
+            // Every other use is the storage argument of the runtime's RegisterStorage.
+            int throughStorage = Regex.Count(source, $@"global::ShadowIo\.RegisterStorage\.(?:Load|Store|Replace|Update)\(ref {field}\b");
+            Assert.Equal(uses.Count - 1, throughStorage);
         }
 
         Assert.DoesNotContain("lock (", source, StringComparison.Ordinal);

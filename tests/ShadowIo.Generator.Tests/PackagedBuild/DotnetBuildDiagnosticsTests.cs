@@ -130,6 +130,9 @@ public sealed partial class DotnetBuildDiagnosticsTests(PackagedShadowIo package
 
                 partial void OnStatusWritten(uint previous, uint value) { }
                 partial void OnDoorbellWritten(int row, ulong value) => Status = (uint)row;
+
+                // A declaration naming a generated type: it must not become a CS error that hides SHIO006.
+                public static bool Reads(DoorbellReader reader) => reader.Equals(default(DoorbellReader));
             }
             """,
             ["'CQ head' [0x1008, 0x100C) overlaps 'SQ tail[1]' [0x1008, 0x100C)"]),

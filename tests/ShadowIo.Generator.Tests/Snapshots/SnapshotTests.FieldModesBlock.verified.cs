@@ -24,13 +24,13 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     // Each register: its offset, reset value and storage; the partial property loads and stores the
     // whole value with no access rules (device side, last writer wins); On{Register}Written(previous,
     // value) is called after each guest write that reaches the register through WriteMmio. Storage is
-    // only touched through RegisterStorage (end of file): atomic updates, volatile loads.
+    // only touched through the runtime's RegisterStorage: atomic updates, volatile loads.
 
     /// <summary>Offset of Control: 4 bytes, ReadWrite.</summary>
     public const ulong ControlOffset = 0x0UL;
     private const uint ControlResetValue = 0xFFFF00A5U;
     private uint _control = ControlResetValue;
-    public partial uint Control { get => RegisterStorage.Load(ref _control); set => RegisterStorage.Store(ref _control, value); }
+    public partial uint Control { get => global::ShadowIo.RegisterStorage.Load(ref _control); set => global::ShadowIo.RegisterStorage.Store(ref _control, value); }
     /// <summary>After each guest write that reaches Control: the value its atomic update replaced and the value it stored.</summary>
     partial void OnControlWritten(uint previous, uint value);
 
@@ -87,71 +87,71 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     /// <summary>Control.RW, bits 0..3 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlRw
     {
-        get => (RegisterStorage.Load(ref _control) & ControlFields.RwMask) >> ControlFields.RwShift;
-        set => RegisterStorage.Replace(ref _control, ControlFields.RwMask, value << ControlFields.RwShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _control) & ControlFields.RwMask) >> ControlFields.RwShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _control, ControlFields.RwMask, value << ControlFields.RwShift);
     }
 
     /// <summary>Control.RO, bits 4..7 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlRo
     {
-        get => (RegisterStorage.Load(ref _control) & ControlFields.RoMask) >> ControlFields.RoShift;
-        set => RegisterStorage.Replace(ref _control, ControlFields.RoMask, value << ControlFields.RoShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _control) & ControlFields.RoMask) >> ControlFields.RoShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _control, ControlFields.RoMask, value << ControlFields.RoShift);
     }
 
     /// <summary>Control.WO, bits 8..11 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlWo
     {
-        get => (RegisterStorage.Load(ref _control) & ControlFields.WoMask) >> ControlFields.WoShift;
-        set => RegisterStorage.Replace(ref _control, ControlFields.WoMask, value << ControlFields.WoShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _control) & ControlFields.WoMask) >> ControlFields.WoShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _control, ControlFields.WoMask, value << ControlFields.WoShift);
     }
 
     /// <summary>Control.SET, bits 12..15 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlSet
     {
-        get => (RegisterStorage.Load(ref _control) & ControlFields.SetMask) >> ControlFields.SetShift;
-        set => RegisterStorage.Replace(ref _control, ControlFields.SetMask, value << ControlFields.SetShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _control) & ControlFields.SetMask) >> ControlFields.SetShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _control, ControlFields.SetMask, value << ControlFields.SetShift);
     }
 
     /// <summary>Control.TOGGLE, bits 16..19 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlToggle
     {
-        get => (RegisterStorage.Load(ref _control) & ControlFields.ToggleMask) >> ControlFields.ToggleShift;
-        set => RegisterStorage.Replace(ref _control, ControlFields.ToggleMask, value << ControlFields.ToggleShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _control) & ControlFields.ToggleMask) >> ControlFields.ToggleShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _control, ControlFields.ToggleMask, value << ControlFields.ToggleShift);
     }
 
     /// <summary>Control.W1C, bits 20..23 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlW1c
     {
-        get => (RegisterStorage.Load(ref _control) & ControlFields.W1cMask) >> ControlFields.W1cShift;
-        set => RegisterStorage.Replace(ref _control, ControlFields.W1cMask, value << ControlFields.W1cShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _control) & ControlFields.W1cMask) >> ControlFields.W1cShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _control, ControlFields.W1cMask, value << ControlFields.W1cShift);
     }
 
     /// <summary>Control.W0C, bits 24..27 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlW0c
     {
-        get => (RegisterStorage.Load(ref _control) & ControlFields.W0cMask) >> ControlFields.W0cShift;
-        set => RegisterStorage.Replace(ref _control, ControlFields.W0cMask, value << ControlFields.W0cShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _control) & ControlFields.W0cMask) >> ControlFields.W0cShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _control, ControlFields.W0cMask, value << ControlFields.W0cShift);
     }
 
     /// <summary>Control.RC, bits 28..29 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public uint ControlRc
     {
-        get => (RegisterStorage.Load(ref _control) & ControlFields.RcMask) >> ControlFields.RcShift;
-        set => RegisterStorage.Replace(ref _control, ControlFields.RcMask, value << ControlFields.RcShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _control) & ControlFields.RcMask) >> ControlFields.RcShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _control, ControlFields.RcMask, value << ControlFields.RcShift);
     }
 
     /// <summary>Control.COLOR, bits 30..31 of the stored value (no access rules); setting it is one atomic update of Control that changes only these bits.</summary>
     public global::ShadowIo.Generator.Tests.Blocks.Color ControlColor
     {
-        get => (global::ShadowIo.Generator.Tests.Blocks.Color)((RegisterStorage.Load(ref _control) & ControlFields.ColorMask) >> ControlFields.ColorShift);
-        set => RegisterStorage.Replace(ref _control, ControlFields.ColorMask, (uint)value << ControlFields.ColorShift);
+        get => (global::ShadowIo.Generator.Tests.Blocks.Color)((global::ShadowIo.RegisterStorage.Load(ref _control) & ControlFields.ColorMask) >> ControlFields.ColorShift);
+        set => global::ShadowIo.RegisterStorage.Replace(ref _control, ControlFields.ColorMask, (uint)value << ControlFields.ColorShift);
     }
 
     /// <summary>Offset of Command: 2 bytes, WriteOnly.</summary>
     public const ulong CommandOffset = 0x4UL;
     private const ushort CommandResetValue = 0x1234;
     private ushort _command = CommandResetValue;
-    public partial ushort Command { get => RegisterStorage.Load(ref _command); set => RegisterStorage.Store(ref _command, value); }
+    public partial ushort Command { get => global::ShadowIo.RegisterStorage.Load(ref _command); set => global::ShadowIo.RegisterStorage.Store(ref _command, value); }
     /// <summary>After each guest write that reaches Command: the value its atomic update replaced and the value it stored.</summary>
     partial void OnCommandWritten(ushort previous, ushort value);
 
@@ -159,7 +159,7 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     public const ulong StatusOffset = 0x6UL;
     private const byte StatusResetValue = 0xFF;
     private byte _status = StatusResetValue;
-    public partial byte Status { get => RegisterStorage.Load(ref _status); set => RegisterStorage.Store(ref _status, value); }
+    public partial byte Status { get => global::ShadowIo.RegisterStorage.Load(ref _status); set => global::ShadowIo.RegisterStorage.Store(ref _status, value); }
     /// <summary>After each guest write that reaches Status: the value its atomic update replaced and the value it stored.</summary>
     partial void OnStatusWritten(byte previous, byte value);
 
@@ -167,7 +167,7 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     public const ulong SmallOffset = 0x7UL;
     private const byte SmallResetValue = 0x00;
     private byte _small = SmallResetValue;
-    public partial byte Small { get => RegisterStorage.Load(ref _small); set => RegisterStorage.Store(ref _small, value); }
+    public partial byte Small { get => global::ShadowIo.RegisterStorage.Load(ref _small); set => global::ShadowIo.RegisterStorage.Store(ref _small, value); }
     /// <summary>After each guest write that reaches Small: the value its atomic update replaced and the value it stored.</summary>
     partial void OnSmallWritten(byte previous, byte value);
 
@@ -189,22 +189,22 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     /// <summary>Small.LOW, bits 0..3 of the stored value (no access rules); setting it is one atomic update of Small that changes only these bits.</summary>
     public byte SmallLow
     {
-        get => (byte)((RegisterStorage.Load(ref _small) & SmallFields.LowMask) >> SmallFields.LowShift);
-        set => RegisterStorage.Replace(ref _small, SmallFields.LowMask, (byte)(value << SmallFields.LowShift));
+        get => (byte)((global::ShadowIo.RegisterStorage.Load(ref _small) & SmallFields.LowMask) >> SmallFields.LowShift);
+        set => global::ShadowIo.RegisterStorage.Replace(ref _small, SmallFields.LowMask, (byte)(value << SmallFields.LowShift));
     }
 
     /// <summary>Small.HIGH, bits 4..7 of the stored value (no access rules); setting it is one atomic update of Small that changes only these bits.</summary>
     public byte SmallHigh
     {
-        get => (byte)((RegisterStorage.Load(ref _small) & SmallFields.HighMask) >> SmallFields.HighShift);
-        set => RegisterStorage.Replace(ref _small, SmallFields.HighMask, (byte)(value << SmallFields.HighShift));
+        get => (byte)((global::ShadowIo.RegisterStorage.Load(ref _small) & SmallFields.HighMask) >> SmallFields.HighShift);
+        set => global::ShadowIo.RegisterStorage.Replace(ref _small, SmallFields.HighMask, (byte)(value << SmallFields.HighShift));
     }
 
     /// <summary>Offset of Wide: 8 bytes, WriteOnly.</summary>
     public const ulong WideOffset = 0x8UL;
     private const ulong WideResetValue = 0x00000000_00000000UL;
     private ulong _wide = WideResetValue;
-    public partial ulong Wide { get => RegisterStorage.Load(ref _wide); set => RegisterStorage.Store(ref _wide, value); }
+    public partial ulong Wide { get => global::ShadowIo.RegisterStorage.Load(ref _wide); set => global::ShadowIo.RegisterStorage.Store(ref _wide, value); }
     /// <summary>After each guest write that reaches Wide: the value its atomic update replaced and the value it stored.</summary>
     partial void OnWideWritten(ulong previous, ulong value);
 
@@ -226,15 +226,15 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     /// <summary>Wide.SECRET, bits 0..31 of the stored value (no access rules); setting it is one atomic update of Wide that changes only these bits.</summary>
     public ulong WideSecret
     {
-        get => (RegisterStorage.Load(ref _wide) & WideFields.SecretMask) >> WideFields.SecretShift;
-        set => RegisterStorage.Replace(ref _wide, WideFields.SecretMask, value << WideFields.SecretShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _wide) & WideFields.SecretMask) >> WideFields.SecretShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _wide, WideFields.SecretMask, value << WideFields.SecretShift);
     }
 
     /// <summary>Wide.FLAGS, bits 32..39 of the stored value (no access rules); setting it is one atomic update of Wide that changes only these bits.</summary>
     public ulong WideFlags
     {
-        get => (RegisterStorage.Load(ref _wide) & WideFields.FlagsMask) >> WideFields.FlagsShift;
-        set => RegisterStorage.Replace(ref _wide, WideFields.FlagsMask, value << WideFields.FlagsShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _wide) & WideFields.FlagsMask) >> WideFields.FlagsShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _wide, WideFields.FlagsMask, value << WideFields.FlagsShift);
     }
 
     /// <summary>The block's ioeventfd registration table: one row per doorbell, arrays expanded, in declaration order.</summary>
@@ -306,16 +306,16 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
             {
                 // Read-to-clear, in the same atomic update as the read: RC
                 ulong cleared = ByteLanes.Touched(offset - ControlOffset, size) & ControlFields.RcMask;
-                uint previous = RegisterStorage.Update(ref _control, (uint)cleared, 0, 0).Previous;
+                uint previous = global::ShadowIo.RegisterStorage.Update(ref _control, (uint)cleared, 0, 0).Previous;
                 // Write-only bits read as 0: WO
                 return ByteLanes.Extract(previous & ~(ulong)ControlFields.WoMask, offset - ControlOffset, size);
             }
             case >= CommandOffset and < CommandOffset + 2 when ByteLanes.Fits(offset - CommandOffset, size, 2):
                 return 0; // Command is write-only
             case >= StatusOffset and < StatusOffset + 1 when ByteLanes.Fits(offset - StatusOffset, size, 1):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _status), offset - StatusOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _status), offset - StatusOffset, size);
             case >= SmallOffset and < SmallOffset + 1 when ByteLanes.Fits(offset - SmallOffset, size, 1):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _small), offset - SmallOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _small), offset - SmallOffset, size);
             case >= WideOffset and < WideOffset + 8 when ByteLanes.Fits(offset - WideOffset, size, 8):
                 return 0; // Wide is write-only
         }
@@ -351,7 +351,7 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
                 clear |= written & ControlFields.W1cMask;
                 // Write 0 to clear: W0C
                 clear |= lanes & ~written & ControlFields.W0cMask;
-                (uint previous, uint next) = RegisterStorage.Update(ref _control, (uint)clear, (uint)set, (uint)toggle);
+                (uint previous, uint next) = global::ShadowIo.RegisterStorage.Update(ref _control, (uint)clear, (uint)set, (uint)toggle);
                 OnControlWritten(previous, next);
                 return;
             }
@@ -362,7 +362,7 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
                 // Written as given: Command
                 ulong clear = lanes;
                 ulong set = written;
-                (ushort previous, ushort next) = RegisterStorage.Update(ref _command, (ushort)clear, (ushort)set, 0);
+                (ushort previous, ushort next) = global::ShadowIo.RegisterStorage.Update(ref _command, (ushort)clear, (ushort)set, 0);
                 OnCommandWritten(previous, next);
                 return;
             }
@@ -371,7 +371,7 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
                 ulong written = ByteLanes.Place(value, offset - StatusOffset, size);
                 // Write 1 to clear: Status
                 ulong clear = written;
-                (byte previous, byte next) = RegisterStorage.Update(ref _status, (byte)clear, 0, 0);
+                (byte previous, byte next) = global::ShadowIo.RegisterStorage.Update(ref _status, (byte)clear, 0, 0);
                 OnStatusWritten(previous, next);
                 return;
             }
@@ -382,7 +382,7 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
                 // Written as given: LOW
                 ulong clear = lanes & SmallFields.LowMask;
                 ulong set = written & SmallFields.LowMask;
-                (byte previous, byte next) = RegisterStorage.Update(ref _small, (byte)clear, (byte)set, 0);
+                (byte previous, byte next) = global::ShadowIo.RegisterStorage.Update(ref _small, (byte)clear, (byte)set, 0);
                 OnSmallWritten(previous, next);
                 return;
             }
@@ -395,7 +395,7 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
                 ulong set = written & ~(ulong)WideFields.FlagsMask;
                 // Write 1 to set: FLAGS
                 set |= written & WideFields.FlagsMask;
-                (ulong previous, ulong next) = RegisterStorage.Update(ref _wide, clear, set, 0);
+                (ulong previous, ulong next) = global::ShadowIo.RegisterStorage.Update(ref _wide, clear, set, 0);
                 OnWideWritten(previous, next);
                 return;
             }
@@ -408,11 +408,11 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void ResetRegisters()
     {
-        RegisterStorage.Store(ref _control, ControlResetValue);
-        RegisterStorage.Store(ref _command, CommandResetValue);
-        RegisterStorage.Store(ref _status, StatusResetValue);
-        RegisterStorage.Store(ref _small, SmallResetValue);
-        RegisterStorage.Store(ref _wide, WideResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _control, ControlResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _command, CommandResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _status, StatusResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _small, SmallResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _wide, WideResetValue);
     }
 }
 
@@ -439,120 +439,4 @@ file static class ByteLanes
         size is 1 or 2 or 4 or 8 && offset < blockSize && (ulong)size <= blockSize - offset;
 
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
-}
-
-/// <summary>
-/// Every access to the block's register storage: a read is one volatile load (never torn), a
-/// whole-value set one volatile store (last writer wins), and every other change one atomic
-/// read-modify-write, so no update of a register is lost to a concurrent one.
-/// </summary>
-file static class RegisterStorage
-{
-    /// <summary>The stored value: one volatile load.</summary>
-    public static byte Load(ref byte storage) => global::System.Threading.Volatile.Read(ref storage);
-
-    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
-    public static void Store(ref byte storage, byte value) => global::System.Threading.Volatile.Write(ref storage, value);
-
-    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
-    public static void Replace(ref byte storage, byte mask, byte bits) => Update(ref storage, mask, (byte)(bits & mask), 0);
-
-    /// <summary>
-    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
-    /// it replaced and the value it stored. Loops only while another update of the same register
-    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
-    /// </summary>
-    public static (byte Previous, byte Next) Update(ref byte storage, byte clear, byte set, byte toggle)
-    {
-        byte previous = global::System.Threading.Volatile.Read(ref storage);
-        while (true)
-        {
-            byte next = (byte)(((previous & ~clear) | set) ^ toggle);
-            if (next == previous) return (previous, next);
-            byte seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
-            if (seen == previous) return (previous, next);
-            previous = seen;
-        }
-    }
-
-    /// <summary>The stored value: one volatile load.</summary>
-    public static ushort Load(ref ushort storage) => global::System.Threading.Volatile.Read(ref storage);
-
-    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
-    public static void Store(ref ushort storage, ushort value) => global::System.Threading.Volatile.Write(ref storage, value);
-
-    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
-    public static void Replace(ref ushort storage, ushort mask, ushort bits) => Update(ref storage, mask, (ushort)(bits & mask), 0);
-
-    /// <summary>
-    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
-    /// it replaced and the value it stored. Loops only while another update of the same register
-    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
-    /// </summary>
-    public static (ushort Previous, ushort Next) Update(ref ushort storage, ushort clear, ushort set, ushort toggle)
-    {
-        ushort previous = global::System.Threading.Volatile.Read(ref storage);
-        while (true)
-        {
-            ushort next = (ushort)(((previous & ~clear) | set) ^ toggle);
-            if (next == previous) return (previous, next);
-            ushort seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
-            if (seen == previous) return (previous, next);
-            previous = seen;
-        }
-    }
-
-    /// <summary>The stored value: one volatile load.</summary>
-    public static uint Load(ref uint storage) => global::System.Threading.Volatile.Read(ref storage);
-
-    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
-    public static void Store(ref uint storage, uint value) => global::System.Threading.Volatile.Write(ref storage, value);
-
-    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
-    public static void Replace(ref uint storage, uint mask, uint bits) => Update(ref storage, mask, bits & mask, 0);
-
-    /// <summary>
-    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
-    /// it replaced and the value it stored. Loops only while another update of the same register
-    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
-    /// </summary>
-    public static (uint Previous, uint Next) Update(ref uint storage, uint clear, uint set, uint toggle)
-    {
-        uint previous = global::System.Threading.Volatile.Read(ref storage);
-        while (true)
-        {
-            uint next = ((previous & ~clear) | set) ^ toggle;
-            if (next == previous) return (previous, next);
-            uint seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
-            if (seen == previous) return (previous, next);
-            previous = seen;
-        }
-    }
-
-    /// <summary>The stored value: one volatile load.</summary>
-    public static ulong Load(ref ulong storage) => global::System.Threading.Volatile.Read(ref storage);
-
-    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
-    public static void Store(ref ulong storage, ulong value) => global::System.Threading.Volatile.Write(ref storage, value);
-
-    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
-    public static void Replace(ref ulong storage, ulong mask, ulong bits) => Update(ref storage, mask, bits & mask, 0);
-
-    /// <summary>
-    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
-    /// it replaced and the value it stored. Loops only while another update of the same register
-    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
-    /// </summary>
-    public static (ulong Previous, ulong Next) Update(ref ulong storage, ulong clear, ulong set, ulong toggle)
-    {
-        ulong previous = global::System.Threading.Volatile.Read(ref storage);
-        while (true)
-        {
-            ulong next = ((previous & ~clear) | set) ^ toggle;
-            if (next == previous) return (previous, next);
-            ulong seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
-            if (seen == previous) return (previous, next);
-            previous = seen;
-        }
-    }
 }

@@ -24,13 +24,13 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     // Each register: its offset, reset value and storage; the partial property loads and stores the
     // whole value with no access rules (device side, last writer wins); On{Register}Written(previous,
     // value) is called after each guest write that reaches the register through WriteMmio. Storage is
-    // only touched through RegisterStorage (end of file): atomic updates, volatile loads.
+    // only touched through the runtime's RegisterStorage: atomic updates, volatile loads.
 
     /// <summary>Offset of Cap: 8 bytes, ReadOnly.</summary>
     public const ulong CapOffset = 0x0UL;
     private const ulong CapResetValue = 0x00000020_140103FFUL;
     private ulong _cap = CapResetValue;
-    public partial ulong Cap { get => RegisterStorage.Load(ref _cap); set => RegisterStorage.Store(ref _cap, value); }
+    public partial ulong Cap { get => global::ShadowIo.RegisterStorage.Load(ref _cap); set => global::ShadowIo.RegisterStorage.Store(ref _cap, value); }
     /// <summary>After each guest write that reaches Cap, which is read-only for the guest: the write stores nothing, so value == previous (what the register holds); the bytes the guest wrote are not passed.</summary>
     partial void OnCapWritten(ulong previous, ulong value);
 
@@ -77,57 +77,57 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     /// <summary>Cap.MQES, bits 0..15 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public ulong CapMqes
     {
-        get => (RegisterStorage.Load(ref _cap) & CapFields.MqesMask) >> CapFields.MqesShift;
-        set => RegisterStorage.Replace(ref _cap, CapFields.MqesMask, value << CapFields.MqesShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cap) & CapFields.MqesMask) >> CapFields.MqesShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cap, CapFields.MqesMask, value << CapFields.MqesShift);
     }
 
     /// <summary>Cap.CQR, bit 16 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public bool CapCqr
     {
-        get => (RegisterStorage.Load(ref _cap) & CapFields.CqrMask) != 0;
-        set => RegisterStorage.Replace(ref _cap, CapFields.CqrMask, value ? CapFields.CqrMask : 0UL);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cap) & CapFields.CqrMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cap, CapFields.CqrMask, value ? CapFields.CqrMask : 0UL);
     }
 
     /// <summary>Cap.TO, bits 24..31 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public ulong CapTo
     {
-        get => (RegisterStorage.Load(ref _cap) & CapFields.ToMask) >> CapFields.ToShift;
-        set => RegisterStorage.Replace(ref _cap, CapFields.ToMask, value << CapFields.ToShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cap) & CapFields.ToMask) >> CapFields.ToShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cap, CapFields.ToMask, value << CapFields.ToShift);
     }
 
     /// <summary>Cap.DSTRD, bits 32..35 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public ulong CapDstrd
     {
-        get => (RegisterStorage.Load(ref _cap) & CapFields.DstrdMask) >> CapFields.DstrdShift;
-        set => RegisterStorage.Replace(ref _cap, CapFields.DstrdMask, value << CapFields.DstrdShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cap) & CapFields.DstrdMask) >> CapFields.DstrdShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cap, CapFields.DstrdMask, value << CapFields.DstrdShift);
     }
 
     /// <summary>Cap.CSS, bits 37..44 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public ulong CapCss
     {
-        get => (RegisterStorage.Load(ref _cap) & CapFields.CssMask) >> CapFields.CssShift;
-        set => RegisterStorage.Replace(ref _cap, CapFields.CssMask, value << CapFields.CssShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cap) & CapFields.CssMask) >> CapFields.CssShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cap, CapFields.CssMask, value << CapFields.CssShift);
     }
 
     /// <summary>Cap.MPSMIN, bits 48..51 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public ulong CapMpsmin
     {
-        get => (RegisterStorage.Load(ref _cap) & CapFields.MpsminMask) >> CapFields.MpsminShift;
-        set => RegisterStorage.Replace(ref _cap, CapFields.MpsminMask, value << CapFields.MpsminShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cap) & CapFields.MpsminMask) >> CapFields.MpsminShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cap, CapFields.MpsminMask, value << CapFields.MpsminShift);
     }
 
     /// <summary>Cap.MPSMAX, bits 52..55 of the stored value (no access rules); setting it is one atomic update of Cap that changes only these bits.</summary>
     public ulong CapMpsmax
     {
-        get => (RegisterStorage.Load(ref _cap) & CapFields.MpsmaxMask) >> CapFields.MpsmaxShift;
-        set => RegisterStorage.Replace(ref _cap, CapFields.MpsmaxMask, value << CapFields.MpsmaxShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cap) & CapFields.MpsmaxMask) >> CapFields.MpsmaxShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cap, CapFields.MpsmaxMask, value << CapFields.MpsmaxShift);
     }
 
     /// <summary>Offset of Vs: 4 bytes, ReadOnly.</summary>
     public const ulong VsOffset = 0x8UL;
     private const uint VsResetValue = 0x00020000U;
     private uint _vs = VsResetValue;
-    public partial uint Vs { get => RegisterStorage.Load(ref _vs); set => RegisterStorage.Store(ref _vs, value); }
+    public partial uint Vs { get => global::ShadowIo.RegisterStorage.Load(ref _vs); set => global::ShadowIo.RegisterStorage.Store(ref _vs, value); }
     /// <summary>After each guest write that reaches Vs, which is read-only for the guest: the write stores nothing, so value == previous (what the register holds); the bytes the guest wrote are not passed.</summary>
     partial void OnVsWritten(uint previous, uint value);
 
@@ -135,7 +135,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     public const ulong IntmsOffset = 0xCUL;
     private const uint IntmsResetValue = 0x00000000U;
     private uint _intms = IntmsResetValue;
-    public partial uint Intms { get => RegisterStorage.Load(ref _intms); set => RegisterStorage.Store(ref _intms, value); }
+    public partial uint Intms { get => global::ShadowIo.RegisterStorage.Load(ref _intms); set => global::ShadowIo.RegisterStorage.Store(ref _intms, value); }
     /// <summary>After each guest write that reaches Intms: the value its atomic update replaced and the value it stored.</summary>
     partial void OnIntmsWritten(uint previous, uint value);
 
@@ -143,7 +143,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     public const ulong IntmcOffset = 0x10UL;
     private const uint IntmcResetValue = 0x00000000U;
     private uint _intmc = IntmcResetValue;
-    public partial uint Intmc { get => RegisterStorage.Load(ref _intmc); set => RegisterStorage.Store(ref _intmc, value); }
+    public partial uint Intmc { get => global::ShadowIo.RegisterStorage.Load(ref _intmc); set => global::ShadowIo.RegisterStorage.Store(ref _intmc, value); }
     /// <summary>After each guest write that reaches Intmc: the value its atomic update replaced and the value it stored.</summary>
     partial void OnIntmcWritten(uint previous, uint value);
 
@@ -151,7 +151,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     public const ulong CcOffset = 0x14UL;
     private const uint CcResetValue = 0x00000000U;
     private uint _cc = CcResetValue;
-    public partial uint Cc { get => RegisterStorage.Load(ref _cc); set => RegisterStorage.Store(ref _cc, value); }
+    public partial uint Cc { get => global::ShadowIo.RegisterStorage.Load(ref _cc); set => global::ShadowIo.RegisterStorage.Store(ref _cc, value); }
     /// <summary>After each guest write that reaches Cc: the value its atomic update replaced and the value it stored.</summary>
     partial void OnCcWritten(uint previous, uint value);
 
@@ -198,57 +198,57 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     /// <summary>Cc.EN, bit 0 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public bool CcEn
     {
-        get => (RegisterStorage.Load(ref _cc) & CcFields.EnMask) != 0;
-        set => RegisterStorage.Replace(ref _cc, CcFields.EnMask, value ? CcFields.EnMask : 0U);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cc) & CcFields.EnMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cc, CcFields.EnMask, value ? CcFields.EnMask : 0U);
     }
 
     /// <summary>Cc.CSS, bits 4..6 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public uint CcCss
     {
-        get => (RegisterStorage.Load(ref _cc) & CcFields.CssMask) >> CcFields.CssShift;
-        set => RegisterStorage.Replace(ref _cc, CcFields.CssMask, value << CcFields.CssShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cc) & CcFields.CssMask) >> CcFields.CssShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cc, CcFields.CssMask, value << CcFields.CssShift);
     }
 
     /// <summary>Cc.MPS, bits 7..10 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public uint CcMps
     {
-        get => (RegisterStorage.Load(ref _cc) & CcFields.MpsMask) >> CcFields.MpsShift;
-        set => RegisterStorage.Replace(ref _cc, CcFields.MpsMask, value << CcFields.MpsShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cc) & CcFields.MpsMask) >> CcFields.MpsShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cc, CcFields.MpsMask, value << CcFields.MpsShift);
     }
 
     /// <summary>Cc.AMS, bits 11..13 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public uint CcAms
     {
-        get => (RegisterStorage.Load(ref _cc) & CcFields.AmsMask) >> CcFields.AmsShift;
-        set => RegisterStorage.Replace(ref _cc, CcFields.AmsMask, value << CcFields.AmsShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cc) & CcFields.AmsMask) >> CcFields.AmsShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cc, CcFields.AmsMask, value << CcFields.AmsShift);
     }
 
     /// <summary>Cc.SHN, bits 14..15 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public global::ShadowIo.Generator.Tests.Blocks.ShutdownNotification CcShn
     {
-        get => (global::ShadowIo.Generator.Tests.Blocks.ShutdownNotification)((RegisterStorage.Load(ref _cc) & CcFields.ShnMask) >> CcFields.ShnShift);
-        set => RegisterStorage.Replace(ref _cc, CcFields.ShnMask, (uint)value << CcFields.ShnShift);
+        get => (global::ShadowIo.Generator.Tests.Blocks.ShutdownNotification)((global::ShadowIo.RegisterStorage.Load(ref _cc) & CcFields.ShnMask) >> CcFields.ShnShift);
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cc, CcFields.ShnMask, (uint)value << CcFields.ShnShift);
     }
 
     /// <summary>Cc.IOSQES, bits 16..19 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public uint CcIosqes
     {
-        get => (RegisterStorage.Load(ref _cc) & CcFields.IosqesMask) >> CcFields.IosqesShift;
-        set => RegisterStorage.Replace(ref _cc, CcFields.IosqesMask, value << CcFields.IosqesShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cc) & CcFields.IosqesMask) >> CcFields.IosqesShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cc, CcFields.IosqesMask, value << CcFields.IosqesShift);
     }
 
     /// <summary>Cc.IOCQES, bits 20..23 of the stored value (no access rules); setting it is one atomic update of Cc that changes only these bits.</summary>
     public uint CcIocqes
     {
-        get => (RegisterStorage.Load(ref _cc) & CcFields.IocqesMask) >> CcFields.IocqesShift;
-        set => RegisterStorage.Replace(ref _cc, CcFields.IocqesMask, value << CcFields.IocqesShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _cc) & CcFields.IocqesMask) >> CcFields.IocqesShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _cc, CcFields.IocqesMask, value << CcFields.IocqesShift);
     }
 
     /// <summary>Offset of Csts: 4 bytes, ReadOnly.</summary>
     public const ulong CstsOffset = 0x1CUL;
     private const uint CstsResetValue = 0x00000000U;
     private uint _csts = CstsResetValue;
-    public partial uint Csts { get => RegisterStorage.Load(ref _csts); set => RegisterStorage.Store(ref _csts, value); }
+    public partial uint Csts { get => global::ShadowIo.RegisterStorage.Load(ref _csts); set => global::ShadowIo.RegisterStorage.Store(ref _csts, value); }
     /// <summary>After each guest write that reaches Csts, which is read-only for the guest except NSSRO: the write's atomic update changes only those bits, previous is the value it replaced and value the one it stored (equal when it changed nothing); the bytes the guest wrote are not passed.</summary>
     partial void OnCstsWritten(uint previous, uint value);
 
@@ -280,36 +280,36 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     /// <summary>Csts.RDY, bit 0 of the stored value (no access rules); setting it is one atomic update of Csts that changes only these bits.</summary>
     public bool CstsRdy
     {
-        get => (RegisterStorage.Load(ref _csts) & CstsFields.RdyMask) != 0;
-        set => RegisterStorage.Replace(ref _csts, CstsFields.RdyMask, value ? CstsFields.RdyMask : 0U);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _csts) & CstsFields.RdyMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _csts, CstsFields.RdyMask, value ? CstsFields.RdyMask : 0U);
     }
 
     /// <summary>Csts.CFS, bit 1 of the stored value (no access rules); setting it is one atomic update of Csts that changes only these bits.</summary>
     public bool CstsCfs
     {
-        get => (RegisterStorage.Load(ref _csts) & CstsFields.CfsMask) != 0;
-        set => RegisterStorage.Replace(ref _csts, CstsFields.CfsMask, value ? CstsFields.CfsMask : 0U);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _csts) & CstsFields.CfsMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _csts, CstsFields.CfsMask, value ? CstsFields.CfsMask : 0U);
     }
 
     /// <summary>Csts.SHST, bits 2..3 of the stored value (no access rules); setting it is one atomic update of Csts that changes only these bits.</summary>
     public uint CstsShst
     {
-        get => (RegisterStorage.Load(ref _csts) & CstsFields.ShstMask) >> CstsFields.ShstShift;
-        set => RegisterStorage.Replace(ref _csts, CstsFields.ShstMask, value << CstsFields.ShstShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _csts) & CstsFields.ShstMask) >> CstsFields.ShstShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _csts, CstsFields.ShstMask, value << CstsFields.ShstShift);
     }
 
     /// <summary>Csts.NSSRO, bit 4 of the stored value (no access rules); setting it is one atomic update of Csts that changes only these bits.</summary>
     public bool CstsNssro
     {
-        get => (RegisterStorage.Load(ref _csts) & CstsFields.NssroMask) != 0;
-        set => RegisterStorage.Replace(ref _csts, CstsFields.NssroMask, value ? CstsFields.NssroMask : 0U);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _csts) & CstsFields.NssroMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _csts, CstsFields.NssroMask, value ? CstsFields.NssroMask : 0U);
     }
 
     /// <summary>Offset of Nssr: 4 bytes, ReadWrite.</summary>
     public const ulong NssrOffset = 0x20UL;
     private const uint NssrResetValue = 0x00000000U;
     private uint _nssr = NssrResetValue;
-    public partial uint Nssr { get => RegisterStorage.Load(ref _nssr); set => RegisterStorage.Store(ref _nssr, value); }
+    public partial uint Nssr { get => global::ShadowIo.RegisterStorage.Load(ref _nssr); set => global::ShadowIo.RegisterStorage.Store(ref _nssr, value); }
     /// <summary>After each guest write that reaches Nssr: the value its atomic update replaced and the value it stored.</summary>
     partial void OnNssrWritten(uint previous, uint value);
 
@@ -317,7 +317,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     public const ulong AqaOffset = 0x24UL;
     private const uint AqaResetValue = 0x00000000U;
     private uint _aqa = AqaResetValue;
-    public partial uint Aqa { get => RegisterStorage.Load(ref _aqa); set => RegisterStorage.Store(ref _aqa, value); }
+    public partial uint Aqa { get => global::ShadowIo.RegisterStorage.Load(ref _aqa); set => global::ShadowIo.RegisterStorage.Store(ref _aqa, value); }
     /// <summary>After each guest write that reaches Aqa: the value its atomic update replaced and the value it stored.</summary>
     partial void OnAqaWritten(uint previous, uint value);
 
@@ -339,22 +339,22 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     /// <summary>Aqa.ASQS, bits 0..11 of the stored value (no access rules); setting it is one atomic update of Aqa that changes only these bits.</summary>
     public uint AqaAsqs
     {
-        get => (RegisterStorage.Load(ref _aqa) & AqaFields.AsqsMask) >> AqaFields.AsqsShift;
-        set => RegisterStorage.Replace(ref _aqa, AqaFields.AsqsMask, value << AqaFields.AsqsShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _aqa) & AqaFields.AsqsMask) >> AqaFields.AsqsShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _aqa, AqaFields.AsqsMask, value << AqaFields.AsqsShift);
     }
 
     /// <summary>Aqa.ACQS, bits 16..27 of the stored value (no access rules); setting it is one atomic update of Aqa that changes only these bits.</summary>
     public uint AqaAcqs
     {
-        get => (RegisterStorage.Load(ref _aqa) & AqaFields.AcqsMask) >> AqaFields.AcqsShift;
-        set => RegisterStorage.Replace(ref _aqa, AqaFields.AcqsMask, value << AqaFields.AcqsShift);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _aqa) & AqaFields.AcqsMask) >> AqaFields.AcqsShift;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _aqa, AqaFields.AcqsMask, value << AqaFields.AcqsShift);
     }
 
     /// <summary>Offset of Asq: 8 bytes, ReadWrite.</summary>
     public const ulong AsqOffset = 0x28UL;
     private const ulong AsqResetValue = 0x00000000_00000000UL;
     private ulong _asq = AsqResetValue;
-    public partial ulong Asq { get => RegisterStorage.Load(ref _asq); set => RegisterStorage.Store(ref _asq, value); }
+    public partial ulong Asq { get => global::ShadowIo.RegisterStorage.Load(ref _asq); set => global::ShadowIo.RegisterStorage.Store(ref _asq, value); }
     /// <summary>After each guest write that reaches Asq: the value its atomic update replaced and the value it stored.</summary>
     partial void OnAsqWritten(ulong previous, ulong value);
 
@@ -362,7 +362,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     public const ulong AcqOffset = 0x30UL;
     private const ulong AcqResetValue = 0x00000000_00000000UL;
     private ulong _acq = AcqResetValue;
-    public partial ulong Acq { get => RegisterStorage.Load(ref _acq); set => RegisterStorage.Store(ref _acq, value); }
+    public partial ulong Acq { get => global::ShadowIo.RegisterStorage.Load(ref _acq); set => global::ShadowIo.RegisterStorage.Store(ref _acq, value); }
     /// <summary>After each guest write that reaches Acq: the value its atomic update replaced and the value it stored.</summary>
     partial void OnAcqWritten(ulong previous, ulong value);
 
@@ -477,25 +477,25 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
         switch (offset)
         {
             case >= CapOffset and < CapOffset + 8 when ByteLanes.Fits(offset - CapOffset, size, 8):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _cap), offset - CapOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _cap), offset - CapOffset, size);
             case >= VsOffset and < VsOffset + 4 when ByteLanes.Fits(offset - VsOffset, size, 4):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _vs), offset - VsOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _vs), offset - VsOffset, size);
             case >= IntmsOffset and < IntmsOffset + 4 when ByteLanes.Fits(offset - IntmsOffset, size, 4):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _intms), offset - IntmsOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _intms), offset - IntmsOffset, size);
             case >= IntmcOffset and < IntmcOffset + 4 when ByteLanes.Fits(offset - IntmcOffset, size, 4):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _intmc), offset - IntmcOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _intmc), offset - IntmcOffset, size);
             case >= CcOffset and < CcOffset + 4 when ByteLanes.Fits(offset - CcOffset, size, 4):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _cc), offset - CcOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _cc), offset - CcOffset, size);
             case >= CstsOffset and < CstsOffset + 4 when ByteLanes.Fits(offset - CstsOffset, size, 4):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _csts), offset - CstsOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _csts), offset - CstsOffset, size);
             case >= NssrOffset and < NssrOffset + 4 when ByteLanes.Fits(offset - NssrOffset, size, 4):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _nssr), offset - NssrOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _nssr), offset - NssrOffset, size);
             case >= AqaOffset and < AqaOffset + 4 when ByteLanes.Fits(offset - AqaOffset, size, 4):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _aqa), offset - AqaOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _aqa), offset - AqaOffset, size);
             case >= AsqOffset and < AsqOffset + 8 when ByteLanes.Fits(offset - AsqOffset, size, 8):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _asq), offset - AsqOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _asq), offset - AsqOffset, size);
             case >= AcqOffset and < AcqOffset + 8 when ByteLanes.Fits(offset - AcqOffset, size, 8):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _acq), offset - AcqOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _acq), offset - AcqOffset, size);
         }
 
         // Doorbells are write-only: reads return 0.
@@ -520,14 +520,14 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
             case >= CapOffset and < CapOffset + 8 when ByteLanes.Fits(offset - CapOffset, size, 8):
             {
                 // Cap is read-only for the guest: the write is ignored.
-                ulong previous = RegisterStorage.Load(ref _cap);
+                ulong previous = global::ShadowIo.RegisterStorage.Load(ref _cap);
                 OnCapWritten(previous, previous);
                 return;
             }
             case >= VsOffset and < VsOffset + 4 when ByteLanes.Fits(offset - VsOffset, size, 4):
             {
                 // Vs is read-only for the guest: the write is ignored.
-                uint previous = RegisterStorage.Load(ref _vs);
+                uint previous = global::ShadowIo.RegisterStorage.Load(ref _vs);
                 OnVsWritten(previous, previous);
                 return;
             }
@@ -538,7 +538,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
                 // Written as given: Intms
                 ulong clear = lanes;
                 ulong set = written;
-                (uint previous, uint next) = RegisterStorage.Update(ref _intms, (uint)clear, (uint)set, 0);
+                (uint previous, uint next) = global::ShadowIo.RegisterStorage.Update(ref _intms, (uint)clear, (uint)set, 0);
                 OnIntmsWritten(previous, next);
                 return;
             }
@@ -549,7 +549,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
                 // Written as given: Intmc
                 ulong clear = lanes;
                 ulong set = written;
-                (uint previous, uint next) = RegisterStorage.Update(ref _intmc, (uint)clear, (uint)set, 0);
+                (uint previous, uint next) = global::ShadowIo.RegisterStorage.Update(ref _intmc, (uint)clear, (uint)set, 0);
                 OnIntmcWritten(previous, next);
                 return;
             }
@@ -560,7 +560,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
                 // Written as given: EN, CSS, MPS, AMS, SHN, IOSQES, IOCQES, undeclared bits
                 ulong clear = lanes;
                 ulong set = written;
-                (uint previous, uint next) = RegisterStorage.Update(ref _cc, (uint)clear, (uint)set, 0);
+                (uint previous, uint next) = global::ShadowIo.RegisterStorage.Update(ref _cc, (uint)clear, (uint)set, 0);
                 OnCcWritten(previous, next);
                 return;
             }
@@ -569,7 +569,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
                 ulong written = ByteLanes.Place(value, offset - CstsOffset, size);
                 // Write 1 to clear: NSSRO
                 ulong clear = written & CstsFields.NssroMask;
-                (uint previous, uint next) = RegisterStorage.Update(ref _csts, (uint)clear, 0, 0);
+                (uint previous, uint next) = global::ShadowIo.RegisterStorage.Update(ref _csts, (uint)clear, 0, 0);
                 OnCstsWritten(previous, next);
                 return;
             }
@@ -580,7 +580,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
                 // Written as given: Nssr
                 ulong clear = lanes;
                 ulong set = written;
-                (uint previous, uint next) = RegisterStorage.Update(ref _nssr, (uint)clear, (uint)set, 0);
+                (uint previous, uint next) = global::ShadowIo.RegisterStorage.Update(ref _nssr, (uint)clear, (uint)set, 0);
                 OnNssrWritten(previous, next);
                 return;
             }
@@ -591,7 +591,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
                 // Written as given: ASQS, ACQS, undeclared bits
                 ulong clear = lanes;
                 ulong set = written;
-                (uint previous, uint next) = RegisterStorage.Update(ref _aqa, (uint)clear, (uint)set, 0);
+                (uint previous, uint next) = global::ShadowIo.RegisterStorage.Update(ref _aqa, (uint)clear, (uint)set, 0);
                 OnAqaWritten(previous, next);
                 return;
             }
@@ -602,7 +602,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
                 // Written as given: Asq
                 ulong clear = lanes;
                 ulong set = written;
-                (ulong previous, ulong next) = RegisterStorage.Update(ref _asq, clear, set, 0);
+                (ulong previous, ulong next) = global::ShadowIo.RegisterStorage.Update(ref _asq, clear, set, 0);
                 OnAsqWritten(previous, next);
                 return;
             }
@@ -613,7 +613,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
                 // Written as given: Acq
                 ulong clear = lanes;
                 ulong set = written;
-                (ulong previous, ulong next) = RegisterStorage.Update(ref _acq, clear, set, 0);
+                (ulong previous, ulong next) = global::ShadowIo.RegisterStorage.Update(ref _acq, clear, set, 0);
                 OnAcqWritten(previous, next);
                 return;
             }
@@ -632,16 +632,16 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void ResetRegisters()
     {
-        RegisterStorage.Store(ref _cap, CapResetValue);
-        RegisterStorage.Store(ref _vs, VsResetValue);
-        RegisterStorage.Store(ref _intms, IntmsResetValue);
-        RegisterStorage.Store(ref _intmc, IntmcResetValue);
-        RegisterStorage.Store(ref _cc, CcResetValue);
-        RegisterStorage.Store(ref _csts, CstsResetValue);
-        RegisterStorage.Store(ref _nssr, NssrResetValue);
-        RegisterStorage.Store(ref _aqa, AqaResetValue);
-        RegisterStorage.Store(ref _asq, AsqResetValue);
-        RegisterStorage.Store(ref _acq, AcqResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _cap, CapResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _vs, VsResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _intms, IntmsResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _intmc, IntmcResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _cc, CcResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _csts, CstsResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _nssr, NssrResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _aqa, AqaResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _asq, AsqResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _acq, AcqResetValue);
     }
 }
 
@@ -668,66 +668,4 @@ file static class ByteLanes
         size is 1 or 2 or 4 or 8 && offset < blockSize && (ulong)size <= blockSize - offset;
 
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
-}
-
-/// <summary>
-/// Every access to the block's register storage: a read is one volatile load (never torn), a
-/// whole-value set one volatile store (last writer wins), and every other change one atomic
-/// read-modify-write, so no update of a register is lost to a concurrent one.
-/// </summary>
-file static class RegisterStorage
-{
-    /// <summary>The stored value: one volatile load.</summary>
-    public static uint Load(ref uint storage) => global::System.Threading.Volatile.Read(ref storage);
-
-    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
-    public static void Store(ref uint storage, uint value) => global::System.Threading.Volatile.Write(ref storage, value);
-
-    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
-    public static void Replace(ref uint storage, uint mask, uint bits) => Update(ref storage, mask, bits & mask, 0);
-
-    /// <summary>
-    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
-    /// it replaced and the value it stored. Loops only while another update of the same register
-    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
-    /// </summary>
-    public static (uint Previous, uint Next) Update(ref uint storage, uint clear, uint set, uint toggle)
-    {
-        uint previous = global::System.Threading.Volatile.Read(ref storage);
-        while (true)
-        {
-            uint next = ((previous & ~clear) | set) ^ toggle;
-            if (next == previous) return (previous, next);
-            uint seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
-            if (seen == previous) return (previous, next);
-            previous = seen;
-        }
-    }
-
-    /// <summary>The stored value: one volatile load.</summary>
-    public static ulong Load(ref ulong storage) => global::System.Threading.Volatile.Read(ref storage);
-
-    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
-    public static void Store(ref ulong storage, ulong value) => global::System.Threading.Volatile.Write(ref storage, value);
-
-    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
-    public static void Replace(ref ulong storage, ulong mask, ulong bits) => Update(ref storage, mask, bits & mask, 0);
-
-    /// <summary>
-    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
-    /// it replaced and the value it stored. Loops only while another update of the same register
-    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
-    /// </summary>
-    public static (ulong Previous, ulong Next) Update(ref ulong storage, ulong clear, ulong set, ulong toggle)
-    {
-        ulong previous = global::System.Threading.Volatile.Read(ref storage);
-        while (true)
-        {
-            ulong next = ((previous & ~clear) | set) ^ toggle;
-            if (next == previous) return (previous, next);
-            ulong seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
-            if (seen == previous) return (previous, next);
-            previous = seen;
-        }
-    }
 }

@@ -24,13 +24,13 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
     // Each register: its offset, reset value and storage; the partial property loads and stores the
     // whole value with no access rules (device side, last writer wins); On{Register}Written(previous,
     // value) is called after each guest write that reaches the register through WriteMmio. Storage is
-    // only touched through RegisterStorage (end of file): atomic updates, volatile loads.
+    // only touched through the runtime's RegisterStorage: atomic updates, volatile loads.
 
     /// <summary>Offset of Scratch: 4 bytes, ReadWrite.</summary>
     public const ulong ScratchOffset = 0x0UL;
     private const uint ScratchResetValue = 0x00000000U;
     private uint _scratch = ScratchResetValue;
-    public partial uint Scratch { get => RegisterStorage.Load(ref _scratch); set => RegisterStorage.Store(ref _scratch, value); }
+    public partial uint Scratch { get => global::ShadowIo.RegisterStorage.Load(ref _scratch); set => global::ShadowIo.RegisterStorage.Store(ref _scratch, value); }
     /// <summary>After each guest write that reaches Scratch: the value its atomic update replaced and the value it stored.</summary>
     partial void OnScratchWritten(uint previous, uint value);
 
@@ -38,7 +38,7 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
     public const ulong CounterOffset = 0x8UL;
     private const ulong CounterResetValue = 0xDEADBEEF_00000001UL;
     private ulong _counter = CounterResetValue;
-    public partial ulong Counter { get => RegisterStorage.Load(ref _counter); set => RegisterStorage.Store(ref _counter, value); }
+    public partial ulong Counter { get => global::ShadowIo.RegisterStorage.Load(ref _counter); set => global::ShadowIo.RegisterStorage.Store(ref _counter, value); }
     /// <summary>After each guest write that reaches Counter: the value its atomic update replaced and the value it stored.</summary>
     partial void OnCounterWritten(ulong previous, ulong value);
 
@@ -108,9 +108,9 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
         switch (offset)
         {
             case >= ScratchOffset and < ScratchOffset + 4 when ByteLanes.Fits(offset - ScratchOffset, size, 4):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _scratch), offset - ScratchOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _scratch), offset - ScratchOffset, size);
             case >= CounterOffset and < CounterOffset + 8 when ByteLanes.Fits(offset - CounterOffset, size, 8):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _counter), offset - CounterOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _counter), offset - CounterOffset, size);
         }
 
         OnUndefinedRead(offset, size);
@@ -136,7 +136,7 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
                 // Written as given: Scratch
                 ulong clear = lanes;
                 ulong set = written;
-                (uint previous, uint next) = RegisterStorage.Update(ref _scratch, (uint)clear, (uint)set, 0);
+                (uint previous, uint next) = global::ShadowIo.RegisterStorage.Update(ref _scratch, (uint)clear, (uint)set, 0);
                 OnScratchWritten(previous, next);
                 return;
             }
@@ -147,7 +147,7 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
                 // Written as given: Counter
                 ulong clear = lanes;
                 ulong set = written;
-                (ulong previous, ulong next) = RegisterStorage.Update(ref _counter, clear, set, 0);
+                (ulong previous, ulong next) = global::ShadowIo.RegisterStorage.Update(ref _counter, clear, set, 0);
                 OnCounterWritten(previous, next);
                 return;
             }
@@ -160,8 +160,8 @@ partial class PlainBlock : global::ShadowIo.IRegisterBlock
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void ResetRegisters()
     {
-        RegisterStorage.Store(ref _scratch, ScratchResetValue);
-        RegisterStorage.Store(ref _counter, CounterResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _scratch, ScratchResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _counter, CounterResetValue);
     }
 }
 
@@ -188,66 +188,4 @@ file static class ByteLanes
         size is 1 or 2 or 4 or 8 && offset < blockSize && (ulong)size <= blockSize - offset;
 
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
-}
-
-/// <summary>
-/// Every access to the block's register storage: a read is one volatile load (never torn), a
-/// whole-value set one volatile store (last writer wins), and every other change one atomic
-/// read-modify-write, so no update of a register is lost to a concurrent one.
-/// </summary>
-file static class RegisterStorage
-{
-    /// <summary>The stored value: one volatile load.</summary>
-    public static uint Load(ref uint storage) => global::System.Threading.Volatile.Read(ref storage);
-
-    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
-    public static void Store(ref uint storage, uint value) => global::System.Threading.Volatile.Write(ref storage, value);
-
-    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
-    public static void Replace(ref uint storage, uint mask, uint bits) => Update(ref storage, mask, bits & mask, 0);
-
-    /// <summary>
-    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
-    /// it replaced and the value it stored. Loops only while another update of the same register
-    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
-    /// </summary>
-    public static (uint Previous, uint Next) Update(ref uint storage, uint clear, uint set, uint toggle)
-    {
-        uint previous = global::System.Threading.Volatile.Read(ref storage);
-        while (true)
-        {
-            uint next = ((previous & ~clear) | set) ^ toggle;
-            if (next == previous) return (previous, next);
-            uint seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
-            if (seen == previous) return (previous, next);
-            previous = seen;
-        }
-    }
-
-    /// <summary>The stored value: one volatile load.</summary>
-    public static ulong Load(ref ulong storage) => global::System.Threading.Volatile.Read(ref storage);
-
-    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
-    public static void Store(ref ulong storage, ulong value) => global::System.Threading.Volatile.Write(ref storage, value);
-
-    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
-    public static void Replace(ref ulong storage, ulong mask, ulong bits) => Update(ref storage, mask, bits & mask, 0);
-
-    /// <summary>
-    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
-    /// it replaced and the value it stored. Loops only while another update of the same register
-    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
-    /// </summary>
-    public static (ulong Previous, ulong Next) Update(ref ulong storage, ulong clear, ulong set, ulong toggle)
-    {
-        ulong previous = global::System.Threading.Volatile.Read(ref storage);
-        while (true)
-        {
-            ulong next = ((previous & ~clear) | set) ^ toggle;
-            if (next == previous) return (previous, next);
-            ulong seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
-            if (seen == previous) return (previous, next);
-            previous = seen;
-        }
-    }
 }

@@ -24,13 +24,13 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     // Each register: its offset, reset value and storage; the partial property loads and stores the
     // whole value with no access rules (device side, last writer wins); On{Register}Written(previous,
     // value) is called after each guest write that reaches the register through WriteMmio. Storage is
-    // only touched through RegisterStorage (end of file): atomic updates, volatile loads.
+    // only touched through the runtime's RegisterStorage: atomic updates, volatile loads.
 
     /// <summary>Offset of Transmit: 1 byte, WriteOnly.</summary>
     public const ulong TransmitOffset = 0x0UL;
     private const byte TransmitResetValue = 0x00;
     private byte _transmit = TransmitResetValue;
-    public partial byte Transmit { get => RegisterStorage.Load(ref _transmit); set => RegisterStorage.Store(ref _transmit, value); }
+    public partial byte Transmit { get => global::ShadowIo.RegisterStorage.Load(ref _transmit); set => global::ShadowIo.RegisterStorage.Store(ref _transmit, value); }
     /// <summary>After each guest write that reaches Transmit: the value its atomic update replaced and the value it stored.</summary>
     partial void OnTransmitWritten(byte previous, byte value);
 
@@ -38,7 +38,7 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     public const ulong InterruptEnableOffset = 0x1UL;
     private const byte InterruptEnableResetValue = 0x00;
     private byte _interruptEnable = InterruptEnableResetValue;
-    public partial byte InterruptEnable { get => RegisterStorage.Load(ref _interruptEnable); set => RegisterStorage.Store(ref _interruptEnable, value); }
+    public partial byte InterruptEnable { get => global::ShadowIo.RegisterStorage.Load(ref _interruptEnable); set => global::ShadowIo.RegisterStorage.Store(ref _interruptEnable, value); }
     /// <summary>After each guest write that reaches InterruptEnable: the value its atomic update replaced and the value it stored.</summary>
     partial void OnInterruptEnableWritten(byte previous, byte value);
 
@@ -65,29 +65,29 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     /// <summary>InterruptEnable.ERBFI, bit 0 of the stored value (no access rules); setting it is one atomic update of InterruptEnable that changes only these bits.</summary>
     public bool InterruptEnableErbfi
     {
-        get => (RegisterStorage.Load(ref _interruptEnable) & InterruptEnableFields.ErbfiMask) != 0;
-        set => RegisterStorage.Replace(ref _interruptEnable, InterruptEnableFields.ErbfiMask, value ? InterruptEnableFields.ErbfiMask : (byte)0);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _interruptEnable) & InterruptEnableFields.ErbfiMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _interruptEnable, InterruptEnableFields.ErbfiMask, value ? InterruptEnableFields.ErbfiMask : (byte)0);
     }
 
     /// <summary>InterruptEnable.ETBEI, bit 1 of the stored value (no access rules); setting it is one atomic update of InterruptEnable that changes only these bits.</summary>
     public bool InterruptEnableEtbei
     {
-        get => (RegisterStorage.Load(ref _interruptEnable) & InterruptEnableFields.EtbeiMask) != 0;
-        set => RegisterStorage.Replace(ref _interruptEnable, InterruptEnableFields.EtbeiMask, value ? InterruptEnableFields.EtbeiMask : (byte)0);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _interruptEnable) & InterruptEnableFields.EtbeiMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _interruptEnable, InterruptEnableFields.EtbeiMask, value ? InterruptEnableFields.EtbeiMask : (byte)0);
     }
 
     /// <summary>InterruptEnable.ELSI, bit 2 of the stored value (no access rules); setting it is one atomic update of InterruptEnable that changes only these bits.</summary>
     public bool InterruptEnableElsi
     {
-        get => (RegisterStorage.Load(ref _interruptEnable) & InterruptEnableFields.ElsiMask) != 0;
-        set => RegisterStorage.Replace(ref _interruptEnable, InterruptEnableFields.ElsiMask, value ? InterruptEnableFields.ElsiMask : (byte)0);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _interruptEnable) & InterruptEnableFields.ElsiMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _interruptEnable, InterruptEnableFields.ElsiMask, value ? InterruptEnableFields.ElsiMask : (byte)0);
     }
 
     /// <summary>Offset of InterruptIdentification: 1 byte, ReadOnly.</summary>
     public const ulong InterruptIdentificationOffset = 0x2UL;
     private const byte InterruptIdentificationResetValue = 0x01;
     private byte _interruptIdentification = InterruptIdentificationResetValue;
-    public partial byte InterruptIdentification { get => RegisterStorage.Load(ref _interruptIdentification); set => RegisterStorage.Store(ref _interruptIdentification, value); }
+    public partial byte InterruptIdentification { get => global::ShadowIo.RegisterStorage.Load(ref _interruptIdentification); set => global::ShadowIo.RegisterStorage.Store(ref _interruptIdentification, value); }
     /// <summary>After each guest write that reaches InterruptIdentification, which is read-only for the guest: the write stores nothing, so value == previous (what the register holds); the bytes the guest wrote are not passed.</summary>
     partial void OnInterruptIdentificationWritten(byte previous, byte value);
 
@@ -109,22 +109,22 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     /// <summary>InterruptIdentification.NOT PENDING, bit 0 of the stored value (no access rules); setting it is one atomic update of InterruptIdentification that changes only these bits.</summary>
     public bool InterruptIdentificationNotPending
     {
-        get => (RegisterStorage.Load(ref _interruptIdentification) & InterruptIdentificationFields.NotPendingMask) != 0;
-        set => RegisterStorage.Replace(ref _interruptIdentification, InterruptIdentificationFields.NotPendingMask, value ? InterruptIdentificationFields.NotPendingMask : (byte)0);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _interruptIdentification) & InterruptIdentificationFields.NotPendingMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _interruptIdentification, InterruptIdentificationFields.NotPendingMask, value ? InterruptIdentificationFields.NotPendingMask : (byte)0);
     }
 
     /// <summary>InterruptIdentification.ID, bits 1..3 of the stored value (no access rules); setting it is one atomic update of InterruptIdentification that changes only these bits.</summary>
     public byte InterruptIdentificationId
     {
-        get => (byte)((RegisterStorage.Load(ref _interruptIdentification) & InterruptIdentificationFields.IdMask) >> InterruptIdentificationFields.IdShift);
-        set => RegisterStorage.Replace(ref _interruptIdentification, InterruptIdentificationFields.IdMask, (byte)(value << InterruptIdentificationFields.IdShift));
+        get => (byte)((global::ShadowIo.RegisterStorage.Load(ref _interruptIdentification) & InterruptIdentificationFields.IdMask) >> InterruptIdentificationFields.IdShift);
+        set => global::ShadowIo.RegisterStorage.Replace(ref _interruptIdentification, InterruptIdentificationFields.IdMask, (byte)(value << InterruptIdentificationFields.IdShift));
     }
 
     /// <summary>Offset of LineStatus: 1 byte, ReadOnly.</summary>
     public const ulong LineStatusOffset = 0x5UL;
     private const byte LineStatusResetValue = 0x60;
     private byte _lineStatus = LineStatusResetValue;
-    public partial byte LineStatus { get => RegisterStorage.Load(ref _lineStatus); set => RegisterStorage.Store(ref _lineStatus, value); }
+    public partial byte LineStatus { get => global::ShadowIo.RegisterStorage.Load(ref _lineStatus); set => global::ShadowIo.RegisterStorage.Store(ref _lineStatus, value); }
     /// <summary>After each guest write that reaches LineStatus, which is read-only for the guest: the write stores nothing, so value == previous (what the register holds); the bytes the guest wrote are not passed.</summary>
     partial void OnLineStatusWritten(byte previous, byte value);
 
@@ -166,50 +166,50 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     /// <summary>LineStatus.DR, bit 0 of the stored value (no access rules); setting it is one atomic update of LineStatus that changes only these bits.</summary>
     public bool LineStatusDr
     {
-        get => (RegisterStorage.Load(ref _lineStatus) & LineStatusFields.DrMask) != 0;
-        set => RegisterStorage.Replace(ref _lineStatus, LineStatusFields.DrMask, value ? LineStatusFields.DrMask : (byte)0);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _lineStatus) & LineStatusFields.DrMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _lineStatus, LineStatusFields.DrMask, value ? LineStatusFields.DrMask : (byte)0);
     }
 
     /// <summary>LineStatus.OE, bit 1 of the stored value (no access rules); setting it is one atomic update of LineStatus that changes only these bits.</summary>
     public bool LineStatusOe
     {
-        get => (RegisterStorage.Load(ref _lineStatus) & LineStatusFields.OeMask) != 0;
-        set => RegisterStorage.Replace(ref _lineStatus, LineStatusFields.OeMask, value ? LineStatusFields.OeMask : (byte)0);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _lineStatus) & LineStatusFields.OeMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _lineStatus, LineStatusFields.OeMask, value ? LineStatusFields.OeMask : (byte)0);
     }
 
     /// <summary>LineStatus.PE, bit 2 of the stored value (no access rules); setting it is one atomic update of LineStatus that changes only these bits.</summary>
     public bool LineStatusPe
     {
-        get => (RegisterStorage.Load(ref _lineStatus) & LineStatusFields.PeMask) != 0;
-        set => RegisterStorage.Replace(ref _lineStatus, LineStatusFields.PeMask, value ? LineStatusFields.PeMask : (byte)0);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _lineStatus) & LineStatusFields.PeMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _lineStatus, LineStatusFields.PeMask, value ? LineStatusFields.PeMask : (byte)0);
     }
 
     /// <summary>LineStatus.FE, bit 3 of the stored value (no access rules); setting it is one atomic update of LineStatus that changes only these bits.</summary>
     public bool LineStatusFe
     {
-        get => (RegisterStorage.Load(ref _lineStatus) & LineStatusFields.FeMask) != 0;
-        set => RegisterStorage.Replace(ref _lineStatus, LineStatusFields.FeMask, value ? LineStatusFields.FeMask : (byte)0);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _lineStatus) & LineStatusFields.FeMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _lineStatus, LineStatusFields.FeMask, value ? LineStatusFields.FeMask : (byte)0);
     }
 
     /// <summary>LineStatus.THRE, bit 5 of the stored value (no access rules); setting it is one atomic update of LineStatus that changes only these bits.</summary>
     public bool LineStatusThre
     {
-        get => (RegisterStorage.Load(ref _lineStatus) & LineStatusFields.ThreMask) != 0;
-        set => RegisterStorage.Replace(ref _lineStatus, LineStatusFields.ThreMask, value ? LineStatusFields.ThreMask : (byte)0);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _lineStatus) & LineStatusFields.ThreMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _lineStatus, LineStatusFields.ThreMask, value ? LineStatusFields.ThreMask : (byte)0);
     }
 
     /// <summary>LineStatus.TEMT, bit 6 of the stored value (no access rules); setting it is one atomic update of LineStatus that changes only these bits.</summary>
     public bool LineStatusTemt
     {
-        get => (RegisterStorage.Load(ref _lineStatus) & LineStatusFields.TemtMask) != 0;
-        set => RegisterStorage.Replace(ref _lineStatus, LineStatusFields.TemtMask, value ? LineStatusFields.TemtMask : (byte)0);
+        get => (global::ShadowIo.RegisterStorage.Load(ref _lineStatus) & LineStatusFields.TemtMask) != 0;
+        set => global::ShadowIo.RegisterStorage.Replace(ref _lineStatus, LineStatusFields.TemtMask, value ? LineStatusFields.TemtMask : (byte)0);
     }
 
     /// <summary>Offset of Divisor: 2 bytes, ReadWrite.</summary>
     public const ulong DivisorOffset = 0x6UL;
     private const ushort DivisorResetValue = 0x000C;
     private ushort _divisor = DivisorResetValue;
-    public partial ushort Divisor { get => RegisterStorage.Load(ref _divisor); set => RegisterStorage.Store(ref _divisor, value); }
+    public partial ushort Divisor { get => global::ShadowIo.RegisterStorage.Load(ref _divisor); set => global::ShadowIo.RegisterStorage.Store(ref _divisor, value); }
     /// <summary>After each guest write that reaches Divisor: the value its atomic update replaced and the value it stored.</summary>
     partial void OnDivisorWritten(ushort previous, ushort value);
 
@@ -226,8 +226,8 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     /// <summary>Divisor.DIVISOR, bits 0..15 of the stored value (no access rules); setting it is one atomic update of Divisor that changes only these bits.</summary>
     public ushort DivisorDivisor
     {
-        get => (ushort)((RegisterStorage.Load(ref _divisor) & DivisorFields.DivisorMask) >> DivisorFields.DivisorShift);
-        set => RegisterStorage.Replace(ref _divisor, DivisorFields.DivisorMask, (ushort)(value << DivisorFields.DivisorShift));
+        get => (ushort)((global::ShadowIo.RegisterStorage.Load(ref _divisor) & DivisorFields.DivisorMask) >> DivisorFields.DivisorShift);
+        set => global::ShadowIo.RegisterStorage.Replace(ref _divisor, DivisorFields.DivisorMask, (ushort)(value << DivisorFields.DivisorShift));
     }
 
     /// <summary>The block's ioeventfd registration table: one row per doorbell, arrays expanded, in declaration order.</summary>
@@ -298,18 +298,18 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
             case >= TransmitOffset and < TransmitOffset + 1 when ByteLanes.Fits(offset - TransmitOffset, size, 1):
                 return 0; // Transmit is write-only
             case >= InterruptEnableOffset and < InterruptEnableOffset + 1 when ByteLanes.Fits(offset - InterruptEnableOffset, size, 1):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _interruptEnable), offset - InterruptEnableOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _interruptEnable), offset - InterruptEnableOffset, size);
             case >= InterruptIdentificationOffset and < InterruptIdentificationOffset + 1 when ByteLanes.Fits(offset - InterruptIdentificationOffset, size, 1):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _interruptIdentification), offset - InterruptIdentificationOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _interruptIdentification), offset - InterruptIdentificationOffset, size);
             case >= LineStatusOffset and < LineStatusOffset + 1 when ByteLanes.Fits(offset - LineStatusOffset, size, 1):
             {
                 // Read-to-clear, in the same atomic update as the read: OE, PE, FE
                 ulong cleared = ByteLanes.Touched(offset - LineStatusOffset, size) & (LineStatusFields.OeMask | LineStatusFields.PeMask | LineStatusFields.FeMask);
-                byte previous = RegisterStorage.Update(ref _lineStatus, (byte)cleared, 0, 0).Previous;
+                byte previous = global::ShadowIo.RegisterStorage.Update(ref _lineStatus, (byte)cleared, 0, 0).Previous;
                 return ByteLanes.Extract(previous, offset - LineStatusOffset, size);
             }
             case >= DivisorOffset and < DivisorOffset + 2 when ByteLanes.Fits(offset - DivisorOffset, size, 2):
-                return ByteLanes.Extract(RegisterStorage.Load(ref _divisor), offset - DivisorOffset, size);
+                return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _divisor), offset - DivisorOffset, size);
         }
 
         OnUndefinedRead(offset, size);
@@ -335,7 +335,7 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
                 // Written as given: Transmit
                 ulong clear = lanes;
                 ulong set = written;
-                (byte previous, byte next) = RegisterStorage.Update(ref _transmit, (byte)clear, (byte)set, 0);
+                (byte previous, byte next) = global::ShadowIo.RegisterStorage.Update(ref _transmit, (byte)clear, (byte)set, 0);
                 OnTransmitWritten(previous, next);
                 return;
             }
@@ -346,21 +346,21 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
                 // Written as given: ERBFI, ETBEI, ELSI, undeclared bits
                 ulong clear = lanes;
                 ulong set = written;
-                (byte previous, byte next) = RegisterStorage.Update(ref _interruptEnable, (byte)clear, (byte)set, 0);
+                (byte previous, byte next) = global::ShadowIo.RegisterStorage.Update(ref _interruptEnable, (byte)clear, (byte)set, 0);
                 OnInterruptEnableWritten(previous, next);
                 return;
             }
             case >= InterruptIdentificationOffset and < InterruptIdentificationOffset + 1 when ByteLanes.Fits(offset - InterruptIdentificationOffset, size, 1):
             {
                 // InterruptIdentification is read-only for the guest: the write is ignored.
-                byte previous = RegisterStorage.Load(ref _interruptIdentification);
+                byte previous = global::ShadowIo.RegisterStorage.Load(ref _interruptIdentification);
                 OnInterruptIdentificationWritten(previous, previous);
                 return;
             }
             case >= LineStatusOffset and < LineStatusOffset + 1 when ByteLanes.Fits(offset - LineStatusOffset, size, 1):
             {
                 // LineStatus is read-only for the guest: the write is ignored.
-                byte previous = RegisterStorage.Load(ref _lineStatus);
+                byte previous = global::ShadowIo.RegisterStorage.Load(ref _lineStatus);
                 OnLineStatusWritten(previous, previous);
                 return;
             }
@@ -371,7 +371,7 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
                 // Written as given: DIVISOR
                 ulong clear = lanes;
                 ulong set = written;
-                (ushort previous, ushort next) = RegisterStorage.Update(ref _divisor, (ushort)clear, (ushort)set, 0);
+                (ushort previous, ushort next) = global::ShadowIo.RegisterStorage.Update(ref _divisor, (ushort)clear, (ushort)set, 0);
                 OnDivisorWritten(previous, next);
                 return;
             }
@@ -384,11 +384,11 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
     public void ResetRegisters()
     {
-        RegisterStorage.Store(ref _transmit, TransmitResetValue);
-        RegisterStorage.Store(ref _interruptEnable, InterruptEnableResetValue);
-        RegisterStorage.Store(ref _interruptIdentification, InterruptIdentificationResetValue);
-        RegisterStorage.Store(ref _lineStatus, LineStatusResetValue);
-        RegisterStorage.Store(ref _divisor, DivisorResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _transmit, TransmitResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _interruptEnable, InterruptEnableResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _interruptIdentification, InterruptIdentificationResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _lineStatus, LineStatusResetValue);
+        global::ShadowIo.RegisterStorage.Store(ref _divisor, DivisorResetValue);
     }
 }
 
@@ -415,66 +415,4 @@ file static class ByteLanes
         size is 1 or 2 or 4 or 8 && offset < blockSize && (ulong)size <= blockSize - offset;
 
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
-}
-
-/// <summary>
-/// Every access to the block's register storage: a read is one volatile load (never torn), a
-/// whole-value set one volatile store (last writer wins), and every other change one atomic
-/// read-modify-write, so no update of a register is lost to a concurrent one.
-/// </summary>
-file static class RegisterStorage
-{
-    /// <summary>The stored value: one volatile load.</summary>
-    public static byte Load(ref byte storage) => global::System.Threading.Volatile.Read(ref storage);
-
-    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
-    public static void Store(ref byte storage, byte value) => global::System.Threading.Volatile.Write(ref storage, value);
-
-    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
-    public static void Replace(ref byte storage, byte mask, byte bits) => Update(ref storage, mask, (byte)(bits & mask), 0);
-
-    /// <summary>
-    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
-    /// it replaced and the value it stored. Loops only while another update of the same register
-    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
-    /// </summary>
-    public static (byte Previous, byte Next) Update(ref byte storage, byte clear, byte set, byte toggle)
-    {
-        byte previous = global::System.Threading.Volatile.Read(ref storage);
-        while (true)
-        {
-            byte next = (byte)(((previous & ~clear) | set) ^ toggle);
-            if (next == previous) return (previous, next);
-            byte seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
-            if (seen == previous) return (previous, next);
-            previous = seen;
-        }
-    }
-
-    /// <summary>The stored value: one volatile load.</summary>
-    public static ushort Load(ref ushort storage) => global::System.Threading.Volatile.Read(ref storage);
-
-    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
-    public static void Store(ref ushort storage, ushort value) => global::System.Threading.Volatile.Write(ref storage, value);
-
-    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
-    public static void Replace(ref ushort storage, ushort mask, ushort bits) => Update(ref storage, mask, (ushort)(bits & mask), 0);
-
-    /// <summary>
-    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
-    /// it replaced and the value it stored. Loops only while another update of the same register
-    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
-    /// </summary>
-    public static (ushort Previous, ushort Next) Update(ref ushort storage, ushort clear, ushort set, ushort toggle)
-    {
-        ushort previous = global::System.Threading.Volatile.Read(ref storage);
-        while (true)
-        {
-            ushort next = (ushort)(((previous & ~clear) | set) ^ toggle);
-            if (next == previous) return (previous, next);
-            ushort seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
-            if (seen == previous) return (previous, next);
-            previous = seen;
-        }
-    }
 }

@@ -26,13 +26,13 @@ partial class Devices
         // Each register: its offset, reset value and storage; the partial property loads and stores the
         // whole value with no access rules (device side, last writer wins); On{Register}Written(previous,
         // value) is called after each guest write that reaches the register through WriteMmio. Storage is
-        // only touched through RegisterStorage (end of file): atomic updates, volatile loads.
+        // only touched through the runtime's RegisterStorage: atomic updates, volatile loads.
 
         /// <summary>Offset of DeviceId: 4 bytes, ReadOnly.</summary>
         public const ulong DeviceIdOffset = 0x0UL;
         private const uint DeviceIdResetValue = 0x00001AF4U;
         private uint _deviceId = DeviceIdResetValue;
-        internal partial uint DeviceId { get => RegisterStorage.Load(ref _deviceId); set => RegisterStorage.Store(ref _deviceId, value); }
+        internal partial uint DeviceId { get => global::ShadowIo.RegisterStorage.Load(ref _deviceId); set => global::ShadowIo.RegisterStorage.Store(ref _deviceId, value); }
         /// <summary>After each guest write that reaches DeviceId, which is read-only for the guest: the write stores nothing, so value == previous (what the register holds); the bytes the guest wrote are not passed.</summary>
         partial void OnDeviceIdWritten(uint previous, uint value);
 
@@ -40,7 +40,7 @@ partial class Devices
         public const ulong DeviceStatusOffset = 0x4UL;
         private const byte DeviceStatusResetValue = 0x00;
         private byte _deviceStatus = DeviceStatusResetValue;
-        internal partial byte DeviceStatus { get => RegisterStorage.Load(ref _deviceStatus); private set => RegisterStorage.Store(ref _deviceStatus, value); }
+        internal partial byte DeviceStatus { get => global::ShadowIo.RegisterStorage.Load(ref _deviceStatus); private set => global::ShadowIo.RegisterStorage.Store(ref _deviceStatus, value); }
         /// <summary>After each guest write that reaches DeviceStatus: the value its atomic update replaced and the value it stored.</summary>
         partial void OnDeviceStatusWritten(byte previous, byte value);
 
@@ -157,9 +157,9 @@ partial class Devices
             switch (offset)
             {
                 case >= DeviceIdOffset and < DeviceIdOffset + 4 when ByteLanes.Fits(offset - DeviceIdOffset, size, 4):
-                    return ByteLanes.Extract(RegisterStorage.Load(ref _deviceId), offset - DeviceIdOffset, size);
+                    return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _deviceId), offset - DeviceIdOffset, size);
                 case >= DeviceStatusOffset and < DeviceStatusOffset + 1 when ByteLanes.Fits(offset - DeviceStatusOffset, size, 1):
-                    return ByteLanes.Extract(RegisterStorage.Load(ref _deviceStatus), offset - DeviceStatusOffset, size);
+                    return ByteLanes.Extract(global::ShadowIo.RegisterStorage.Load(ref _deviceStatus), offset - DeviceStatusOffset, size);
             }
 
             // Doorbells are write-only: reads return 0.
@@ -184,7 +184,7 @@ partial class Devices
                 case >= DeviceIdOffset and < DeviceIdOffset + 4 when ByteLanes.Fits(offset - DeviceIdOffset, size, 4):
                 {
                     // DeviceId is read-only for the guest: the write is ignored.
-                    uint previous = RegisterStorage.Load(ref _deviceId);
+                    uint previous = global::ShadowIo.RegisterStorage.Load(ref _deviceId);
                     OnDeviceIdWritten(previous, previous);
                     return;
                 }
@@ -195,7 +195,7 @@ partial class Devices
                     // Written as given: DeviceStatus
                     ulong clear = lanes;
                     ulong set = written;
-                    (byte previous, byte next) = RegisterStorage.Update(ref _deviceStatus, (byte)clear, (byte)set, 0);
+                    (byte previous, byte next) = global::ShadowIo.RegisterStorage.Update(ref _deviceStatus, (byte)clear, (byte)set, 0);
                     OnDeviceStatusWritten(previous, next);
                     return;
                 }
@@ -215,8 +215,8 @@ partial class Devices
         [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
         public void ResetRegisters()
         {
-            RegisterStorage.Store(ref _deviceId, DeviceIdResetValue);
-            RegisterStorage.Store(ref _deviceStatus, DeviceStatusResetValue);
+            global::ShadowIo.RegisterStorage.Store(ref _deviceId, DeviceIdResetValue);
+            global::ShadowIo.RegisterStorage.Store(ref _deviceStatus, DeviceStatusResetValue);
         }
     }
 }
@@ -244,66 +244,4 @@ file static class ByteLanes
         size is 1 or 2 or 4 or 8 && offset < blockSize && (ulong)size <= blockSize - offset;
 
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
-}
-
-/// <summary>
-/// Every access to the block's register storage: a read is one volatile load (never torn), a
-/// whole-value set one volatile store (last writer wins), and every other change one atomic
-/// read-modify-write, so no update of a register is lost to a concurrent one.
-/// </summary>
-file static class RegisterStorage
-{
-    /// <summary>The stored value: one volatile load.</summary>
-    public static byte Load(ref byte storage) => global::System.Threading.Volatile.Read(ref storage);
-
-    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
-    public static void Store(ref byte storage, byte value) => global::System.Threading.Volatile.Write(ref storage, value);
-
-    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
-    public static void Replace(ref byte storage, byte mask, byte bits) => Update(ref storage, mask, (byte)(bits & mask), 0);
-
-    /// <summary>
-    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
-    /// it replaced and the value it stored. Loops only while another update of the same register
-    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
-    /// </summary>
-    public static (byte Previous, byte Next) Update(ref byte storage, byte clear, byte set, byte toggle)
-    {
-        byte previous = global::System.Threading.Volatile.Read(ref storage);
-        while (true)
-        {
-            byte next = (byte)(((previous & ~clear) | set) ^ toggle);
-            if (next == previous) return (previous, next);
-            byte seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
-            if (seen == previous) return (previous, next);
-            previous = seen;
-        }
-    }
-
-    /// <summary>The stored value: one volatile load.</summary>
-    public static uint Load(ref uint storage) => global::System.Threading.Volatile.Read(ref storage);
-
-    /// <summary>Stores a whole value (a device set, a reset): last writer wins over a concurrent update.</summary>
-    public static void Store(ref uint storage, uint value) => global::System.Threading.Volatile.Write(ref storage, value);
-
-    /// <summary>The bits under <paramref name="mask"/> become those of <paramref name="bits"/>, the others stay: one atomic update.</summary>
-    public static void Replace(ref uint storage, uint mask, uint bits) => Update(ref storage, mask, bits & mask, 0);
-
-    /// <summary>
-    /// Stores <c>((previous &amp; ~clear) | set) ^ toggle</c> as one atomic update and returns the value
-    /// it replaced and the value it stored. Loops only while another update of the same register
-    /// lands between the load and the compare-exchange; an update that changes nothing stores nothing.
-    /// </summary>
-    public static (uint Previous, uint Next) Update(ref uint storage, uint clear, uint set, uint toggle)
-    {
-        uint previous = global::System.Threading.Volatile.Read(ref storage);
-        while (true)
-        {
-            uint next = ((previous & ~clear) | set) ^ toggle;
-            if (next == previous) return (previous, next);
-            uint seen = global::System.Threading.Interlocked.CompareExchange(ref storage, next, previous);
-            if (seen == previous) return (previous, next);
-            previous = seen;
-        }
-    }
 }
