@@ -74,18 +74,32 @@ public sealed partial class VfioUserClient
     {
         lock (_gate)
         {
-            // Ask with room for the most entries a reply may hold; a server that needs more says so and is asked again.
+            // Room for the most entries a reply may hold (the decoder refuses more), so one request is enough.
             uint argsz = (uint)RegionIoFds.ReplySize(RegionIoFds.MaxEntries);
             int length = RegionIoFds.EncodeRequest(_request, argsz, region.Index);
-            Exchange(VfioUserCommand.DeviceGetRegionIoFds, length, default, MaxReceiveFds);
-            if (RegionIoFds.DecodeReply(_message.Payload, _message.Fds.Count, out uint index, out int count, out var entries) != 0)
-                throw Broken($"GET_REGION_IO_FDS {region.Index}: the reply is malformed");
-            if (index != region.Index) throw Broken($"GET_REGION_IO_FDS {region.Index}: the reply is for region {index}");
-            // The size-only answer cannot be right: any count the decoder accepts fits what was offered.
-            if (count > 0 && entries.Count == 0)
-                throw Broken($"GET_REGION_IO_FDS {region.Index}: {count} entries announced, none sent, though {argsz} bytes were offered");
-            return Adopt(region, entries);
+            try
+            {
+                return ReadDoorbellsReply(region, argsz, length);
+            }
+            finally
+            {
+                // Whatever the reply carried that no doorbell kept (or all of it, when refused) closes now.
+                _message.Fds.CloseAll();
+            }
         }
+    }
+
+    /// <summary>Sends the request in <c>_request</c> and checks the reply; caller holds <c>_gate</c>.</summary>
+    private DoorbellSet ReadDoorbellsReply(VfioUserRegion region, uint argsz, int length)
+    {
+        Exchange(VfioUserCommand.DeviceGetRegionIoFds, length, default, MaxReceiveFds);
+        if (RegionIoFds.DecodeReply(_message.Payload, _message.Fds.Count, out uint index, out int count, out var entries) != 0)
+            throw Broken($"GET_REGION_IO_FDS {region.Index}: the reply is malformed");
+        if (index != region.Index) throw Broken($"GET_REGION_IO_FDS {region.Index}: the reply is for region {index}");
+        // The size-only answer cannot be right: any count the decoder accepts fits what was offered.
+        if (count > 0 && entries.Count == 0)
+            throw Broken($"GET_REGION_IO_FDS {region.Index}: {count} entries announced, none sent, though {argsz} bytes were offered");
+        return Adopt(region, entries);
     }
 
     /// <summary>Builds the table and the set from the checked entries; the fds it keeps are taken from the message, the rest close with it.</summary>

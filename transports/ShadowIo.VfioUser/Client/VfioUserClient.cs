@@ -181,7 +181,8 @@ public sealed partial class VfioUserClient : IDisposable
             if (RegionInfo.DecodeReply(_message.Payload, _message.Fds.Count, out var info, out _) != 0)
                 throw Broken($"GET_REGION_INFO {index}: the reply is malformed");
             if (info.Index != index) throw Broken($"GET_REGION_INFO {index}: the reply is for region {info.Index}");
-            // This client maps nothing (no MMAP areas): any fd that came is closed with the message.
+            // This client maps nothing (no MMAP areas): an fd that came is closed at once.
+            _message.Fds.CloseAll();
             if (index == RegionIndex.Config && info.Size < 256) throw Broken($"GET_REGION_INFO: config space of {info.Size} bytes (at least 256)");
             if (index <= RegionIndex.Bar5 && info.Size != 0 && (info.Size & (info.Size - 1)) != 0)
                 throw Broken($"GET_REGION_INFO {index}: a BAR of {info.Size} bytes (a PCI BAR's size is a power of two)");
