@@ -8,33 +8,44 @@ namespace ShadowIo.Benchmarks.VfioUser;
 /// <c>-- vfio-user-device SOCKET</c>: the device process of the out-of-process doorbell runs.
 /// Serves <see cref="DoorbellDevice"/> over vfio-user at SOCKET, prints <c>ready</c> once it
 /// listens, and consumes its doorbells as a device does: a thread waits on the eventfds and, per
-/// signal, reads the value from the shadow. When the client disconnects it prints one JSON line
+/// signal, reads the value from the shadow (not with --no-observer). When the client disconnects it prints one JSON line
 /// (<c>signals</c> and <c>values</c> per row, <c>dispatched</c> writes, vfio-user counts) and exits 0.
 /// </summary>
 internal static class DoorbellDeviceCommand
 {
     public const string Name = "vfio-user-device";
 
+    /// <summary>No doorbell thread: signals stay in the eventfds for the VMM to drain (the benchmark's way).</summary>
+    public const string NoObserverOption = "--no-observer";
+
     public static int Run(string[] args)
     {
-        if (args.Length != 2)
+        if (args.Length is not (2 or 3) || (args.Length == 3 && args[2] != NoObserverOption))
         {
-            Console.Error.WriteLine($"{Name}: usage: {Name} SOCKET");
+            Console.Error.WriteLine($"{Name}: usage: {Name} SOCKET [{NoObserverOption}]");
             return 2;
         }
+        bool observe = args.Length == 2;
         var device = new DoorbellDevice();
         using var doorbells = DoorbellSet.Create(DoorbellDevice.Table);
         var msix = new MsixTable(DoorbellDevice.Vectors);
         using var server = new VfioUserServer(device.Function(doorbells, msix), log: line => Console.Error.WriteLine($"{Name}: {line}"));
         device.RaiseVector = server.Interrupts.Raise;
         var observer = new DoorbellObserver(doorbells);
-        var observing = observer.Start();
+        var observing = observe ? observer.Start() : Task.CompletedTask;
         var serving = server.Serve(args[1]);
         Console.WriteLine("ready");
         Console.Out.Flush();
         serving.GetAwaiter().GetResult();
-        observer.Stop();
-        observing.GetAwaiter().GetResult();
+        if (observe)
+        {
+            observer.Stop();
+            observing.GetAwaiter().GetResult();
+        }
+        else
+        {
+            observer.DrainPending();
+        }
         var table = DoorbellDevice.Table;
         var report = new
         {
@@ -82,9 +93,14 @@ internal static class DoorbellDeviceCommand
                 for (int i = 0; i < n; i++) Observe(fired[i].Row, fired[i].Signals);
                 if (stopping && n == 0) break;
             }
-            // Whatever is still pending (a final ring racing the stop).
-            for (int row = 0; row < Signals.Length; row++) Observe(row, doorbells.TakeSignals(row));
+            DrainPending();
             _events.Dispose();
+        }
+
+        /// <summary>Whatever is still pending (a final ring racing the stop, or everything without the thread).</summary>
+        public void DrainPending()
+        {
+            for (int row = 0; row < Signals.Length; row++) Observe(row, doorbells.TakeSignals(row));
         }
 
         private void Observe(int row, ulong signals)

@@ -62,10 +62,10 @@ public sealed class ClientDoorbellTests
     public void A_guest_rings_a_device_in_another_process(string mode)
     {
         RequireKvm();
-        using var peer = new DevicePeer();
+        using var peer = DeviceProcess.Start();
         var run = RunGuest(peer.SocketPath, Parse(mode));
 
-        using var report = peer.Report();
+        using var report = peer.ReadReport();
         var root = report.RootElement;
         var signals = root.GetProperty("signals").EnumerateArray().Select(e => e.GetUInt64()).ToArray();
         var values = root.GetProperty("values").EnumerateArray().Select(e => e.GetUInt64()).ToArray();
