@@ -47,7 +47,7 @@ public static class DiagnosticDescriptors
         "SHIO006",
         "Registers or doorbells overlap",
         "'{0}' [0x{1:X}, 0x{2:X}) overlaps '{3}' [0x{4:X}, 0x{5:X})",
-        "Each byte of the block belongs to at most one register or doorbell; KVM rejects overlapping ioeventfds and dispatch would be ambiguous.");
+        "Each byte of the block belongs to at most one register or doorbell; KVM rejects overlapping ioeventfds and dispatch would be ambiguous. The one exception: notify doorbells of one width on one address, each with its own datamatch (SHIO025, SHIO026).");
 
     public static readonly DiagnosticDescriptor StrideTooSmall = Create(
         "SHIO007",
@@ -156,6 +156,18 @@ public static class DiagnosticDescriptors
         "Register-map attribute outside a register block",
         "[{0}] on '{1}' has no effect: {2}",
         "[Register] and the doorbell attributes only count inside a class marked [RegisterBlock], and [Field] only on a property marked [Register]; elsewhere nothing is generated for them.");
+
+    public static readonly DiagnosticDescriptor DuplicateDataMatch = Create(
+        "SHIO025",
+        "Doorbells on one address match the same value",
+        "'{0}' and '{1}' at offset 0x{2:X} both have datamatch 0x{3:X}",
+        "Several notify doorbells may share an address when each has its own datamatch (virtio's queue notify: the value is the queue index, 0 included); KVM refuses a second ioeventfd with the same address, length and datamatch (EEXIST), and a write could not tell the two apart.");
+
+    public static readonly DiagnosticDescriptor WildcardBesideDataMatch = Create(
+        "SHIO026",
+        "A doorbell without datamatch shares an address with a datamatch doorbell",
+        "'{0}' at offset 0x{1:X} has no datamatch, but '{2}' on the same address has one: doorbells sharing an address each need a datamatch of their own",
+        "A doorbell without datamatch fires on every write to its address, so it would swallow the writes meant for the datamatch doorbells beside it; KVM refuses the pair (EEXIST). Give every doorbell on the address a distinct DataMatch, or move one.");
 
     private static DiagnosticDescriptor Create(string id, string title, string message, string help) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,

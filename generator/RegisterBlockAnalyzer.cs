@@ -7,9 +7,10 @@ namespace ShadowIo.Generator;
 
 /// <summary>
 /// Reports register-map layout problems (issues 2 and 6) at the offending attribute. Runs the
-/// same parser and checks as <see cref="RegisterBlockGenerator"/>, which emits nothing for a
-/// block this analyzer reports on: validation lives here so the generator's cached models never
-/// hold locations.
+/// same parser and checks as <see cref="RegisterBlockGenerator"/>, which for a block this
+/// analyzer reports on emits only the implementing parts of the user's declarations (so that a
+/// command-line build, where <c>csc</c> skips analyzers once declarations have errors, shows these
+/// diagnostics): validation lives here so the generator's cached models never hold locations.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class RegisterBlockAnalyzer : DiagnosticAnalyzer
@@ -38,7 +39,9 @@ public sealed class RegisterBlockAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.WritableFieldInReadOnlyRegister,
         DiagnosticDescriptors.InvalidName,
         DiagnosticDescriptors.UndefinedAccess,
-        DiagnosticDescriptors.AttributeWithoutEffect);
+        DiagnosticDescriptors.AttributeWithoutEffect,
+        DiagnosticDescriptors.DuplicateDataMatch,
+        DiagnosticDescriptors.WildcardBesideDataMatch);
 
     public override void Initialize(AnalysisContext context)
     {

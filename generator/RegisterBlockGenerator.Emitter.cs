@@ -93,7 +93,7 @@ public sealed partial class RegisterBlockGenerator
             writer.WriteLine($"private const {type} {register.Name}ResetValue = {Hex(register.Reset, register.Width)};");
             writer.WriteLine($"private {type} {storage} = {register.Name}ResetValue;");
             writer.WriteLine($"{Prefix(register.Modifiers)}partial {type} {Identifiers.Escape(register.Name)} {{ {Prefix(register.GetterModifiers)}get => RegisterStorage.Load(ref {storage}); {Prefix(register.SetterModifiers)}set => RegisterStorage.Store(ref {storage}, value); }}");
-            writer.WriteLine($"/// <summary>After each guest write that reaches {register.Name}: the value its atomic update replaced and the value it stored.</summary>");
+            writer.WriteLine($"/// <summary>{Xml(DispatchEmitter.WrittenHookSummary(register))}</summary>");
             writer.WriteLine($"partial void On{register.Name}Written({type} previous, {type} value);");
         }
 

@@ -13,15 +13,23 @@ namespace ShadowIo.Generator;
 
 public sealed partial class RegisterBlockGenerator
 {
-    /// <summary>The outcome of parsing one block: a model when valid, and every diagnostic found.</summary>
-    internal readonly record struct ParseResult(BlockModel? Model, ImmutableArray<Diagnostic> Diagnostics);
+    /// <summary>
+    /// The outcome of parsing one block: a model when valid, otherwise what its declarations still
+    /// need generated (null when not even that can be generated), and every diagnostic found.
+    /// </summary>
+    internal readonly record struct ParseResult(BlockModel? Model, InvalidBlockModel? Invalid, ImmutableArray<Diagnostic> Diagnostics)
+    {
+        /// <summary>What the generator keeps of it: no diagnostics, no locations.</summary>
+        public ParsedBlock ToParsedBlock() => new(Model, Invalid);
+    }
 
     /// <summary>
     /// Reads a [RegisterBlock] class's attributes (symbols → <see cref="BlockModel"/>) and runs the
     /// layout and field checks. Shared by the generator, which keeps only the model, and by
     /// <see cref="RegisterBlockAnalyzer"/>, which reports the diagnostics. Never throws on user input:
     /// an attribute the compiler could not bind makes the block invalid without a diagnostic of
-    /// ours (the compiler already reports it).
+    /// ours (the compiler already reports it). For an invalid block it still builds the
+    /// <see cref="InvalidBlockModel"/>, so the user's declarations compile and the analyzer runs.
     /// </summary>
     internal static class Parser
     {
@@ -29,11 +37,14 @@ public sealed partial class RegisterBlockGenerator
         {
             var diagnostics = new List<Diagnostic>();
             AttributeData? blockAttribute = type.GetAttributes().FirstOrDefault(static a => AttributeReader.IsAttribute(a, KnownAttributes.RegisterBlock));
-            if (blockAttribute is null
-                || !AttributeReader.TryGetArgument(blockAttribute, 0, out string? blockName)
+            if (blockAttribute is null) return new ParseResult(null, null, ImmutableArray<Diagnostic>.Empty);
+            if (!AttributeReader.TryGetArgument(blockAttribute, 0, out string? blockName)
                 || !AttributeReader.TryGetArgument(blockAttribute, 1, out ulong blockSize))
             {
-                return new ParseResult(null, ImmutableArray<Diagnostic>.Empty);
+                // The compiler reports the unbindable argument; the declarations still get their parts.
+                bool ignored = true;
+                List<RegisterDeclaration> declared = ReadRegisters(type, new List<Diagnostic>(), ref ignored, cancellationToken);
+                return new ParseResult(null, InvalidBlock.Create(type, blockName ?? "", null, declared, cancellationToken), ImmutableArray<Diagnostic>.Empty);
             }
 
             bool bindable = true;
@@ -63,7 +74,8 @@ public sealed partial class RegisterBlockGenerator
             BlockModel? model = bindable && diagnostics.Count == 0
                 ? CreateModel(type, blockName ?? "", blockSize, shadowLayoutSize, shadowBase, registers, doorbells, cancellationToken)
                 : null;
-            return new ParseResult(model, diagnostics.ToImmutableArray());
+            InvalidBlockModel? invalid = model is null ? InvalidBlock.Create(type, blockName ?? "", blockSize, registers, cancellationToken) : null;
+            return new ParseResult(model, invalid, diagnostics.ToImmutableArray());
         }
 
         private static List<RegisterDeclaration> ReadRegisters(INamedTypeSymbol type, List<Diagnostic> diagnostics, ref bool bindable, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using ShadowIo.Devices.Nvme;
 using ShadowIo.Fuzz.Nvme;
+using ShadowIo.Fuzz.Virtio;
 
 namespace ShadowIo.Fuzz;
 
@@ -19,13 +20,17 @@ public static class FuzzTargets
     /// <summary>The vfio-user channel and every message decoder, as a server receives a client's stream (<see cref="VfioUserTarget"/>).</summary>
     public const string VfioUser = "vfio-user";
 
-    public static IReadOnlyList<string> Names { get; } = [Nvme, QemuProxy, VfioUser];
+    /// <summary>The virtio-blk device's rings, descriptors, requests and BAR, as a hostile driver writes them (<see cref="VirtqueueByteFuzzer"/>).</summary>
+    public const string VirtioBlk = "virtio-blk";
+
+    public static IReadOnlyList<string> Names { get; } = [Nvme, QemuProxy, VfioUser, VirtioBlk];
 
     public static Action<byte[]> Get(string name) => name switch
     {
         Nvme => static input => ControllerByteFuzzer.Run(input),
         QemuProxy => static input => QemuProxyTarget.Run(input),
         VfioUser => static input => VfioUserTarget.Run(input),
+        VirtioBlk => static input => VirtqueueByteFuzzer.Run(input),
         _ => throw new ArgumentException($"unknown target '{name}' (targets: {string.Join(", ", Names)})", nameof(name)),
     };
 }

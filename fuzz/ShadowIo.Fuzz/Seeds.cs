@@ -19,6 +19,7 @@ public static class Seeds
             FuzzTargets.Nvme => Nvme(),
             FuzzTargets.QemuProxy => QemuProxy(),
             FuzzTargets.VfioUser => VfioUserSeeds.Create(),
+            FuzzTargets.VirtioBlk => Virtio.VirtqueueSeeds.Create(),
             _ => throw new ArgumentException($"unknown target '{target}'", nameof(target)),
         };
         foreach (var (name, bytes) in seeds) File.WriteAllBytes(Path.Combine(directory, name), bytes);

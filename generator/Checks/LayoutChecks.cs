@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using ShadowIo.Generator.Model;
 
@@ -194,7 +195,12 @@ internal static class LayoutChecks
         return size > int.MaxValue ? int.MaxValue : (int)size;
     }
 
-    /// <summary>Reports each pair of declarations whose byte ranges intersect, once per pair.</summary>
+    /// <summary>
+    /// Reports each pair of declarations whose byte ranges intersect, once per pair, except
+    /// doorbells that share one address and width each with a datamatch of its own (virtio's queue
+    /// notify; KVM keeps one ioeventfd per datamatch there): among those a repeated value is
+    /// SHIO025 and a doorbell without datamatch SHIO026, both naming the two doorbells.
+    /// </summary>
     public static void CheckOverlaps(List<RegisterDeclaration> registers, List<DoorbellDeclaration> doorbells, List<Diagnostic> diagnostics)
     {
         var spans = new List<Span>();
@@ -218,7 +224,11 @@ internal static class LayoutChecks
                 {
                     ulong start = doorbell.Offset + ((ulong)i * doorbell.Stride);
                     string name = doorbell.Kind == DoorbellModelKind.ValueArray ? $"{doorbell.DeclaredName}[{i}]" : doorbell.DeclaredName;
-                    spans.Add(new Span(start, start + (ulong)doorbell.Width, order, name, doorbell.Location));
+                    spans.Add(new Span(start, start + (ulong)doorbell.Width, order, name, doorbell.Location)
+                    {
+                        IsDoorbell = true,
+                        DataMatch = doorbell.HasDataMatch ? doorbell.DataMatch : null,
+                    });
                 }
             }
 
@@ -226,6 +236,7 @@ internal static class LayoutChecks
         }
 
         spans.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Order.CompareTo(b.Order));
+        spans = CheckSharedAddresses(spans, diagnostics);
         var reported = new HashSet<(int, int)>();
         Span? widest = null;
         foreach (Span span in spans)
@@ -245,6 +256,55 @@ internal static class LayoutChecks
         }
     }
 
+    /// <summary>
+    /// Finds the doorbells that share an address and width with a datamatch doorbell (in the
+    /// sorted <paramref name="spans"/>, declaration order within one address), reports SHIO025 and
+    /// SHIO026 among them, and returns the spans with each such group as one span (its first), so
+    /// that the overlap sweep still checks the group against everything else.
+    /// </summary>
+    private static List<Span> CheckSharedAddresses(List<Span> spans, List<Diagnostic> diagnostics)
+    {
+        var kept = new List<Span>(spans.Count);
+        for (int i = 0; i < spans.Count;)
+        {
+            int end = i + 1;
+            while (end < spans.Count && spans[end].Start == spans[i].Start && spans[end].End == spans[i].End) end++;
+            List<Span> group = spans.GetRange(i, end - i);
+            Span? matched = group.Where(static s => s.DataMatch is not null).Select(static s => (Span?)s).FirstOrDefault();
+            if (group.Count == 1 || matched is null || group.Any(static s => !s.IsDoorbell))
+            {
+                kept.AddRange(group);
+                i = end;
+                continue;
+            }
+
+            var byValue = new Dictionary<ulong, Span>();
+            foreach (Span span in group)
+            {
+                if (span.DataMatch is not { } value)
+                {
+                    // Reported at whichever of the two was declared later, like an overlap.
+                    (Span wildcard, Span other) = (span, matched.Value);
+                    Location at = wildcard.Order > other.Order ? wildcard.Location : other.Location;
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.WildcardBesideDataMatch, at, wildcard.Name, wildcard.Start, other.Name));
+                }
+                else if (byValue.TryGetValue(value, out Span first))
+                {
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateDataMatch, span.Location, first.Name, span.Name, span.Start, value));
+                }
+                else
+                {
+                    byValue.Add(value, span);
+                }
+            }
+
+            kept.Add(group[0]);
+            i = end;
+        }
+
+        return kept;
+    }
+
     private static SpecialType ExpectedType(int width) => width switch
     {
         1 => SpecialType.System_Byte,
@@ -253,5 +313,11 @@ internal static class LayoutChecks
         _ => SpecialType.System_UInt64,
     };
 
-    private readonly record struct Span(ulong Start, ulong End, int Order, string Name, Location Location);
+    private readonly record struct Span(ulong Start, ulong End, int Order, string Name, Location Location)
+    {
+        public bool IsDoorbell { get; init; }
+
+        /// <summary>A notify doorbell's datamatch; null for a register or a doorbell that fires on any value.</summary>
+        public ulong? DataMatch { get; init; }
+    }
 }

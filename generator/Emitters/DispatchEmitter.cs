@@ -122,7 +122,7 @@ internal static class DispatchEmitter
         WriteCaseLabel(writer, register, relative);
         FieldMasks masks = FieldMasks.Of(register);
         bool allReadable = masks.Readable == Widths.LowMask(register.Width * 8);
-        string Readable(string value) => allReadable ? value : $"{value} & {Mask(masks.Readable, register)}";
+        string Readable(string value) => allReadable ? value : $"{value} & {masks.ReadableMask}";
         if (masks.Readable == 0)
         {
             writer.Indent();
@@ -159,8 +159,20 @@ internal static class DispatchEmitter
         if (!block.Doorbells.IsEmpty)
         {
             writer.WriteLine();
-            writer.OpenBlock("if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size)");
-            writer.WriteLine("OnDoorbellWritten(row, ByteLanes.Truncate(value, size));");
+            if (block.Doorbells.Any(static d => d.HasDataMatch))
+            {
+                // Several datamatch doorbells may share an address: the row whose datamatch the
+                // bytes equal, as KVM would pick it; for a value none matches, the address's first row.
+                writer.WriteLine("ulong bytes = ByteLanes.Truncate(value, size);");
+                writer.OpenBlock("if (DoorbellTable.TryFind(offset, size, bytes, out int row) || (DoorbellTable.TryFind(offset, out row) && DoorbellTable[row].Width == size))");
+                writer.WriteLine("OnDoorbellWritten(row, bytes);");
+            }
+            else
+            {
+                writer.OpenBlock("if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size)");
+                writer.WriteLine("OnDoorbellWritten(row, ByteLanes.Truncate(value, size));");
+            }
+
             writer.WriteLine("return;");
             writer.CloseBlock();
         }
@@ -234,6 +246,26 @@ internal static class DispatchEmitter
     private static string NarrowVariable(RegisterModel register, string variable) =>
         register.Width == 8 ? variable : $"({Widths.TypeKeyword(register.Width)}){variable}";
 
+    /// <summary>
+    /// The contract of <c>On{Register}Written</c> in its doc comment: what a guest write means for
+    /// the register, read-only ones included (the hook still runs, so a device can see the attempt).
+    /// </summary>
+    public static string WrittenHookSummary(RegisterModel register)
+    {
+        FieldMasks masks = FieldMasks.Of(register);
+        if (!masks.Changes)
+        {
+            return $"After each guest write that reaches {register.Name}, which is read-only for the guest: the write stores nothing, so value == previous (what the register holds); the bytes the guest wrote are not passed.";
+        }
+
+        if (register.Access == RegisterAccess.ReadOnly)
+        {
+            return $"After each guest write that reaches {register.Name}, which is read-only for the guest except {masks.WritableNames}: the write's atomic update changes only those bits, previous is the value it replaced and value the one it stored (equal when it changed nothing); the bytes the guest wrote are not passed.";
+        }
+
+        return $"After each guest write that reaches {register.Name}: the value its atomic update replaced and the value it stored.";
+    }
+
     /// <summary>A register's bits grouped by what a guest access does to them.</summary>
     private sealed class FieldMasks
     {
@@ -246,6 +278,11 @@ internal static class DispatchEmitter
         public ulong WriteZeroToClear { get; private set; }
         public string ReadToClearNames => Join(FieldAccess.ReadToClear);
         public string WriteOnlyNames => Join(FieldAccess.WriteOnly);
+
+        /// <summary>The fields a guest write can change, by their declared names.</summary>
+        public string WritableNames => string.Join(", ", _groups
+            .Where(static g => g.Mode is not (FieldAccess.ReadOnly or FieldAccess.ReadToClear))
+            .Select(static g => Comment(g.Name)));
         public string ReplaceNames => Join(FieldAccess.ReadWrite, FieldAccess.WriteOnly);
         public string SetNames => Join(FieldAccess.Set);
         public string ToggleNames => Join(FieldAccess.Toggle);
@@ -316,10 +353,35 @@ internal static class DispatchEmitter
         private string Join(FieldAccess mode, FieldAccess? other = null) =>
             string.Join(", ", _groups.Where(g => g.Mode == mode || g.Mode == other).Select(static g => Comment(g.Name)));
 
+        /// <summary>The bits a guest read returns, as a C# mask: everything but the write-only fields.</summary>
+        public string ReadableMask => Complement(static g => g.Mode == FieldAccess.WriteOnly) ?? Mask(Readable, _register);
+
+        /// <summary>
+        /// A group's mask by the names <see cref="FieldEmitter"/> emits: the union of its fields'
+        /// masks, or, when bits outside every field take part, the complement of the other fields'
+        /// (in ulong arithmetic, where every mask expression of the dispatch is used).
+        /// </summary>
         private string Expression(ulong mask, FieldAccess mode, FieldAccess? other = null)
         {
-            var groups = _groups.Where(g => g.Mode == mode || g.Mode == other).ToList();
-            if (groups.Any(static g => g.Field is null)) return Mask(mask, _register);
+            bool InGroup((string Name, FieldAccess Mode, string? Field) g) => g.Mode == mode || g.Mode == other;
+            var groups = _groups.Where(InGroup).ToList();
+            if (groups.All(static g => g.Field is not null)) return Union(groups);
+            return Complement(g => !InGroup(g)) ?? Mask(mask, _register);
+        }
+
+        /// <summary>
+        /// <c>~(ulong)(A | B …)</c> over the fields <paramref name="excluded"/> picks; null when none
+        /// does or bits outside every field are among them (no name covers those).
+        /// </summary>
+        private string? Complement(System.Func<(string Name, FieldAccess Mode, string? Field), bool> excluded)
+        {
+            var groups = _groups.Where(excluded).ToList();
+            if (groups.Count == 0 || groups.Any(static g => g.Field is null)) return null;
+            return "~(ulong)" + Union(groups);
+        }
+
+        private string Union(List<(string Name, FieldAccess Mode, string? Field)> groups)
+        {
             string[] names = [.. groups.Select(g => $"{_register.Name}Fields.{g.Field}Mask")];
             return names.Length == 1 ? names[0] : "(" + string.Join(" | ", names) + ")";
         }

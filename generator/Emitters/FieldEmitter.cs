@@ -12,15 +12,20 @@ namespace ShadowIo.Generator.Emitters;
 /// </summary>
 internal static class FieldEmitter
 {
-    public static void WriteFields(SourceWriter writer, RegisterModel register)
+    public static void WriteFields(SourceWriter writer, RegisterModel register) =>
+        WriteFields(writer, register.Name, register.Width, register.Fields, Identifiers.ToStorageField(register.Name));
+
+    /// <summary>The fields of register <paramref name="name"/>, <paramref name="width"/> bytes wide, stored in <paramref name="storage"/>.</summary>
+    public static void WriteFields(SourceWriter writer, string name, int width, EquatableArray<FieldModel> fields, string storage)
     {
+        var register = new FieldOwner(name, width, storage);
         string type = Widths.TypeKeyword(register.Width);
         writer.WriteLine();
         writer.WriteLine($"/// <summary>Bit positions and masks of {register.Name}'s fields (masks already shifted).</summary>");
         writer.WriteLine(GeneratedCodeAttribute);
         writer.OpenBlock($"public static class {register.Name}Fields");
         bool first = true;
-        foreach (FieldModel field in register.Fields)
+        foreach (FieldModel field in fields)
         {
             if (!first) writer.WriteLine();
             first = false;
@@ -31,13 +36,13 @@ internal static class FieldEmitter
         }
 
         writer.CloseBlock();
-        foreach (FieldModel field in register.Fields) WriteAccessor(writer, register, field);
+        foreach (FieldModel field in fields) WriteAccessor(writer, register, field);
     }
 
-    private static void WriteAccessor(SourceWriter writer, RegisterModel register, FieldModel field)
+    private static void WriteAccessor(SourceWriter writer, FieldOwner register, FieldModel field)
     {
         string type = Widths.TypeKeyword(register.Width);
-        string storage = Identifiers.ToStorageField(register.Name);
+        string storage = register.Storage;
         string load = $"RegisterStorage.Load(ref {storage})";
         string mask = $"{register.Name}Fields.{field.Name}Mask";
         string shift = $"{register.Name}Fields.{field.Name}Shift";
@@ -68,6 +73,9 @@ internal static class FieldEmitter
 
         writer.CloseBlock();
     }
+
+    /// <summary>The register a field belongs to, as far as its accessors care.</summary>
+    private readonly record struct FieldOwner(string Name, int Width, string Storage);
 
     /// <summary>Zero of the register's type (a bare 0 would make a byte conditional ambiguous).</summary>
     private static string Zero(int width) => width switch { 8 => "0UL", 4 => "0U", _ => $"({Widths.TypeKeyword(width)})0" };

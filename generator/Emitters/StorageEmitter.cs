@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using ShadowIo.Generator.Checks;
 using ShadowIo.Generator.Helpers;
@@ -23,9 +24,12 @@ internal static class StorageEmitter
     private const string Volatile = "global::System.Threading.Volatile";
     private const string Interlocked = "global::System.Threading.Interlocked";
 
-    public static void WriteStorage(SourceWriter writer, BlockModel block)
+    public static void WriteStorage(SourceWriter writer, BlockModel block) => WriteStorage(writer, block.Registers.Select(static r => r.Width));
+
+    /// <summary>RegisterStorage for registers of the given widths in bytes (each width once, narrowest first).</summary>
+    public static void WriteStorage(SourceWriter writer, IEnumerable<int> registerWidths)
     {
-        int[] widths = [.. block.Registers.Select(static r => r.Width).Distinct().OrderBy(static w => w)];
+        int[] widths = [.. registerWidths.Distinct().OrderBy(static w => w)];
         if (widths.Length == 0) return;
 
         writer.WriteLine();

@@ -47,19 +47,30 @@ internal static class Declarations
         && !property.ReturnsByRefReadonly;
 
     /// <summary>
-    /// Whether this generator wrote the symbol (a generated file's path names it). The analyzer
-    /// sees the compilation after generation, where the implementing parts and generated members
-    /// are ours; the generator sees it before, where they can only be the user's.
+    /// Whether this generator wrote the symbol: it is declared in the file this generator adds for
+    /// its containing block, whose path ends in the generator's type name and that block's hint
+    /// name (Roslyn names a generated tree {assembly}/{generator type}/{hint name}, under the
+    /// generated-files folder when those are emitted). A user's own file, wherever it lives, never
+    /// has that name unless made to. The analyzer sees the compilation after generation, where the
+    /// implementing parts and generated members are ours; the generator sees it before, where they
+    /// can only be the user's.
     /// </summary>
     public static bool IsGeneratedByUs(ISymbol symbol)
     {
+        if (symbol.ContainingType is not { } block) return false;
+        string hintName = HintName(block);
         foreach (Location location in symbol.Locations)
         {
-            if (location.SourceTree?.FilePath is { } path && path.Contains(nameof(RegisterBlockGenerator))) return true;
+            if (location.SourceTree?.FilePath is not { } path) continue;
+            string directory = System.IO.Path.GetDirectoryName(path) ?? "";
+            if (System.IO.Path.GetFileName(path) == hintName && System.IO.Path.GetFileName(directory) == s_generatorTypeName) return true;
         }
 
         return false;
     }
+
+    /// <summary>The folder Roslyn puts this generator's files in.</summary>
+    private static readonly string s_generatorTypeName = typeof(RegisterBlockGenerator).FullName!;
 
     public static string ModifiersWithoutPartial(SyntaxTokenList modifiers) =>
         string.Join(" ", modifiers.Where(static m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(static m => m.Text));

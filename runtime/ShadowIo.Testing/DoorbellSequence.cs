@@ -26,7 +26,8 @@ public static class DoorbellSequence
     /// Every row written <paramref name="writesPerRow"/> times, all rows interleaved in a seeded
     /// random order (so a binding cannot pass by handling rows one after another). Value rows get
     /// random values of their width; a datamatch doorbell alternates its datamatch value (which
-    /// must only signal) with other values (which must reach the device's dispatch instead).
+    /// must only signal) with other values (which must reach the device's dispatch instead, or,
+    /// on an address several datamatch doorbells share, may be another row's value and fire that one).
     /// </summary>
     public static DoorbellWrite[] Create(DoorbellTable table, int seed, int writesPerRow = 5)
     {
@@ -51,14 +52,19 @@ public static class DoorbellSequence
     /// <summary>The bits an access of <paramref name="width"/> bytes carries (KVM compares datamatch on these).</summary>
     public static ulong Mask(int width) => width >= 8 ? ulong.MaxValue : (1UL << (width * 8)) - 1;
 
-    /// <summary>Signals each row must see: every write, except writes to a datamatch doorbell that miss its value.</summary>
+    /// <summary>
+    /// Signals each row must see: a write signals the row KVM would fire at its address, the one
+    /// whose datamatch equals the written bytes (<see cref="DoorbellTable.TryFind(ulong, int, ulong, out int)"/>),
+    /// which on an address several datamatch doorbells share may be another row than the one
+    /// written to; a write no row there matches signals nothing.
+    /// </summary>
     public static ulong[] ExpectedSignals(DoorbellTable table, IEnumerable<DoorbellWrite> writes)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(writes);
         var expected = new ulong[table.Count];
         foreach (var w in writes)
-            if (Signals(table, w)) expected[w.Row]++;
+            if (Fired(table, w) is int row) expected[row]++;
         return expected;
     }
 
@@ -74,14 +80,15 @@ public static class DoorbellSequence
     }
 
     /// <summary>
-    /// Writes that miss their doorbell's datamatch, in order: KVM does not match them, so they
-    /// exit to userspace and reach the block's generated OnDoorbellWritten dispatch.
+    /// Writes that no datamatch at their address matches, in order: KVM does not match them, so
+    /// they exit to userspace and reach the block's generated OnDoorbellWritten dispatch, which
+    /// passes the first row declared at the address (the row written to, unless rows share it).
     /// </summary>
     public static (int Row, ulong Value)[] ExpectedDispatched(DoorbellTable table, IEnumerable<DoorbellWrite> writes)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(writes);
-        return [.. writes.Where(w => !Signals(table, w)).Select(w => (w.Row, w.Value))];
+        return [.. writes.Where(w => Fired(table, w) is null).Select(w => (FirstAt(table, w.Row), w.Value))];
     }
 
     /// <summary>
@@ -124,9 +131,12 @@ public static class DoorbellSequence
         }
     }
 
-    private static bool Signals(DoorbellTable table, DoorbellWrite write)
+    /// <summary>The row a write fires, as KVM picks it: exact width, the datamatch the bytes equal; null when none.</summary>
+    private static int? Fired(DoorbellTable table, DoorbellWrite write)
     {
         ref readonly var e = ref table[write.Row];
-        return !e.HasDataMatch || e.DataMatch == write.Value;
+        return table.TryFind(e.Offset, e.Width, write.Value & Mask(e.Width), out int row) ? row : null;
     }
+
+    private static int FirstAt(DoorbellTable table, int row) => table.TryFind(table[row].Offset, out int first) ? first : row;
 }

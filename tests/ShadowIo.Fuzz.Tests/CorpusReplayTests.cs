@@ -21,6 +21,7 @@ public sealed class CorpusReplayTests(ITestOutputHelper output)
     [InlineData(FuzzTargets.Nvme)]
     [InlineData(FuzzTargets.QemuProxy)]
     [InlineData(FuzzTargets.VfioUser)]
+    [InlineData(FuzzTargets.VirtioBlk)]
     public void Every_corpus_file_passes_the_target(string target)
     {
         string directory = Path.Combine(AppContext.BaseDirectory, "corpus", target);
@@ -77,6 +78,25 @@ public sealed class CorpusReplayTests(ITestOutputHelper output)
         var session = VfioUserTarget.LastSession!;
         output.WriteLine(session.ToString());
         Assert.Equal((messages, messages, 0, true), (session.Messages, session.Accepted, session.Rejected, session.EndedCleanly));
+    }
+
+    /// <summary>
+    /// The virtio-blk seeds reach the device, not only the register decoder: the clean sessions get
+    /// their requests completed, the hostile rings are answered with DEVICE_NEEDS_RESET for their reason.
+    /// </summary>
+    [Theory]
+    [InlineData("write-read", 3, 0, Devices.Virtio.VirtqueueError.None)]
+    [InlineData("two-queues-flush", 2, 0, Devices.Virtio.VirtqueueError.None)]
+    [InlineData("polling-hand-over", 3, 0, Devices.Virtio.VirtqueueError.None)]
+    [InlineData("looping-chain", 0, 1, Devices.Virtio.VirtqueueError.ChainLongerThanQueue)]
+    [InlineData("bad-avail-idx", 0, 1, Devices.Virtio.VirtqueueError.AvailIndexTooFar)]
+    [InlineData("nested-indirect", 0, 1, Devices.Virtio.VirtqueueError.NestedIndirect)]
+    public void The_virtio_blk_seeds_reach_the_device(string seed, long completed, long needsReset, Devices.Virtio.VirtqueueError reason)
+    {
+        Virtio.VirtqueueByteFuzzer.Run(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "corpus", FuzzTargets.VirtioBlk, seed)));
+        var run = Virtio.VirtqueueByteFuzzer.LastRun;
+        output.WriteLine(run.ToString());
+        Assert.Equal((completed, 0L, needsReset, reason), (run.RequestsCompleted, run.RequestsFailed, run.NeedsResetRaised, run.LastReason));
     }
 
     [Fact]

@@ -7,7 +7,20 @@ namespace ShadowIo.Generator.Tests;
 /// <summary>The pipeline caches: an unrelated edit reuses every step, and no step holds a compilation object.</summary>
 public sealed class IncrementalTests
 {
-    private static readonly string[] s_trackedSteps = [TrackingNames.ParsedBlocks, TrackingNames.ValidBlocks];
+    private static readonly string[] s_trackedSteps = [TrackingNames.ParsedBlocks, TrackingNames.ValidBlocks, TrackingNames.InvalidBlocks];
+
+    /// <summary>A block with a layout error (misaligned), which still gets its declarations' parts.</summary>
+    private const string InvalidBlock = """
+        namespace Broken;
+        using ShadowIo;
+        [RegisterBlock("broken", 0x10)]
+        public partial class BrokenBlock
+        {
+            [Register(0x2, 4)]
+            [Field("EN", 0, 1)]
+            public partial uint Status { get; set; }
+        }
+        """;
 
     [Fact]
     public void Unrelated_edit_leaves_every_tracked_step_cached()
@@ -15,6 +28,7 @@ public sealed class IncrementalTests
         CSharpCompilation compilation = GeneratorHarness.Compile(
             SnapshotTests.ReadBlock("NvmeBar0.cs"),
             SnapshotTests.ReadBlock("FieldModesBlock.cs"),
+            InvalidBlock,
             "namespace Other; public static class Unrelated { public const int Value = 1; }");
         GeneratorDriver driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation, TestContext.Current.CancellationToken);
 
@@ -62,7 +76,8 @@ public sealed class IncrementalTests
             SnapshotTests.ReadBlock("NvmeBar0.cs"),
             SnapshotTests.ReadBlock("VirtioNotifyBlock.cs"),
             SnapshotTests.ReadBlock("FieldModesBlock.cs"),
-            SnapshotTests.ReadBlock("Uart16550.cs"));
+            SnapshotTests.ReadBlock("Uart16550.cs"),
+            InvalidBlock);
         GeneratorRunResult first = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation, TestContext.Current.CancellationToken).GetRunResult().Results.Single();
 
         int walked = 0;
@@ -75,6 +90,6 @@ public sealed class IncrementalTests
             }
         }
 
-        Assert.Equal(8, walked); // four blocks, two steps
+        Assert.Equal(10, walked); // five blocks parsed, four valid, one invalid
     }
 }

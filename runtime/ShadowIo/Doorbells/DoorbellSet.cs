@@ -73,6 +73,7 @@ public sealed class DoorbellSet : IDisposable
             Validate(table, e, pageBytes);
             if (e.Kind == DoorbellKind.Value) required = Math.Max(required, e.ShadowOffset + e.Width);
         }
+        ValidateSharedAddresses(table);
         var eventFds = new EventFd?[table.Count];
         var trappedRows = new bool[table.Count];
         var page = MemoryMapping.CreateMemfd($"shadowio-doorbells-{table.BlockName}", (ulong)pageBytes);
@@ -141,6 +142,31 @@ public sealed class DoorbellSet : IDisposable
             throw new ArgumentException($"Doorbell '{e.Name}'[{e.Element}]'s shadow offset {e.ShadowOffset} lies outside the {pageBytes}-byte shadow page of '{table.BlockName}'.", nameof(table));
     }
 
+    /// <summary>
+    /// Rows on one address must each have a datamatch, of one width, with distinct values: KVM
+    /// refuses a second ioeventfd on an address and length unless both match distinct values
+    /// (virt/kvm/eventfd.c, <c>ioeventfd_check_collision</c>: EEXIST), and a trap could not
+    /// choose between two rows either. The generator enforces this (SHIO006, SHIO025, SHIO026);
+    /// this catches a hand-built table.
+    /// </summary>
+    private static void ValidateSharedAddresses(DoorbellTable table)
+    {
+        for (int row = 0; row < table.Count; row++)
+        {
+            ref readonly var e = ref table[row];
+            if (!table.TryFind(e.Offset, out int first) || first == row) continue;
+            for (int earlier = first; earlier < row; earlier++)
+            {
+                ref readonly var d = ref table[earlier];
+                if (d.Offset != e.Offset) continue;
+                bool distinct = e.HasDataMatch && d.HasDataMatch && e.Width == d.Width && e.DataMatch != d.DataMatch;
+                if (!distinct)
+                    throw new ArgumentException($"Doorbells '{d.Name}'[{d.Element}] and '{e.Name}'[{e.Element}] of '{table.BlockName}' share offset 0x{e.Offset:x}; " +
+                        "doorbells on one address must all have a datamatch, of one width, with distinct values.", nameof(table));
+            }
+        }
+    }
+
     /// <summary>The block's doorbell table; rows are this set's row numbers.</summary>
     public DoorbellTable Table { get; }
 
@@ -186,9 +212,9 @@ public sealed class DoorbellSet : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryHandleWrite(ulong offset, int size, ulong value)
     {
-        if (!Table.TryFind(offset, out int row) || !Volatile.Read(ref _trapped[row])) return false;
+        // The row KVM would fire: of several on one address, the one whose datamatch the bytes equal.
+        if (!Table.TryFind(offset, size, value, out int row) || !Volatile.Read(ref _trapped[row])) return false;
         ref readonly var e = ref Table[row];
-        if (!IoEventFdMatch.Matches(e, size, value)) return false;
         if (!_rundown.TryEnter()) return false;
         try
         {

@@ -21,11 +21,13 @@ public sealed class DoorbellTable
         BlockSize = blockSize;
         ShadowSize = shadowSize;
         _entries = entries;
+        // By offset, then by row: rows sharing an address (datamatch doorbells, virtio's queue
+        // notify) stay in declaration order, so the first of them is always the same one.
         _sortedIndex = new int[entries.Length];
         for (int i = 0; i < _sortedIndex.Length; i++) _sortedIndex[i] = i;
+        Array.Sort(_sortedIndex, (a, b) => entries[a].Offset != entries[b].Offset ? entries[a].Offset.CompareTo(entries[b].Offset) : a.CompareTo(b));
         _sortedOffsets = new ulong[entries.Length];
-        for (int i = 0; i < entries.Length; i++) _sortedOffsets[i] = entries[i].Offset;
-        Array.Sort(_sortedOffsets, _sortedIndex);
+        for (int i = 0; i < entries.Length; i++) _sortedOffsets[i] = entries[_sortedIndex[i]].Offset;
     }
 
     /// <summary>The block's declared name (<c>[RegisterBlock("NVMe BAR0", …)]</c>), for messages.</summary>
@@ -49,12 +51,50 @@ public sealed class DoorbellTable
 
     /// <summary>
     /// Finds the doorbell that starts at <paramref name="offset"/> in the block (the trap path
-    /// and proxy transports see raw offsets). Binary search: no allocation.
+    /// and proxy transports see raw offsets); of several on one address (datamatch doorbells),
+    /// the first declared. Binary search: no allocation.
     /// </summary>
     public bool TryFind(ulong offset, out int index)
     {
-        int i = Array.BinarySearch(_sortedOffsets, offset);
+        int i = FirstAt(offset);
         index = i >= 0 ? _sortedIndex[i] : -1;
         return i >= 0;
+    }
+
+    /// <summary>
+    /// Finds the row KVM would fire for a <paramref name="size"/>-byte write of
+    /// <paramref name="value"/> at <paramref name="offset"/> (<see cref="IoEventFdMatch"/>: exact
+    /// width, and datamatch where the row has one). Several rows may share an address, each with
+    /// its own datamatch (virtio's queue notify: value = queue index); exactly the row whose
+    /// datamatch equals the written bytes is found, or none. Binary search, then a scan of the
+    /// rows at that address: no allocation.
+    /// </summary>
+    public bool TryFind(ulong offset, int size, ulong value, out int index)
+    {
+        for (int i = FirstAt(offset); i >= 0 && i < _sortedOffsets.Length && _sortedOffsets[i] == offset; i++)
+        {
+            if (IoEventFdMatch.Matches(_entries[_sortedIndex[i]], size, value))
+            {
+                index = _sortedIndex[i];
+                return true;
+            }
+        }
+
+        index = -1;
+        return false;
+    }
+
+    /// <summary>The first position in the sorted offsets holding <paramref name="offset"/>, or -1.</summary>
+    private int FirstAt(ulong offset)
+    {
+        int low = 0, high = _sortedOffsets.Length;
+        while (low < high)
+        {
+            int middle = low + ((high - low) / 2);
+            if (_sortedOffsets[middle] < offset) low = middle + 1;
+            else high = middle;
+        }
+
+        return low < _sortedOffsets.Length && _sortedOffsets[low] == offset ? low : -1;
     }
 }

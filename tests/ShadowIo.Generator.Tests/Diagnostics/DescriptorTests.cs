@@ -46,6 +46,31 @@ public sealed class DescriptorTests
         }
     }
 
+    /// <summary>
+    /// Each help link names this repository's generator/docs/diagnostics.md (which the package
+    /// also carries, as docs/diagnostics.md) and an anchor its own heading produces: "## SHIO006"
+    /// is "#shio006".
+    /// </summary>
+    [Fact]
+    public void Help_links_point_at_the_diagnostics_document_and_a_heading_in_it()
+    {
+        string docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "generator", "docs", "diagnostics.md"));
+        foreach (DiagnosticDescriptor descriptor in All())
+        {
+            var link = new Uri(descriptor.HelpLinkUri);
+            Assert.Equal("https", link.Scheme);
+            string path = link.AbsolutePath;
+            const string branch = "/blob/main/";
+            int at = path.IndexOf(branch, StringComparison.Ordinal);
+            Assert.True(at > 0, $"{descriptor.HelpLinkUri} names no file of the main branch");
+            string file = path[(at + branch.Length)..];
+            Assert.Equal("generator/docs/diagnostics.md", file);
+            Assert.True(File.Exists(Path.Combine(RepositoryRoot(), file)));
+            Assert.Equal("#" + descriptor.Id.ToLowerInvariant(), link.Fragment);
+            Assert.Contains($"\n## {descriptor.Id}\n", docs, StringComparison.Ordinal);
+        }
+    }
+
     private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", "..", ".."));
 }

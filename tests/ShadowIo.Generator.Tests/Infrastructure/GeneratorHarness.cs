@@ -33,9 +33,13 @@ public static class GeneratorHarness
     public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Preview);
 
     public static CSharpCompilation Compile(params string[] sources) =>
+        CompileFiles([.. sources.Select(static (text, i) => ($"Source{i}.cs", text))]);
+
+    /// <summary>Sources at the paths given (the path is what tells a generated file from a user's).</summary>
+    public static CSharpCompilation CompileFiles(params (string Path, string Text)[] files) =>
         CSharpCompilation.Create(
             "ShadowIoTestBlocks",
-            sources.Append(ImplicitUsings).Select((text, i) => CSharpSyntaxTree.ParseText(text, ParseOptions, path: $"Source{i}.cs")),
+            files.Append((Path: $"Source{files.Length}.cs", Text: ImplicitUsings)).Select(static f => CSharpSyntaxTree.ParseText(f.Text, ParseOptions, path: f.Path)),
             ReferenceSet.All,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
 
@@ -45,9 +49,12 @@ public static class GeneratorHarness
             parseOptions: ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
-    public static GeneratorRun Run(params string[] sources)
+    public static GeneratorRun Run(params string[] sources) => Run(Compile(sources));
+
+    public static GeneratorRun RunFiles(params (string Path, string Text)[] files) => Run(CompileFiles(files));
+
+    private static GeneratorRun Run(CSharpCompilation compilation)
     {
-        CSharpCompilation compilation = Compile(sources);
         GeneratorDriver driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
         var exceptions = new List<Exception>();
         var options = new CompilationWithAnalyzersOptions(

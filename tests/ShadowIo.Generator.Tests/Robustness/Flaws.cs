@@ -48,8 +48,9 @@ public static class Flaws
 
     public static IReadOnlyList<Flaw> All { get; } =
     [
-        // Partial register properties in a class that is not partial are also CS0751.
-        Single("class not partial", "SHIO001", static (b, _) => (b with { Partial = false }, SpecElement.BlockAttribute)) with { CompilerErrors = ["CS0751"] },
+        // Partial register properties in a class that is not partial are also CS0751, and no part of
+        // the class can be generated (another part would be CS0260), so they stay CS9248 too.
+        Single("class not partial", "SHIO001", static (b, _) => (b with { Partial = false }, SpecElement.BlockAttribute)) with { CompilerErrors = ["CS0751", "CS9248"] },
         Single("register property not partial", "SHIO002", static (b, s) => AddRegister(b, new RegisterSpec(s.Register, 4, "uint", 0, 0, [], Partial: false))),
         Varied("register width not 1, 2, 4 or 8", "SHIO003", [3, 0, -1, 5, 16, int.MaxValue, int.MinValue],
             static (b, s, width) => AddRegister(b, new RegisterSpec(s.Register, width, "uint", 0, 0, []))),
@@ -72,6 +73,15 @@ public static class Flaws
             static (b, s, v) => AddDoorbells(b,
                 new DoorbellSpec("DoorbellArray", "overlap a", s.Doorbell, 4, 4, 8, null),
                 new DoorbellSpec(v.Item1, "overlap b", s.Doorbell + 8 + v.Item2, 4, 2, 4, null))),
+        Varied("datamatch repeated on a shared address", "SHIO025", [(4, 0UL), (2, 7UL), (1, 0xFFUL)],
+            static (b, s, v) => AddDoorbells(b,
+                new DoorbellSpec("NotifyDoorbell", "queue a", s.Doorbell, v.Item1, 1, 0, v.Item2),
+                new DoorbellSpec("NotifyDoorbell", "queue b", s.Doorbell, v.Item1, 1, 0, v.Item2 ^ 1),
+                new DoorbellSpec("NotifyDoorbell", "queue c", s.Doorbell, v.Item1, 1, 0, v.Item2))),
+        Varied("doorbell without datamatch on a shared address", "SHIO026", ["NotifyDoorbell", "Doorbell"],
+            static (b, s, kind) => AddDoorbells(b,
+                new DoorbellSpec("NotifyDoorbell", "queue 0", s.Doorbell, 4, 1, 0, 0),
+                new DoorbellSpec(kind, "any value", s.Doorbell, 4, 1, 0, null))),
         Varied("array stride below its width", "SHIO007", [(4, 2UL), (8, 4UL), (2, 0UL)],
             static (b, s, v) => AddDoorbells(b, new DoorbellSpec("DoorbellArray", "tight", s.Doorbell, v.Item1, 2, v.Item2, null))),
         Varied("array count below 1", "SHIO008", [0, -1, int.MinValue],

@@ -308,7 +308,7 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
                 ulong cleared = ByteLanes.Touched(offset - ControlOffset, size) & ControlFields.RcMask;
                 uint previous = RegisterStorage.Update(ref _control, (uint)cleared, 0, 0).Previous;
                 // Write-only bits read as 0: WO
-                return ByteLanes.Extract(previous & 0xFFFFF0FFUL, offset - ControlOffset, size);
+                return ByteLanes.Extract(previous & ~(ulong)ControlFields.WoMask, offset - ControlOffset, size);
             }
             case >= CommandOffset and < CommandOffset + 2 when ByteLanes.Fits(offset - CommandOffset, size, 2):
                 return 0; // Command is write-only
@@ -391,8 +391,8 @@ partial class FieldModesBlock : global::ShadowIo.IRegisterBlock
                 ulong written = ByteLanes.Place(value, offset - WideOffset, size);
                 ulong lanes = ByteLanes.Touched(offset - WideOffset, size);
                 // Written as given: SECRET, undeclared bits
-                ulong clear = lanes & 0xFFFFFF00_FFFFFFFFUL;
-                ulong set = written & 0xFFFFFF00_FFFFFFFFUL;
+                ulong clear = lanes & ~(ulong)WideFields.FlagsMask;
+                ulong set = written & ~(ulong)WideFields.FlagsMask;
                 // Write 1 to set: FLAGS
                 set |= written & WideFields.FlagsMask;
                 (ulong previous, ulong next) = RegisterStorage.Update(ref _wide, clear, set, 0);

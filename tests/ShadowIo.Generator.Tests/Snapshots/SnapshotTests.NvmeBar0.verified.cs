@@ -31,7 +31,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     private const ulong CapResetValue = 0x00000020_140103FFUL;
     private ulong _cap = CapResetValue;
     public partial ulong Cap { get => RegisterStorage.Load(ref _cap); set => RegisterStorage.Store(ref _cap, value); }
-    /// <summary>After each guest write that reaches Cap: the value its atomic update replaced and the value it stored.</summary>
+    /// <summary>After each guest write that reaches Cap, which is read-only for the guest: the write stores nothing, so value == previous (what the register holds); the bytes the guest wrote are not passed.</summary>
     partial void OnCapWritten(ulong previous, ulong value);
 
     /// <summary>Bit positions and masks of Cap's fields (masks already shifted).</summary>
@@ -128,7 +128,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     private const uint VsResetValue = 0x00020000U;
     private uint _vs = VsResetValue;
     public partial uint Vs { get => RegisterStorage.Load(ref _vs); set => RegisterStorage.Store(ref _vs, value); }
-    /// <summary>After each guest write that reaches Vs: the value its atomic update replaced and the value it stored.</summary>
+    /// <summary>After each guest write that reaches Vs, which is read-only for the guest: the write stores nothing, so value == previous (what the register holds); the bytes the guest wrote are not passed.</summary>
     partial void OnVsWritten(uint previous, uint value);
 
     /// <summary>Offset of Intms: 4 bytes, ReadWrite.</summary>
@@ -249,7 +249,7 @@ partial class NvmeBar0 : global::ShadowIo.IRegisterBlock
     private const uint CstsResetValue = 0x00000000U;
     private uint _csts = CstsResetValue;
     public partial uint Csts { get => RegisterStorage.Load(ref _csts); set => RegisterStorage.Store(ref _csts, value); }
-    /// <summary>After each guest write that reaches Csts: the value its atomic update replaced and the value it stored.</summary>
+    /// <summary>After each guest write that reaches Csts, which is read-only for the guest except NSSRO: the write's atomic update changes only those bits, previous is the value it replaced and value the one it stored (equal when it changed nothing); the bytes the guest wrote are not passed.</summary>
     partial void OnCstsWritten(uint previous, uint value);
 
     /// <summary>Bit positions and masks of Csts's fields (masks already shifted).</summary>

@@ -88,7 +88,7 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     private const byte InterruptIdentificationResetValue = 0x01;
     private byte _interruptIdentification = InterruptIdentificationResetValue;
     public partial byte InterruptIdentification { get => RegisterStorage.Load(ref _interruptIdentification); set => RegisterStorage.Store(ref _interruptIdentification, value); }
-    /// <summary>After each guest write that reaches InterruptIdentification: the value its atomic update replaced and the value it stored.</summary>
+    /// <summary>After each guest write that reaches InterruptIdentification, which is read-only for the guest: the write stores nothing, so value == previous (what the register holds); the bytes the guest wrote are not passed.</summary>
     partial void OnInterruptIdentificationWritten(byte previous, byte value);
 
     /// <summary>Bit positions and masks of InterruptIdentification's fields (masks already shifted).</summary>
@@ -125,7 +125,7 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
     private const byte LineStatusResetValue = 0x60;
     private byte _lineStatus = LineStatusResetValue;
     public partial byte LineStatus { get => RegisterStorage.Load(ref _lineStatus); set => RegisterStorage.Store(ref _lineStatus, value); }
-    /// <summary>After each guest write that reaches LineStatus: the value its atomic update replaced and the value it stored.</summary>
+    /// <summary>After each guest write that reaches LineStatus, which is read-only for the guest: the write stores nothing, so value == previous (what the register holds); the bytes the guest wrote are not passed.</summary>
     partial void OnLineStatusWritten(byte previous, byte value);
 
     /// <summary>Bit positions and masks of LineStatus's fields (masks already shifted).</summary>

@@ -33,7 +33,7 @@ partial class Devices
         private const uint DeviceIdResetValue = 0x00001AF4U;
         private uint _deviceId = DeviceIdResetValue;
         internal partial uint DeviceId { get => RegisterStorage.Load(ref _deviceId); set => RegisterStorage.Store(ref _deviceId, value); }
-        /// <summary>After each guest write that reaches DeviceId: the value its atomic update replaced and the value it stored.</summary>
+        /// <summary>After each guest write that reaches DeviceId, which is read-only for the guest: the write stores nothing, so value == previous (what the register holds); the bytes the guest wrote are not passed.</summary>
         partial void OnDeviceIdWritten(uint previous, uint value);
 
         /// <summary>Offset of DeviceStatus: 1 byte, ReadWrite.</summary>
@@ -201,9 +201,10 @@ partial class Devices
                 }
             }
 
-            if (DoorbellTable.TryFind(offset, out int row) && DoorbellTable[row].Width == size)
+            ulong bytes = ByteLanes.Truncate(value, size);
+            if (DoorbellTable.TryFind(offset, size, bytes, out int row) || (DoorbellTable.TryFind(offset, out row) && DoorbellTable[row].Width == size))
             {
-                OnDoorbellWritten(row, ByteLanes.Truncate(value, size));
+                OnDoorbellWritten(row, bytes);
                 return;
             }
 
