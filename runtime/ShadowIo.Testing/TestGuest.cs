@@ -42,7 +42,8 @@ public sealed class TestGuest : IDisposable
         try
         {
             Vm = kvm.CreateVm();
-            _ram = MemoryMapping.CreateAnonymous(ramSize);
+            // memfd-backed, so a vfio-user client can share it with a device in another process (DMA_MAP with the fd).
+            _ram = MemoryMapping.CreateMemfd("shadowio-test-guest-ram", ramSize);
             Vm.SetMemoryRegion(0, 0, _ram);
             LongModeCpl3.WritePageTables(Vm.GuestMemory);
             Vcpu = Vm.CreateVcpu(0);

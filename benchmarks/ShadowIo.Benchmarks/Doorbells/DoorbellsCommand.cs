@@ -12,7 +12,9 @@ namespace ShadowIo.Benchmarks.Doorbells;
 /// <c>-- doorbells</c>: the seed's benchmark. A CPL3 guest writes N times to a trap-mode
 /// doorbell, N times to an ioeventfd-bound one and N times to a plain guest-memory word; prints
 /// ns per write per mode and the ratios, or with <c>--json</c>
-/// <c>{"writes": N, "modes": [{"mode": ..., "ns_per_write": x, "userspace_exits": n}]}</c>.
+/// <c>{"writes": N, "modes": [{"mode": ..., "transport": ..., "ns_per_write": x, "userspace_exits": n}]}</c>.
+/// Then the same loop against a device in another process over vfio-user
+/// (<see cref="VfioUserDoorbellBenchmark"/>: trap, shadow-trap, ioeventfd), in the same run.
 /// Compare with <c>gcc -O2 kvm-doorbell-anchor.c</c>, which measures the same loop in raw C.
 /// </summary>
 internal static class DoorbellsCommand
@@ -45,8 +47,13 @@ internal static class DoorbellsCommand
         }
         catch (InvalidOperationException e)
         {
-            // A round's own check failed (writes lost, wrong signal count, wrong shadow value).
+            // A round's own check failed (writes lost, wrong signal count, wrong shadow value), or the device process did.
             return Fail(Failure, e.Message);
+        }
+        catch (IOException e)
+        {
+            // The vfio-user link to the device process (VfioUserException is one).
+            return Fail(Failure, $"vfio-user: {e.Message}");
         }
     }
 
@@ -78,16 +85,20 @@ internal static class DoorbellsCommand
             DefaultValueFactory = _ => KvmSystem.DefaultPath,
             HelpName = "path",
         };
-        var json = new Option<bool>("--json") { Description = "Print {\"writes\", \"modes\": [{\"mode\", \"ns_per_write\", \"userspace_exits\"}]} on stdout." };
+        var json = new Option<bool>("--json") { Description = "Print {\"writes\", \"modes\": [{\"mode\", \"transport\", \"ns_per_write\", \"userspace_exits\"}]} on stdout." };
 
         var command = new Command(Name,
-            "The seed's demo: ns per guest doorbell write when trapped, when bound to an ioeventfd, and for a plain guest-memory store.")
+            "The seed's demo: ns per guest doorbell write when trapped, when bound to an ioeventfd, and for a plain guest-memory store; in process, and with the device in another process over vfio-user.")
         {
             writes, rounds, kvmDevice, json,
         };
         command.SetAction(parsed =>
         {
-            var report = DoorbellWriteBenchmark.Run(parsed.GetValue(writes), parsed.GetValue(rounds), parsed.GetValue(kvmDevice)!);
+            int n = parsed.GetValue(writes), r = parsed.GetValue(rounds);
+            string kvm = parsed.GetValue(kvmDevice)!;
+            var inProcess = DoorbellWriteBenchmark.Run(n, r, kvm);
+            // The same loop with the device in another process, in the same run.
+            var report = inProcess with { Modes = [.. inProcess.Modes, .. VfioUserDoorbellBenchmark.Run(n, r, kvm)] };
             if (parsed.GetValue(json)) WriteJson(Console.Out, report);
             else WriteTable(Console.Out, report);
             return 0;
@@ -98,11 +109,15 @@ internal static class DoorbellsCommand
     internal static void WriteTable(TextWriter output, DoorbellWriteReport report)
     {
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{report.Writes} guest writes per mode, best of {report.Rounds} rounds"));
-        output.WriteLine($"{"mode",-12} {"ns/write",12} {"userspace exits",16}");
+        output.WriteLine($"{"transport",-11} {"mode",-12} {"ns/write",12} {"userspace exits",16}");
         foreach (var m in report.Modes)
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.Mode.Name(),-12} {m.NanosecondsPerWrite,12:F1} {m.UserspaceExits,16}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.Transport.Name(),-11} {m.Mode.Name(),-12} {m.NanosecondsPerWrite,12:F1} {m.UserspaceExits,16}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio trap/ioeventfd {report.TrapOverIoEventFd:F2}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio ioeventfd/guest-store {report.IoEventFdOverGuestStore:F0}"));
+        if (!report.HasVfioUser) return;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio vfio-user trap/ioeventfd {report.VfioUserTrapOverIoEventFd:F2}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio vfio-user ioeventfd/in-process ioeventfd {report.VfioUserIoEventFdOverInProcess:F2}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio vfio-user trap/in-process trap {report.VfioUserTrapOverInProcessTrap:F2}"));
     }
 
     internal static void WriteJson(TextWriter output, DoorbellWriteReport report)
@@ -117,6 +132,7 @@ internal static class DoorbellsCommand
             {
                 json.WriteStartObject();
                 json.WriteString("mode", m.Mode.Name());
+                json.WriteString("transport", m.Transport.Name());
                 json.WriteNumber("ns_per_write", Math.Round(m.NanosecondsPerWrite, 2));
                 json.WriteNumber("userspace_exits", m.UserspaceExits);
                 json.WriteEndObject();

@@ -60,27 +60,68 @@ public sealed partial class DoorbellBinding : IDisposable
     {
         ArgumentNullException.ThrowIfNull(vm);
         ArgumentNullException.ThrowIfNull(table);
+        CheckPlacement(table, blockGpa);
+        var resolved = Resolve(vm, mode);
+        return RegisterOrDispose(new DoorbellBinding(vm, DoorbellSet.Create(table, include, TrappedRows(resolved)), blockGpa, resolved));
+    }
+
+    /// <summary>
+    /// Binds a set built elsewhere (a vfio-user client's <see cref="DoorbellSet.Adopt"/> over a
+    /// server's eventfds and shadow memfd) the way <see cref="Create"/> binds its own: the same
+    /// mode resolution, trapped rows and KVM registrations. Takes ownership of the set (disposed
+    /// on failure too).
+    /// </summary>
+    internal static DoorbellBinding Bind(KvmVm vm, DoorbellSet doorbells, ulong blockGpa, DoorbellBindingMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(doorbells);
+        DoorbellBindingMode resolved;
+        try
+        {
+            ArgumentNullException.ThrowIfNull(vm);
+            CheckPlacement(doorbells.Table, blockGpa);
+            resolved = Resolve(vm, mode);
+            var trapped = TrappedRows(resolved);
+            for (int row = 0; row < doorbells.Table.Count; row++)
+                doorbells.SetTrapped(row, trapped(doorbells.Table[row]));
+        }
+        catch
+        {
+            doorbells.Dispose();
+            throw;
+        }
+        return RegisterOrDispose(new DoorbellBinding(vm, doorbells, blockGpa, resolved));
+    }
+
+    private static void CheckPlacement(DoorbellTable table, ulong blockGpa)
+    {
         if (blockGpa + table.BlockSize < blockGpa)
             throw new ArgumentOutOfRangeException(nameof(blockGpa), $"Block '{table.BlockName}' at 0x{blockGpa:x} (+0x{table.BlockSize:x}) wraps the address space.");
-        var resolved = mode switch
-        {
-            DoorbellBindingMode.BestAvailable => vm.SupportsIoEventFdPostWrite ? DoorbellBindingMode.KernelPostWrite : DoorbellBindingMode.GuestShadow,
-            DoorbellBindingMode.KernelPostWrite when !vm.SupportsIoEventFdPostWrite => throw new KvmException(KvmError.Unsupported, Errno.EINVAL,
-                "DoorbellBindingMode.KernelPostWrite: this kernel rejects KVM_IOEVENTFD_FLAG_POST_WRITE (EINVAL): the kernel post-write " +
-                "patch is not applied. Use DoorbellBindingMode.BestAvailable, GuestShadow or Trap."),
-            DoorbellBindingMode.KernelPostWrite or DoorbellBindingMode.GuestShadow or DoorbellBindingMode.Trap => mode,
-            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown binding mode."),
-        };
-        // Which rows the MMIO exit handler serves: all in trap mode; in guest-shadow mode the value
-        // doorbells until the guest names its shadow page (a wildcard ioeventfd would lose the
-        // value); none with kernel post-write.
-        Func<DoorbellEntry, bool> trapped = resolved switch
-        {
-            DoorbellBindingMode.Trap => static _ => true,
-            DoorbellBindingMode.GuestShadow => static e => e.Kind == DoorbellKind.Value,
-            _ => static _ => false,
-        };
-        var binding = new DoorbellBinding(vm, DoorbellSet.Create(table, include, trapped), blockGpa, resolved);
+    }
+
+    private static DoorbellBindingMode Resolve(KvmVm vm, DoorbellBindingMode mode) => mode switch
+    {
+        DoorbellBindingMode.BestAvailable => vm.SupportsIoEventFdPostWrite ? DoorbellBindingMode.KernelPostWrite : DoorbellBindingMode.GuestShadow,
+        DoorbellBindingMode.KernelPostWrite when !vm.SupportsIoEventFdPostWrite => throw new KvmException(KvmError.Unsupported, Errno.EINVAL,
+            "DoorbellBindingMode.KernelPostWrite: this kernel rejects KVM_IOEVENTFD_FLAG_POST_WRITE (EINVAL): the kernel post-write " +
+            "patch is not applied. Use DoorbellBindingMode.BestAvailable, GuestShadow or Trap."),
+        DoorbellBindingMode.KernelPostWrite or DoorbellBindingMode.GuestShadow or DoorbellBindingMode.Trap => mode,
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown binding mode."),
+    };
+
+    /// <summary>
+    /// Which rows the MMIO exit handler serves: all in trap mode; in guest-shadow mode the value
+    /// doorbells until the guest names its shadow page (a wildcard ioeventfd would lose the
+    /// value); none with kernel post-write.
+    /// </summary>
+    private static Func<DoorbellEntry, bool> TrappedRows(DoorbellBindingMode resolved) => resolved switch
+    {
+        DoorbellBindingMode.Trap => static _ => true,
+        DoorbellBindingMode.GuestShadow => static e => e.Kind == DoorbellKind.Value,
+        _ => static _ => false,
+    };
+
+    private static DoorbellBinding RegisterOrDispose(DoorbellBinding binding)
+    {
         try
         {
             binding.Register();

@@ -96,6 +96,42 @@ public sealed class DoorbellSet : IDisposable
         return new DoorbellSet(table, page, eventFds, trappedRows, required);
     }
 
+    /// <summary>
+    /// A set over descriptors another process made (a vfio-user server's region IO fds): the
+    /// given eventfds (null for an unbound row) and <paramref name="shadowPage"/>, a mapping of the
+    /// peer's shadow memfd in which every value row's slot lies. Takes ownership of all of them
+    /// (disposed on failure too). Trap writes store there and signal the peer's eventfds, exactly
+    /// as a local set would.
+    /// </summary>
+    /// <exception cref="ArgumentException">A row is malformed or its shadow slot lies outside <paramref name="shadowPage"/>, or the counts disagree.</exception>
+    internal static DoorbellSet Adopt(DoorbellTable table, MemoryMapping shadowPage, EventFd?[] eventFds, Func<DoorbellEntry, bool> trapped)
+    {
+        try
+        {
+            ArgumentNullException.ThrowIfNull(table);
+            ArgumentNullException.ThrowIfNull(shadowPage);
+            if (eventFds.Length != table.Count)
+                throw new ArgumentException($"{eventFds.Length} eventfds for the {table.Count} rows of '{table.BlockName}'.", nameof(eventFds));
+            int pageBytes = (int)Math.Min(shadowPage.Length, int.MaxValue);
+            int required = 0;
+            var trappedRows = new bool[table.Count];
+            for (int row = 0; row < table.Count; row++)
+            {
+                ref readonly var e = ref table[row];
+                Validate(table, e, pageBytes);
+                if (e.Kind == DoorbellKind.Value) required = Math.Max(required, e.ShadowOffset + e.Width);
+                trappedRows[row] = eventFds[row] != null && trapped(e);
+            }
+            return new DoorbellSet(table, shadowPage, eventFds, trappedRows, required);
+        }
+        catch
+        {
+            foreach (var fd in eventFds) fd?.Dispose();
+            shadowPage?.Dispose();
+            throw;
+        }
+    }
+
     private static void Validate(DoorbellTable table, in DoorbellEntry e, int pageBytes)
     {
         if (e.Width is not (1 or 2 or 4 or 8))

@@ -18,6 +18,7 @@ namespace ShadowIo.Kvm;
 public sealed unsafe class KvmVm : IDisposable
 {
     private readonly Dictionary<uint, GuestMemory.Region> _slots = [];
+    private readonly Dictionary<uint, MemoryMapping> _slotMappings = [];
     private readonly FileDescriptorHandle _fd;
     private bool? _supportsPostWrite;
 
@@ -57,6 +58,7 @@ public sealed unsafe class KvmVm : IDisposable
         if (ioctl(Fd, KvmIoctls.SetUserMemoryRegion, &region) != 0)
             throw KvmException.FromErrno($"KVM_SET_USER_MEMORY_REGION slot {slot} at 0x{gpa:x} ({mapping.Length} bytes)", errno);
         _slots[slot] = new GuestMemory.Region(gpa, mapping.Length, (nint)mapping.Pointer);
+        _slotMappings[slot] = mapping;
         PublishGuestMemory();
     }
 
@@ -65,10 +67,26 @@ public sealed unsafe class KvmVm : IDisposable
     public void RemoveMemoryRegion(uint slot)
     {
         if (!_slots.Remove(slot)) return;
+        _slotMappings.Remove(slot);
         var region = new KvmUserspaceMemoryRegion { Slot = slot };
         if (ioctl(Fd, KvmIoctls.SetUserMemoryRegion, &region) != 0)
             throw KvmException.FromErrno($"KVM_SET_USER_MEMORY_REGION (delete slot {slot})", errno);
         PublishGuestMemory();
+    }
+
+    /// <summary>
+    /// The memory slots with the mappings behind them, by guest-physical address: what a vfio-user
+    /// client shares with a device process (DMA_MAP with each memfd-backed slot's fd).
+    /// </summary>
+    internal IReadOnlyList<(ulong Gpa, MemoryMapping Mapping)> MemorySlots
+    {
+        get
+        {
+            var slots = new List<(ulong Gpa, MemoryMapping Mapping)>(_slotMappings.Count);
+            foreach (var (slot, mapping) in _slotMappings) slots.Add((_slots[slot].GuestPhysicalAddress, mapping));
+            slots.Sort(static (a, b) => a.Gpa.CompareTo(b.Gpa));
+            return slots;
+        }
     }
 
     /// <summary>Creates vCPU <paramref name="id"/> and maps its <c>kvm_run</c>.</summary>

@@ -35,6 +35,8 @@ internal static class Errno
     public const int ENOSPC = 28;
     /// <summary>The stream socket's peer has gone (sendmsg with MSG_NOSIGNAL reports it instead of raising SIGPIPE).</summary>
     public const int EPIPE = 32;
+    /// <summary>Protocol error: a vfio-user peer's reply broke the protocol (the link is not trusted any more).</summary>
+    public const int EPROTO = 71;
     public const int EOPNOTSUPP = 95;
     /// <summary>Linux defines ENOTSUP as EOPNOTSUPP; vfio-user replies use the ENOTSUP name.</summary>
     public const int ENOTSUP = EOPNOTSUPP;

@@ -12,7 +12,7 @@ namespace ShadowIo.Runtime.Tests.Harness;
 public sealed class DoorbellsVerbTests
 {
     [Fact]
-    public void Json_output_has_every_mode_with_its_exits()
+    public void Json_output_has_every_mode_and_transport_with_its_exits()
     {
         RequireKvm.Present();
 
@@ -22,8 +22,10 @@ public sealed class DoorbellsVerbTests
         using var json = JsonDocument.Parse(output);
         Assert.Equal(1000, json.RootElement.GetProperty("writes").GetInt32());
         var modes = json.RootElement.GetProperty("modes").EnumerateArray().ToArray();
-        Assert.Equal(["trap", "ioeventfd", "guest-store"], modes.Select(m => m.GetProperty("mode").GetString()));
-        Assert.Equal([1001, 1, 1], modes.Select(m => m.GetProperty("userspace_exits").GetInt64()));
+        // In process, then the device in another process over vfio-user, in the same run.
+        Assert.Equal(["in-process trap", "in-process ioeventfd", "in-process guest-store", "vfio-user trap", "vfio-user shadow-trap", "vfio-user ioeventfd"],
+            modes.Select(m => $"{m.GetProperty("transport").GetString()} {m.GetProperty("mode").GetString()}"));
+        Assert.Equal([1001, 1, 1, 1001, 1001, 1], modes.Select(m => m.GetProperty("userspace_exits").GetInt64()));
         Assert.All(modes, m => Assert.True(m.GetProperty("ns_per_write").GetDouble() > 0));
     }
 

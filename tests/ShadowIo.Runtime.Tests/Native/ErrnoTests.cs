@@ -20,7 +20,7 @@ public sealed class ErrnoTests
             (Errno.EEXIST, LibC.EEXIST), (Errno.ENODEV, LibC.ENODEV), (Errno.EINVAL, LibC.EINVAL),
             (Errno.ENFILE, LibC.ENFILE), (Errno.EMFILE, LibC.EMFILE), (Errno.ENOTTY, LibC.ENOTTY),
             (Errno.ENOSPC, LibC.ENOSPC), (Errno.EPIPE, LibC.EPIPE), (Errno.EOPNOTSUPP, LibC.EOPNOTSUPP),
-            (Errno.ENOTSUP, LibC.ENOTSUP), (Errno.ECONNRESET, LibC.ECONNRESET),
+            (Errno.ENOTSUP, LibC.ENOTSUP), (Errno.ECONNRESET, LibC.ECONNRESET), (Errno.EPROTO, LibC.EPROTO),
         ];
         foreach (var (ours, libc) in pairs)
             Assert.Equal(libc, ours);

@@ -29,7 +29,11 @@ internal sealed unsafe class VfioUserChannel : IDisposable
     /// <summary>Takes ownership of a connected stream socket.</summary>
     /// <param name="socket">The socket.</param>
     /// <param name="maxSendFds">The most fds one sent message carries (the peer's max_msg_fds).</param>
-    public VfioUserChannel(FileDescriptorHandle socket, int maxSendFds = ProtocolLimits.LargestMaxMessageFds)
+    /// <param name="maxReceiveFds">
+    /// The most fds one received message may carry (a client reading GET_REGION_IO_FDS takes one per
+    /// doorbell); room for twice as many is kept so a peer sending too many is seen, not truncated silently.
+    /// </param>
+    public VfioUserChannel(FileDescriptorHandle socket, int maxSendFds = ProtocolLimits.LargestMaxMessageFds, int maxReceiveFds = ProtocolLimits.LargestMaxMessageFds)
     {
         ArgumentNullException.ThrowIfNull(socket);
         _socket = socket;
@@ -37,7 +41,7 @@ internal sealed unsafe class VfioUserChannel : IDisposable
         _sendControl = new byte[RightsControl.BufferSize(maxSendFds)];
         // Room for more fds than any message may carry: a peer sending too many is seen (and
         // refused), not silently truncated by the kernel.
-        _receiveControl = new byte[RightsControl.BufferSize(2 * ProtocolLimits.LargestMaxMessageFds)];
+        _receiveControl = new byte[RightsControl.BufferSize(2 * Math.Max(maxReceiveFds, ProtocolLimits.LargestMaxMessageFds))];
     }
 
     /// <summary>The socket's descriptor, for a poll that also waits on a wake event (-1 once closed).</summary>

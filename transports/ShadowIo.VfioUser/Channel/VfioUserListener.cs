@@ -58,6 +58,40 @@ internal sealed unsafe partial class VfioUserListener : IDisposable
         }
     }
 
+    /// <summary>
+    /// Connects to a server listening at <paramref name="path"/> (the client side): a stream socket,
+    /// close-on-exec, as a channel receiving up to <paramref name="maxReceiveFds"/> fds a message.
+    /// </summary>
+    /// <exception cref="IOException">No server listens there (ENOENT, ECONNREFUSED), or the socket failed.</exception>
+    public static VfioUserChannel Connect(string path, int maxSendFds, int maxReceiveFds)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var bytes = Encoding.UTF8.GetBytes(path);
+        if (bytes.Length >= MaxPathBytes)
+            throw new ArgumentException($"a UNIX socket path holds at most {MaxPathBytes - 1} bytes; {path} has {bytes.Length}.", nameof(path));
+        var socket = new FileDescriptorHandle(Tmds.Linux.LibC.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (socket.IsInvalid)
+            throw Error("socket", path);
+        try
+        {
+            var address = stackalloc byte[2 + MaxPathBytes];
+            new Span<byte>(address, 2 + MaxPathBytes).Clear();
+            *(ushort*)address = (ushort)AF_UNIX;
+            bytes.CopyTo(new Span<byte>(address + 2, bytes.Length));
+            int rc;
+            do rc = ConnectTo(socket.Fd, address, (uint)(2 + bytes.Length + 1));
+            while (rc != 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
+            if (rc != 0)
+                throw Error("connect", path);
+            return new VfioUserChannel(socket, maxSendFds, maxReceiveFds);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Waits up to <paramref name="timeout"/> for a client and returns its channel, or null when none came.</summary>
     public VfioUserChannel? Accept(TimeSpan timeout, int maxSendFds = ProtocolLimits.LargestMaxMessageFds)
     {
@@ -104,6 +138,9 @@ internal sealed unsafe partial class VfioUserListener : IDisposable
 
     [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
     private static partial int Bind(int socket, byte* address, uint addressLength);
+
+    [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
+    private static partial int ConnectTo(int socket, byte* address, uint addressLength);
 
     [LibraryImport("libc", EntryPoint = "listen", SetLastError = true)]
     private static partial int ListenOn(int socket, int backlog);
