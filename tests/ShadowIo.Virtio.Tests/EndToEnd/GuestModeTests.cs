@@ -79,15 +79,16 @@ public sealed class GuestModeTests(ITestOutputHelper output)
     public void Trap_with_event_idx_loses_no_request_whose_notify_the_guest_skipped()
     {
         var r = RunWorkload(new VirtioMode(DoorbellBindingMode.Trap, EventIdx: true, Polling: false));
-        // Event-driven, the device arms avail_event at the next slot after every drain and then looks
-        // again. A QD1 guest usually finds it armed and notifies; when it submits while the device is
-        // still between its last look and arming, avail_event says "no need" and the guest skips the
-        // notify: only the device's look after arming can find that request. RunWorkload already checked
-        // that every request completed; here, every phase that skipped a notify had such a find.
+        // Event-driven, the device publishes avail_event as it drains and arms it at the next slot when
+        // it runs dry, then looks again. Whether the guest finds it armed (and notifies, one exit) or
+        // behind (and skips, the device still draining) is the scheduler's choice; what the mechanism
+        // guarantees is that a skipped notify never strands a request. RunWorkload checked that every
+        // request completed and every kick decision was a write or a skip; here, that each notify was an
+        // exit and no phase notified more often than it submitted.
         foreach (var phase in new[] { r.WriteQd1, r.ReadQd1, r.WriteDeep, r.ReadDeep })
         {
-            Assert.True(phase.NotifyWrites <= phase.Requests, $"{phase.NotifyWrites} notifies for {phase.Requests} requests");
-            if (phase.NotifiesSkipped > 0) Assert.True(phase.RearmHits > 0, $"{phase.NotifiesSkipped} notifies skipped, none found by the re-check");
+            Assert.True(phase.NotifyWrites <= phase.KickDecisions, $"{phase.NotifyWrites} notifies for {phase.KickDecisions} kick decisions");
+            Assert.Equal(phase.NotifyWrites, phase.ExitsToUserspace);
         }
     }
 
