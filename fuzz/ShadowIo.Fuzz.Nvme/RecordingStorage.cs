@@ -1,3 +1,5 @@
+using ShadowIo.Devices.Storage;
+
 namespace ShadowIo.Fuzz.Nvme;
 
 /// <summary>The three namespace accesses a command can make.</summary>
@@ -18,9 +20,9 @@ internal delegate void NamespaceAccessObserver(NamespaceAccess access, long offs
 /// A memory namespace that records every write and write-zeroes range, and reports each access
 /// to an observer, so the fuzzer can check every namespace access against the command that made it.
 /// </summary>
-internal sealed class RecordingStorage(long length) : INamespaceStorage
+internal sealed class RecordingStorage(long length) : IBlockStorage
 {
-    private readonly MemoryNamespaceStorage _inner = new(length);
+    private readonly MemoryBlockStorage _inner = new(length);
 
     public List<(long Offset, long Length)> Writes { get; } = [];
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Fuzz.Virtio;
 
@@ -36,7 +37,7 @@ public static class VirtqueueByteFuzzer
         s_ram ??= new GuestRam(VirtioDriverLayout.Base, VirtioDriverLayout.RamSize);
         var ram = s_ram;
         ram.Bytes.Clear();
-        using var storage = new MemoryNamespaceStorage(DiskBytes);
+        using var storage = new MemoryBlockStorage(DiskBytes);
         var device = new VirtioBlkDevice(ram.Memory, storage, new VirtioBlkDeviceOptions { Queues = 2, MaxQueueSize = 64 });
         var driver = new VirtioDriver(device, ram);
         string? badElement = null;

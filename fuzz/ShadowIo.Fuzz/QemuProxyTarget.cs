@@ -7,6 +7,7 @@ using ShadowIo.Qemu.Protocol;
 using ShadowIo.Devices.Nvme;
 using static Tmds.Linux.LibC;
 using ShadowIo.Fuzz.Nvme;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Fuzz;
 
@@ -69,7 +70,7 @@ public static unsafe class QemuProxyTarget
 
     private static void RunSession(ReadOnlySpan<byte> input)
     {
-        using var storage = new MemoryNamespaceStorage(1 << 20);
+        using var storage = new MemoryBlockStorage(1 << 20);
         var memory = new GuestMemory();
         using var controller = new NvmeController(memory, storage);
         using var doorbells = DoorbellSet.Create(NvmeController.DoorbellTable, static e => e.Element != 0);

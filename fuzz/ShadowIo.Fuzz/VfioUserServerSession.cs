@@ -6,6 +6,7 @@ using ShadowIo.VfioUser.Channel;
 using ShadowIo.VfioUser.Protocol;
 using ShadowIo.VfioUser.Server;
 using static Tmds.Linux.LibC;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Fuzz;
 
@@ -40,7 +41,7 @@ internal static unsafe class VfioUserServerSession
     {
         s_ram ??= MemoryMapping.CreateMemfd("fuzz vfio-user client RAM", RamSize);
         s_ram.Span.Clear();
-        using var storage = new MemoryNamespaceStorage(1 << 20);
+        using var storage = new MemoryBlockStorage(1 << 20);
         var memory = new GuestMemory();
         using var controller = new NvmeController(memory, storage);
         using var doorbells = DoorbellSet.Create(NvmeController.DoorbellTable, static e => e.Element != 0);

@@ -45,7 +45,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDoor
 
     private readonly Lock _gate = new();
     private readonly GuestMemory _memory;
-    private readonly INamespaceStorage _storage;
+    private readonly IBlockStorage _storage;
     private readonly NvmeControllerOptions _options;
     private readonly PrivateDoorbellPage _privatePage = new();
     private readonly SubmissionQueue?[] _submissionQueues = new SubmissionQueue?[QueueCount];
@@ -71,7 +71,7 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDoor
     /// <param name="options">Capabilities; defaults when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is outside what the controller supports.</exception>
     /// <exception cref="ArgumentException"><paramref name="storage"/> holds no whole block.</exception>
-    public NvmeController(GuestMemory memory, INamespaceStorage storage, NvmeControllerOptions? options = null)
+    public NvmeController(GuestMemory memory, IBlockStorage storage, NvmeControllerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(storage);

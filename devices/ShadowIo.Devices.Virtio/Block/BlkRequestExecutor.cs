@@ -15,7 +15,7 @@ namespace ShadowIo.Devices.Virtio;
 /// reaches memory that is not the guest's. A request without a status byte cannot be answered:
 /// the device then needs a reset.
 /// </remarks>
-internal sealed class BlkRequestExecutor(GuestMemory memory, INamespaceStorage storage, byte[] deviceId)
+internal sealed class BlkRequestExecutor(GuestMemory memory, IBlockStorage storage, byte[] deviceId)
 {
     /// <summary>A chunk of one segment handed to the store at a time: bounded, whatever length a descriptor claims.</summary>
     private const int MaxPiece = 1 << 20;

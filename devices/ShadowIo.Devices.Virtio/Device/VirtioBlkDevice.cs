@@ -49,7 +49,7 @@ public sealed partial class VirtioBlkDevice : IMmioDevice, IDoorbellDevice, ICom
     /// <param name="options">What to offer; defaults when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is outside what the device supports.</exception>
     /// <exception cref="ArgumentException"><paramref name="storage"/> holds no whole logical block.</exception>
-    public VirtioBlkDevice(GuestMemory memory, INamespaceStorage storage, VirtioBlkDeviceOptions? options = null)
+    public VirtioBlkDevice(GuestMemory memory, IBlockStorage storage, VirtioBlkDeviceOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(storage);

@@ -1,6 +1,7 @@
 using ShadowIo.Binding;
 using ShadowIo.Hosting;
 using ShadowIo.Testing;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Samples.Nvme.Guest;
 
@@ -20,7 +21,7 @@ internal sealed class ControllerHost : IDisposable
     private readonly DeviceRunner _runner;
 
     /// <exception cref="Kvm.KvmException">The mode needs a kernel feature this kernel lacks.</exception>
-    public ControllerHost(TestGuest guest, INamespaceStorage storage, ulong bar, DoorbellBindingMode bindingMode, bool polling, TimeSpan eventSpin, TimeSpan pollIdle)
+    public ControllerHost(TestGuest guest, IBlockStorage storage, ulong bar, DoorbellBindingMode bindingMode, bool polling, TimeSpan eventSpin, TimeSpan pollIdle)
     {
         Controller = new NvmeController(guest.Memory, storage);
         try

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using ShadowIo.Binding;
 using ShadowIo.Kvm;
 using ShadowIo.Testing;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Samples.Nvme.Guest;
 
@@ -25,7 +26,7 @@ internal sealed partial class NvmeWorkload : IDisposable
     private readonly IWorkloadProgress? _progress;
     private readonly WorkloadLayout _layout;
     private readonly TestGuest _guest;
-    private readonly INamespaceStorage _storage;
+    private readonly IBlockStorage _storage;
     private readonly ControllerHost _host;
     private readonly byte[] _page = new byte[WorkloadLayout.PageSize];
     private int _lbaShift;
@@ -44,7 +45,7 @@ internal sealed partial class NvmeWorkload : IDisposable
         try
         {
             long bytes = (long)settings.Blocks * WorkloadLayout.PageSize;
-            _storage = settings.BackingFile is null ? new MemoryNamespaceStorage(bytes) : FileNamespaceStorage.Open(settings.BackingFile);
+            _storage = settings.BackingFile is null ? new MemoryBlockStorage(bytes) : FileBlockStorage.Open(settings.BackingFile);
             try
             {
                 _host = new ControllerHost(_guest, _storage, Bar, BindingMode(mode), polling: mode == WorkloadMode.EventIdx, settings.EventSpin, settings.PollIdle);

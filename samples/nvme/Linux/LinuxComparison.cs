@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ShadowIo.LinuxGuest;
 using ShadowIo.Qemu;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Samples.Nvme.Linux;
 
@@ -61,7 +62,7 @@ internal sealed class LinuxComparison
     {
         var jobs = Select(FioJob.Measured.Concat(FioJob.Verifying));
         using var link = ProxySocketPair.Create();
-        using var storage = new MemoryNamespaceStorage((long)RangeMiB << 20);
+        using var storage = new MemoryBlockStorage((long)RangeMiB << 20);
         Prefill(storage);
         using (var host = new NvmeProxyHost(link, storage, Spin, line => Log?.Invoke($"[proxy] {line}")))
         {
@@ -105,7 +106,7 @@ internal sealed class LinuxComparison
     {
         var jobs = Select(FioJob.Measured.Concat(FioJob.Verifying));
         using var sockets = root.CreateRunDirectory();
-        using var storage = new MemoryNamespaceStorage((long)RangeMiB << 20);
+        using var storage = new MemoryBlockStorage((long)RangeMiB << 20);
         Prefill(storage);
         const string socket = "nvme.sock";
         using var host = new NvmeVfioUserHost(sockets.HostPath(socket), storage, Spin, line => Log?.Invoke($"[vfio-user] {line}"));
@@ -202,7 +203,7 @@ internal sealed class LinuxComparison
     /// of fresh managed arrays (and the garbage collections promoting them) land inside I/O
     /// latency, which QEMU's null-co peer never pays.
     /// </summary>
-    private static void Prefill(MemoryNamespaceStorage storage)
+    private static void Prefill(MemoryBlockStorage storage)
     {
         ReadOnlySpan<byte> zero = [0];
         for (long offset = 0; offset < storage.Length; offset += 1 << 16) storage.TryWrite(offset, zero);

@@ -1,6 +1,7 @@
 using ShadowIo.Hosting;
 using ShadowIo.Qemu;
 using ShadowIo.Pci;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Samples.Nvme.Linux;
 
@@ -29,7 +30,7 @@ internal sealed class NvmeProxyHost : IDisposable
 
     /// <param name="link">The socket pair whose QEMU end QEMU inherits; the server takes the other end.</param>
     /// <param name="spin">How long the controller thread keeps polling after the last work before it sleeps.</param>
-    public NvmeProxyHost(ProxySocketPair link, INamespaceStorage storage, TimeSpan spin, Action<string>? log = null)
+    public NvmeProxyHost(ProxySocketPair link, IBlockStorage storage, TimeSpan spin, Action<string>? log = null)
     {
         var memory = new GuestMemory();
         Controller = new NvmeController(memory, storage);

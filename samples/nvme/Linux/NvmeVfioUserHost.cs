@@ -1,6 +1,7 @@
 using ShadowIo.Hosting;
 using ShadowIo.Pci;
 using ShadowIo.VfioUser.Server;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Samples.Nvme.Linux;
 
@@ -19,7 +20,7 @@ internal sealed class NvmeVfioUserHost : IDisposable
 
     /// <param name="socketPath">Where the server listens (QEMU's <c>socket.path</c>, seen from the host).</param>
     /// <param name="spin">How long the controller thread keeps polling after the last work before it sleeps.</param>
-    public NvmeVfioUserHost(string socketPath, INamespaceStorage storage, TimeSpan spin, Action<string>? log = null)
+    public NvmeVfioUserHost(string socketPath, IBlockStorage storage, TimeSpan spin, Action<string>? log = null)
     {
         var memory = new GuestMemory();
         Controller = new NvmeController(memory, storage);

@@ -60,10 +60,9 @@ public sealed class CompiledMemoryAccessTests
         // The generated register block's storage: volatile loads and stores of its own fields (the
         // register-block concurrency contract; its updates use Interlocked.CompareExchange, above).
         ["System.Threading.Volatile"] = ["Read", "Write"],
-        // Storage: a file namespace reads and writes through its handle, never guest memory.
-        ["System.IO.File"] = null, ["System.IO.RandomAccess"] = null, ["System.IO.FileAccess"] = null, ["System.IO.FileMode"] = null,
-        ["System.IO.FileOptions"] = null, ["System.IO.FileShare"] = null,
-        ["Microsoft.Win32.SafeHandles.SafeFileHandle"] = null, ["System.Runtime.InteropServices.SafeHandle"] = ["Dispose"],
+        // The namespace's backing store, by its interface only: byte spans in and out, no address
+        // (ShadowIo.Devices.Storage references no ShadowIo assembly, so it cannot reach guest memory).
+        ["ShadowIo.Devices.Storage.IBlockStorage"] = null,
         // ShadowIo: guest memory only through GuestMemory's bounds-checked calls and the ShadowRegions it hands out.
         ["ShadowIo.GuestMemory"] = ["TryRead", "TryWrite", "TryGetShadowRegion", "Contains"],
         ["ShadowIo.ShadowRegion"] = ["ReadUInt32", "WriteUInt32", "get_Length",
@@ -159,18 +158,30 @@ public sealed class CompiledMemoryAccessTests
         Assert.DoesNotContain(typeof(GuestRam).FullName!, walk.AllTypes);
     }
 
-    /// <summary>The device library references the runtime and the shared framework, nothing else (no harness, no fuzzer, no CLI or QEMU library).</summary>
+    /// <summary>
+    /// The device library references the runtime, the storage library and the shared framework,
+    /// nothing else (no harness, no fuzzer, no CLI or transport library); the storage library
+    /// references only the framework, so the backing store has no way to guest memory.
+    /// </summary>
     [Fact]
-    public void The_controller_assembly_references_only_the_runtime_and_the_framework()
+    public void The_controller_assembly_references_only_the_runtime_storage_and_the_framework()
     {
-        using var stream = File.OpenRead(typeof(NvmeController).Assembly.Location);
+        var controller = NonFrameworkReferences(typeof(NvmeController).Assembly);
+        Assert.Contains("ShadowIo", controller);
+        Assert.True(controller.Order().SequenceEqual(["ShadowIo", "ShadowIo.Devices.Storage"]),
+            "the device library references: " + string.Join(", ", controller));
+        var storage = NonFrameworkReferences(typeof(ShadowIo.Devices.Storage.IBlockStorage).Assembly);
+        Assert.True(storage.Count == 0, "the storage library references: " + string.Join(", ", storage));
+    }
+
+    private static List<string> NonFrameworkReferences(System.Reflection.Assembly assembly)
+    {
+        using var stream = File.OpenRead(assembly.Location);
         using var pe = new PEReader(stream);
         var md = pe.GetMetadataReader();
         string framework = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory();
-        var references = md.AssemblyReferences.Select(r => md.GetString(md.GetAssemblyReference(r).Name)).ToList();
-        var others = references.Where(name => name != "ShadowIo" && !File.Exists(Path.Combine(framework, name + ".dll"))).ToList();
-        Assert.Contains("ShadowIo", references);
-        Assert.True(others.Count == 0, "the device library references: " + string.Join(", ", others));
+        return md.AssemblyReferences.Select(r => md.GetString(md.GetAssemblyReference(r).Name))
+            .Where(name => !File.Exists(Path.Combine(framework, name + ".dll"))).ToList();
     }
 
     /// <summary>What the compiler adds to an assembly by itself: the module type, embedded attributes, inline-array and data helpers.</summary>

@@ -1,5 +1,6 @@
 using ShadowIo.Devices.Nvme;
 using Xunit;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Nvme.Tests.Controller;
 
@@ -53,12 +54,12 @@ public sealed class HostFacingTests
         using var host = new NvmeTestHost();
         Assert.Throws<ArgumentException>(() => host.Controller.DoorbellSource = default);
         Assert.Throws<ArgumentOutOfRangeException>(() => new NvmeController(host.Ram.Memory, host.Storage, new NvmeControllerOptions { LbaShift = 10 }));
-        using var tiny = new MemoryNamespaceStorage(100);
+        using var tiny = new MemoryBlockStorage(100);
         Assert.Throws<ArgumentException>(() => new NvmeController(host.Ram.Memory, tiny));
-        Assert.ThrowsAny<IOException>(() => FileNamespaceStorage.Open(Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.img")));
+        Assert.ThrowsAny<IOException>(() => FileBlockStorage.Open(Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.img")));
     }
 
-    private sealed class FailingStorage(long length) : INamespaceStorage
+    private sealed class FailingStorage(long length) : IBlockStorage
     {
         public long Length { get; } = length;
         public bool TryRead(long offset, Span<byte> destination) => false;

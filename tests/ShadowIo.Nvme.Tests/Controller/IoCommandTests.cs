@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using ShadowIo.Devices.Nvme;
 using Xunit;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Nvme.Tests.Controller;
 
@@ -158,7 +159,7 @@ public sealed class IoCommandTests : IDisposable
         string path = Path.Combine(Path.GetTempPath(), $"shadowio-nvme-{Guid.NewGuid():N}.img");
         try
         {
-            using (var host = new NvmeTestHost(storage: FileNamespaceStorage.Open(path, 64L << 20)))
+            using (var host = new NvmeTestHost(storage: FileBlockStorage.Open(path, 64L << 20)))
             {
                 host.Enable();
                 var io = host.CreateIoQueuePair(2);

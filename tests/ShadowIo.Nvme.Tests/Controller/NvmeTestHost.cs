@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using ShadowIo.Devices.Nvme;
 using ShadowIo.Fuzz.Nvme;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Nvme.Tests.Controller;
 
@@ -20,15 +21,15 @@ internal sealed class NvmeTestHost : IDisposable
 
     private readonly Dictionary<int, HostQueue> _queues = [];
 
-    public NvmeTestHost(long namespaceBytes = 1 << 20, NvmeControllerOptions? options = null, INamespaceStorage? storage = null)
+    public NvmeTestHost(long namespaceBytes = 1 << 20, NvmeControllerOptions? options = null, IBlockStorage? storage = null)
     {
         Ram = new GuestRam(RamBase, RamSize);
-        Storage = storage ?? new MemoryNamespaceStorage(namespaceBytes);
+        Storage = storage ?? new MemoryBlockStorage(namespaceBytes);
         Controller = new NvmeController(Ram.Memory, Storage, options);
     }
 
     public GuestRam Ram { get; }
-    public INamespaceStorage Storage { get; }
+    public IBlockStorage Storage { get; }
     public NvmeController Controller { get; }
     public HostQueue Admin => _queues[0];
 

@@ -4,6 +4,7 @@ using ShadowIo.Devices.Nvme;
 using ShadowIo.Samples.Nvme.Guest;
 using ShadowIo.Testing;
 using Xunit;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Nvme.Tests.EndToEnd;
 
@@ -27,7 +28,7 @@ public sealed class ControllerResetTests
         using var kvm = KvmSystem.Open();
         var layout = new WorkloadLayout(ShadowIo.Testing.GuestLayout.Data, Entries, Blocks, Blocks);
         using var guest = TestGuest.Create(kvm, 16UL << 20);
-        using var storage = new MemoryNamespaceStorage(Blocks * 4096L);
+        using var storage = new MemoryBlockStorage(Blocks * 4096L);
         using var host = new ControllerHost(guest, storage, Bar, DoorbellBindingMode.GuestShadow, polling: false, TimeSpan.Zero, TimeSpan.Zero);
         var memory = guest.Memory;
 

@@ -6,6 +6,7 @@ using ShadowIo.Samples.Nvme.Guest;
 using ShadowIo.Testing;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Nvme.Tests.EndToEnd;
 
@@ -42,7 +43,7 @@ public sealed class HostileGuestTests
         KvmRequirement.Present();
         using var kvm = KvmSystem.Open();
         using var guest = TestGuest.Create(kvm, RamSize);
-        using var storage = new MemoryNamespaceStorage(GuestDriverSteps.Blocks * 4096L);
+        using var storage = new MemoryBlockStorage(GuestDriverSteps.Blocks * 4096L);
         using var host = new ControllerHost(guest, storage, Bar, mode, polling, TimeSpan.FromMicroseconds(20), TimeSpan.FromMilliseconds(1));
         var layout = new WorkloadLayout(ShadowIo.Testing.GuestLayout.Data, 64, GuestDriverSteps.Blocks, GuestDriverSteps.Blocks);
         Assert.True(layout.End <= SweepResults, "the sweep's results would overwrite the driver's layout");

@@ -4,6 +4,7 @@ using ShadowIo.Devices.Nvme;
 using ShadowIo.Devices.Virtio;
 using ShadowIo.Hosting;
 using ShadowIo.Testing;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Virtio.Tests.EndToEnd;
 
@@ -44,7 +45,7 @@ internal sealed class VirtioGuestRun : IDisposable
     {
         Guest = guest;
         Mode = mode;
-        Storage = new MemoryNamespaceStorage(DiskBytes);
+        Storage = new MemoryBlockStorage(DiskBytes);
         Device = new VirtioBlkDevice(guest.Memory, Storage, new VirtioBlkDeviceOptions { MaxQueueSize = VirtioGuestLayout.QueueSize });
         Binding = DoorbellBinding.Create(guest.Vm, VirtioBlkDevice.DoorbellTable, VirtioGuestLayout.Bar + VirtioPciLayout.NotifyOffset, mode.Binding);
         Bus = new MmioBus();
@@ -63,7 +64,7 @@ internal sealed class VirtioGuestRun : IDisposable
 
     public VirtioMode Mode { get; }
 
-    public MemoryNamespaceStorage Storage { get; }
+    public MemoryBlockStorage Storage { get; }
 
     public VirtioBlkDevice Device { get; }
 

@@ -3,6 +3,7 @@ using ShadowIo.Devices.Virtio;
 using ShadowIo.Fuzz.Nvme;
 using ShadowIo.Fuzz.Virtio;
 using Xunit;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Virtio.Tests.Queues;
 
@@ -16,7 +17,7 @@ public sealed class BackendAndQueueTests
         try
         {
             using var ram = new GuestRam(VirtioDriverLayout.Base, VirtioDriverLayout.RamSize);
-            using (var file = FileNamespaceStorage.Open(path, 4L << 20))
+            using (var file = FileBlockStorage.Open(path, 4L << 20))
             {
                 var device = new VirtioBlkDevice(ram.Memory, file);
                 var driver = new VirtioDriver(device, ram);

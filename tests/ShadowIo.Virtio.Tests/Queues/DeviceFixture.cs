@@ -2,6 +2,7 @@ using ShadowIo.Devices.Nvme;
 using ShadowIo.Devices.Virtio;
 using ShadowIo.Fuzz.Nvme;
 using ShadowIo.Fuzz.Virtio;
+using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Virtio.Tests.Queues;
 
@@ -13,7 +14,7 @@ internal sealed class DeviceFixture : IDisposable
     public DeviceFixture(VirtioBlkDeviceOptions? options = null)
     {
         Ram = new GuestRam(VirtioDriverLayout.Base, VirtioDriverLayout.RamSize);
-        Storage = new MemoryNamespaceStorage(DiskBytes);
+        Storage = new MemoryBlockStorage(DiskBytes);
         Device = new VirtioBlkDevice(Ram.Memory, Storage, options);
         Device.InterruptRequested = Interrupts.Add;
         Driver = new VirtioDriver(Device, Ram);
@@ -21,7 +22,7 @@ internal sealed class DeviceFixture : IDisposable
 
     public GuestRam Ram { get; }
 
-    public MemoryNamespaceStorage Storage { get; }
+    public MemoryBlockStorage Storage { get; }
 
     public VirtioBlkDevice Device { get; }
 

@@ -1,17 +1,17 @@
-namespace ShadowIo.Devices.Nvme;
+namespace ShadowIo.Devices.Storage;
 
 /// <summary>
-/// A namespace held in process memory, allocated in 64 KiB chunks on first write, so a large
-/// namespace that is mostly unwritten costs little. Unwritten blocks read as zeroes.
+/// A block store held in process memory, allocated in 64 KiB chunks on first write, so a large
+/// store that is mostly unwritten costs little. Unwritten blocks read as zeroes.
 /// </summary>
-public sealed class MemoryNamespaceStorage : INamespaceStorage
+public sealed class MemoryBlockStorage : IBlockStorage
 {
     private const int ChunkShift = 16;
     private const int ChunkSize = 1 << ChunkShift;
     private readonly byte[]?[] _chunks;
 
-    /// <summary>An all-zero namespace of <paramref name="length"/> bytes; nothing is allocated until a write.</summary>
-    public MemoryNamespaceStorage(long length)
+    /// <summary>An all-zero store of <paramref name="length"/> bytes; nothing is allocated until a write.</summary>
+    public MemoryBlockStorage(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         Length = length;

@@ -1,18 +1,18 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace ShadowIo.Devices.Nvme;
+namespace ShadowIo.Devices.Storage;
 
 /// <summary>
-/// A namespace backed by a file, created sparse when it does not exist (<see cref="File.OpenHandle"/>
+/// A block store backed by a file, created sparse when it does not exist (<see cref="File.OpenHandle"/>
 /// with a preallocation of zero, then the length set: the file system allocates blocks on write).
-/// I/O errors become media error statuses, never exceptions reaching the guest path.
+/// I/O errors become false returns (the device's error status), never exceptions reaching the guest path.
 /// </summary>
-public sealed class FileNamespaceStorage : INamespaceStorage
+public sealed class FileBlockStorage : IBlockStorage
 {
     private readonly SafeFileHandle _handle;
     private readonly byte[] _zeroes = new byte[64 * 1024];
 
-    private FileNamespaceStorage(SafeFileHandle handle, long length)
+    private FileBlockStorage(SafeFileHandle handle, long length)
     {
         _handle = handle;
         Length = length;
@@ -26,7 +26,7 @@ public sealed class FileNamespaceStorage : INamespaceStorage
     /// that many bytes, otherwise uses the file's length. Throws <see cref="IOException"/> or
     /// <see cref="UnauthorizedAccessException"/> with the reason when the file is unusable.
     /// </summary>
-    public static FileNamespaceStorage Open(string path, long? length = null)
+    public static FileBlockStorage Open(string path, long? length = null)
     {
         var handle = File.OpenHandle(path, length is null ? FileMode.Open : FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         try
@@ -42,7 +42,7 @@ public sealed class FileNamespaceStorage : INamespaceStorage
                 size = exact;
             }
             if (size <= 0) throw new IOException($"Backing file '{path}' is empty.");
-            return new FileNamespaceStorage(handle, size);
+            return new FileBlockStorage(handle, size);
         }
         catch
         {
