@@ -13,7 +13,7 @@ public sealed class BackingFileTests : IDisposable
     [Fact]
     public void A_file_backed_namespace_holds_what_the_guest_wrote_last_where_its_prp_lists_put_it()
     {
-        KvmRequirement.Present();
+        RequireKvm.Present();
         using (var file = File.Create(_path)) file.SetLength(Blocks * 4096L);
         using var kvm = KvmSystem.Open();
 

@@ -24,7 +24,7 @@ public sealed class ControllerResetTests
     [Fact]
     public void Data_written_before_a_controller_reset_reads_back_after_the_guest_sets_up_again_with_new_shadow_pages()
     {
-        KvmRequirement.Present();
+        RequireKvm.Present();
         using var kvm = KvmSystem.Open();
         var layout = new WorkloadLayout(ShadowIo.Testing.GuestLayout.Data, Entries, Blocks, Blocks);
         using var guest = TestGuest.Create(kvm, 16UL << 20);

@@ -30,7 +30,7 @@ public sealed class CstsRaceTests
     [Fact]
     public void Guest_csts_writes_racing_device_status_updates_lose_none()
     {
-        KvmRequirement.Present();
+        RequireKvm.Present();
         using var guest = TestGuest.Create();
         var registers = new NvmeRegisters();
         var bus = new MmioBus();

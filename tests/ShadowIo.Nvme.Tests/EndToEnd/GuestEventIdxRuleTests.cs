@@ -25,7 +25,7 @@ public sealed class GuestEventIdxRuleTests
     [Fact]
     public void The_guest_rings_exactly_when_the_new_value_passes_eventidx()
     {
-        KvmRequirement.Present();
+        RequireKvm.Present();
         var layout = new WorkloadLayout(ShadowIo.Testing.GuestLayout.Data, Entries, commandSlots: 1, dataPages: 1);
         using var guest = TestGuest.Create(8UL << 20);
         var recorder = new DoorbellRecorder();

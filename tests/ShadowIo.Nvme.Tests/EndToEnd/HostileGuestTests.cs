@@ -40,7 +40,7 @@ public sealed class HostileGuestTests
     [InlineData(DoorbellBindingMode.GuestShadow, true)]
     public void Every_offset_and_size_then_random_traffic_get_protocol_answers_and_leave_the_controller_usable(DoorbellBindingMode mode, bool polling)
     {
-        KvmRequirement.Present();
+        RequireKvm.Present();
         using var kvm = KvmSystem.Open();
         using var guest = TestGuest.Create(kvm, RamSize);
         using var storage = new MemoryBlockStorage(GuestDriverSteps.Blocks * 4096L);

@@ -9,7 +9,7 @@ public sealed class ProgramRunTests
     [Fact]
     public void Json_output_lists_every_mode_with_the_documented_fields_and_verified_data()
     {
-        KvmRequirement.Present();
+        RequireKvm.Present();
 
         var outcome = DemoProgram.Run("--json", "--blocks", "32", "--rounds", "1");
 
@@ -38,7 +38,7 @@ public sealed class ProgramRunTests
     [Fact]
     public void The_table_names_every_column_and_mode()
     {
-        KvmRequirement.Present();
+        RequireKvm.Present();
 
         var outcome = DemoProgram.Run("--blocks", "16", "--rounds", "2", "--mode", "eventidx", "--queue-depth", "8");
 

@@ -99,7 +99,7 @@ public sealed class WorkloadModeTests
 
     private static ModeResult Run(WorkloadMode mode, WorkloadSettings? settings = null)
     {
-        KvmRequirement.Present();
+        RequireKvm.Present();
         using var kvm = KvmSystem.Open();
         return NvmeWorkload.Run(kvm, mode, settings ?? Settings, progress: null);
     }

@@ -33,7 +33,7 @@ public sealed class ClientDoorbellTests
     [MemberData(nameof(Modes))]
     public void A_guest_rings_a_device_served_in_another_thread(string mode)
     {
-        RequireKvm();
+        RequireKvm.Present();
         using var directory = new TempDirectory();
         string socket = Path.Combine(directory.Path, "device.sock");
         var device = new DoorbellDevice();
@@ -61,7 +61,7 @@ public sealed class ClientDoorbellTests
     [MemberData(nameof(Modes))]
     public void A_guest_rings_a_device_in_another_process(string mode)
     {
-        RequireKvm();
+        RequireKvm.Present();
         using var peer = DeviceProcess.Start();
         var run = RunGuest(peer.SocketPath, Parse(mode));
 
@@ -80,7 +80,7 @@ public sealed class ClientDoorbellTests
     [Fact]
     public void Post_write_is_probed_and_used_only_where_the_kernel_has_it()
     {
-        RequireKvm();
+        RequireKvm.Present();
         using var directory = new TempDirectory();
         string socket = Path.Combine(directory.Path, "device.sock");
         var device = new DoorbellDevice();
@@ -204,9 +204,6 @@ public sealed class ClientDoorbellTests
 
     private static void WaitForEnd(Task serving) =>
         Assert.True(serving.Wait(TimeSpan.FromMinutes(1)), "the server did not see the client go");
-
-    private static void RequireKvm() =>
-        Assert.SkipUnless(KvmSystem.IsPresent(), $"{KvmSystem.DefaultPath} is absent: this test runs a real guest on KVM.");
 
     private sealed class TempDirectory : IDisposable
     {

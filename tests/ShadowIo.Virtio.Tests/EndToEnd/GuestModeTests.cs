@@ -18,7 +18,7 @@ public sealed class GuestModeTests(ITestOutputHelper output)
 
     private (PhaseResult WriteQd1, PhaseResult ReadQd1, PhaseResult WriteDeep, PhaseResult ReadDeep, GuestRunResult Setup) RunWorkload(VirtioMode mode)
     {
-        KvmRequirement.Present();
+        RequireKvm.Present();
         using var guest = TestGuest.Create(VirtioGuestLayout.RamSize);
         using var run = new VirtioGuestRun(guest, mode);
         var setup = run.SetUp();

@@ -78,7 +78,7 @@ public sealed class HostileGuestTests(ITestOutputHelper output)
     [InlineData(DoorbellBindingMode.GuestShadow)]
     public void A_looping_chain_and_a_bar_storm_leave_the_device_healthy_and_a_reset_recovers_it(DoorbellBindingMode binding)
     {
-        KvmRequirement.Present();
+        RequireKvm.Present();
         using var guest = TestGuest.Create(VirtioGuestLayout.RamSize);
         using var run = new VirtioGuestRun(guest, new VirtioMode(binding, EventIdx: true, Polling: false));
         run.SetUp();

@@ -40,7 +40,7 @@ public sealed class NotifyBindingTests
     [InlineData(DoorbellBindingMode.GuestShadow)]
     public void Seeded_notify_traffic_fires_exactly_the_expected_rows(DoorbellBindingMode mode)
     {
-        KvmRequirement.Present();
+        RequireKvm.Present();
         var table = VirtioNotifyRegisters.DoorbellTable;
         var writes = DoorbellSequence.Create(table, seed: 15);
         var (signals, exits, trapped) = Ring(mode, writes);
@@ -52,7 +52,7 @@ public sealed class NotifyBindingTests
     [Fact]
     public void Kernel_post_write_is_used_where_the_kernel_has_it_and_refused_clearly_where_not()
     {
-        KvmRequirement.Present();
+        RequireKvm.Present();
         using var kvm = KvmSystem.Open();
         using var vm = kvm.CreateVm();
         if (vm.SupportsIoEventFdPostWrite)
