@@ -169,6 +169,36 @@ public static class DiagnosticDescriptors
         "'{0}' at offset 0x{1:X} has no datamatch, but '{2}' on the same address has one: doorbells sharing an address each need a datamatch of their own",
         "A doorbell without datamatch fires on every write to its address, so it would swallow the writes meant for the datamatch doorbells beside it; KVM refuses the pair (EEXIST). Give every doorbell on the address a distinct DataMatch, or move one.");
 
+    public static readonly DiagnosticDescriptor RegisterSetNotPartialStruct = Create(
+        "SHIO027",
+        "Register set must be a partial struct nested in its register block",
+        "Register set '{0}' must be declared as a non-generic, non-record 'partial struct' directly inside its register block",
+        "The generator implements the set's register properties on the struct as a view of one element (the block and an index), in the block's generated file; that needs a plain partial struct nested in the block.");
+
+    public static readonly DiagnosticDescriptor RegisterSetCountTooSmall = Create(
+        "SHIO028",
+        "Register array count must be at least 1",
+        "Register array '{0}' has count {1}; it needs at least one element",
+        "A register array declares one or more copies of its registers; declare the registers singly or remove the array instead of declaring zero.");
+
+    public static readonly DiagnosticDescriptor RegisterSetStrideTooSmall = Create(
+        "SHIO029",
+        "Register array stride is smaller than its element",
+        "Register array '{0}' has stride 0x{1:X}, smaller than the 0x{2:X} bytes its registers span",
+        "Consecutive elements would overlap: the stride must be at least the end of the element's last register (xHCI's port register set: 4 registers of 4 bytes, stride 0x10).");
+
+    public static readonly DiagnosticDescriptor RegisterSetOverflow = Create(
+        "SHIO030",
+        "Register array arithmetic overflows",
+        "Register array '{0}': offset 0x{1:X} + ({2} - 1) × stride 0x{3:X} + element size 0x{4:X} overflows",
+        "The last element's end, offset + (count − 1) × stride + the element's size, must be computable in 64 bits.");
+
+    public static readonly DiagnosticDescriptor RegisterSetEmpty = Create(
+        "SHIO031",
+        "Register set declares no registers",
+        "Register set '{0}' has no [Register] property",
+        "A register array repeats the registers its struct declares; declare at least one partial [Register] property in it.");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, string help) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
             description: help, helpLinkUri: HelpLinkBase + id.ToLowerInvariant());

@@ -9,4 +9,5 @@ internal static class KnownAttributes
     public const string Doorbell = "ShadowIo.DoorbellAttribute";
     public const string NotifyDoorbell = "ShadowIo.NotifyDoorbellAttribute";
     public const string DoorbellArray = "ShadowIo.DoorbellArrayAttribute";
+    public const string RegisterSet = "ShadowIo.RegisterSetAttribute";
 }

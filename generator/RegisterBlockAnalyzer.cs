@@ -41,7 +41,12 @@ public sealed class RegisterBlockAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.UndefinedAccess,
         DiagnosticDescriptors.AttributeWithoutEffect,
         DiagnosticDescriptors.DuplicateDataMatch,
-        DiagnosticDescriptors.WildcardBesideDataMatch);
+        DiagnosticDescriptors.WildcardBesideDataMatch,
+        DiagnosticDescriptors.RegisterSetNotPartialStruct,
+        DiagnosticDescriptors.RegisterSetCountTooSmall,
+        DiagnosticDescriptors.RegisterSetStrideTooSmall,
+        DiagnosticDescriptors.RegisterSetOverflow,
+        DiagnosticDescriptors.RegisterSetEmpty);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -72,6 +77,11 @@ public sealed class RegisterBlockAnalyzer : DiagnosticAnalyzer
 
         foreach (AttributeData attribute in applied)
         {
+            if (attributes.Is(attribute, attributes.RegisterSet) && !IsInBlock(type, attributes))
+            {
+                Report(context, attribute, type, "its containing type has no [RegisterBlock]");
+            }
+
             if (attributes.Is(attribute, attributes.Doorbell) || attributes.Is(attribute, attributes.NotifyDoorbell) || attributes.Is(attribute, attributes.DoorbellArray))
             {
                 Report(context, attribute, type, "its class has no [RegisterBlock]");
@@ -86,6 +96,9 @@ public sealed class RegisterBlockAnalyzer : DiagnosticAnalyzer
 
         // Inside a register block the parser reads every property and reports a stray [Field] itself.
         if (property.ContainingType.GetAttributes().Any(a => attributes.Is(a, attributes.RegisterBlock))) return;
+
+        // So does it for a register set's struct; a set outside a block is reported once, at its [RegisterSet].
+        if (property.ContainingType.GetAttributes().Any(a => attributes.Is(a, attributes.RegisterSet))) return;
         ImmutableArray<AttributeData> applied = property.GetAttributes();
         AttributeData? register = applied.FirstOrDefault(a => attributes.Is(a, attributes.Register));
         if (register is not null)
@@ -99,6 +112,9 @@ public sealed class RegisterBlockAnalyzer : DiagnosticAnalyzer
             Report(context, field, property, "the property has no [Register]");
         }
     }
+
+    private static bool IsInBlock(INamedTypeSymbol type, KnownAttributeTypes attributes) =>
+        type.ContainingType is { } block && block.GetAttributes().Any(a => attributes.Is(a, attributes.RegisterBlock));
 
     private static void Report(SymbolAnalysisContext context, AttributeData attribute, ISymbol owner, string reason)
     {
@@ -117,6 +133,7 @@ public sealed class RegisterBlockAnalyzer : DiagnosticAnalyzer
         public required INamedTypeSymbol? Doorbell { get; init; }
         public required INamedTypeSymbol? NotifyDoorbell { get; init; }
         public required INamedTypeSymbol? DoorbellArray { get; init; }
+        public required INamedTypeSymbol? RegisterSet { get; init; }
 
         public static KnownAttributeTypes? Resolve(Compilation compilation) =>
             compilation.GetTypeByMetadataName(KnownAttributes.RegisterBlock) is { } registerBlock
@@ -128,6 +145,7 @@ public sealed class RegisterBlockAnalyzer : DiagnosticAnalyzer
                     Doorbell = compilation.GetTypeByMetadataName(KnownAttributes.Doorbell),
                     NotifyDoorbell = compilation.GetTypeByMetadataName(KnownAttributes.NotifyDoorbell),
                     DoorbellArray = compilation.GetTypeByMetadataName(KnownAttributes.DoorbellArray),
+                    RegisterSet = compilation.GetTypeByMetadataName(KnownAttributes.RegisterSet),
                 }
                 : null;
 

@@ -58,6 +58,7 @@ public sealed partial class RegisterBlockGenerator
 
             List<RegisterDeclaration> registers = ReadRegisters(type, diagnostics, ref bindable, cancellationToken);
             List<DoorbellDeclaration> doorbells = ReadDoorbells(type, ref bindable, cancellationToken);
+            List<RegisterSetDeclaration> sets = ReadRegisterSets(type, diagnostics, ref bindable, cancellationToken);
 
             LayoutChecks.CheckRegisters(blockSize, registers, diagnostics);
             foreach (RegisterDeclaration register in registers)
@@ -66,15 +67,17 @@ public sealed partial class RegisterBlockGenerator
             }
 
             NameChecks.Check(type, registers, diagnostics);
+            RegisterSetChecks.Check(type, blockSize, sets, registers, diagnostics);
             LayoutChecks.CheckDoorbells(blockSize, doorbells, diagnostics);
             NameChecks.CheckDoorbells(type.Name, doorbells, diagnostics);
             int shadowLayoutSize = LayoutChecks.CheckShadowLayout(doorbells, shadowSize, diagnostics, out ulong shadowBase);
-            LayoutChecks.CheckOverlaps(registers, doorbells, diagnostics);
+            LayoutChecks.CheckOverlaps(registers, doorbells, sets, diagnostics);
 
             BlockModel? model = bindable && diagnostics.Count == 0
-                ? CreateModel(type, blockName ?? "", blockSize, shadowLayoutSize, shadowBase, registers, doorbells, cancellationToken)
+                ? CreateModel(type, blockName ?? "", blockSize, shadowLayoutSize, shadowBase, registers, doorbells, sets, cancellationToken)
                 : null;
             InvalidBlockModel? invalid = model is null ? InvalidBlock.Create(type, blockName ?? "", blockSize, registers, cancellationToken) : null;
+            if (invalid is not null) invalid = invalid with { RegisterSets = InvalidBlock.CreateSets(type, sets, cancellationToken) };
             return new ParseResult(model, invalid, diagnostics.ToImmutableArray());
         }
 
@@ -141,6 +144,42 @@ public sealed partial class RegisterBlockGenerator
             }
 
             return registers;
+        }
+
+        /// <summary>The [RegisterSet] structs nested in the block, each with its registers (offsets relative to one element).</summary>
+        private static List<RegisterSetDeclaration> ReadRegisterSets(INamedTypeSymbol type, List<Diagnostic> diagnostics, ref bool bindable, CancellationToken cancellationToken)
+        {
+            var sets = new List<RegisterSetDeclaration>();
+            foreach (INamedTypeSymbol nested in type.GetTypeMembers())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                AttributeData? attribute = nested.GetAttributes().FirstOrDefault(static a => AttributeReader.IsAttribute(a, KnownAttributes.RegisterSet));
+                if (attribute is null) continue;
+                if (!AttributeReader.TryGetArgument(attribute, 0, out string? name)
+                    || !AttributeReader.TryGetArgument(attribute, 1, out ulong offset)
+                    || !AttributeReader.TryGetArgument(attribute, 2, out int count)
+                    || !AttributeReader.TryGetArgument(attribute, 3, out ulong stride))
+                {
+                    bindable = false;
+                    continue;
+                }
+
+                sets.Add(new RegisterSetDeclaration
+                {
+                    DeclaredName = name ?? "",
+                    Name = Identifiers.ToPascalCase(name),
+                    Location = AttributeReader.LocationOf(attribute, nested, cancellationToken),
+                    TypeName = nested.Name,
+                    IsPartialStruct = nested.TypeKind == TypeKind.Struct && nested.TypeParameters.IsEmpty && !nested.IsRefLikeType
+                        && Declarations.IsPartial(nested, cancellationToken),
+                    Offset = offset,
+                    Count = count,
+                    Stride = stride,
+                    Registers = ReadRegisters(nested, diagnostics, ref bindable, cancellationToken),
+                });
+            }
+
+            return sets;
         }
 
         private static FieldDeclaration? ReadField(AttributeData attribute, IPropertySymbol property, ref bool bindable, CancellationToken cancellationToken)
@@ -221,7 +260,7 @@ public sealed partial class RegisterBlockGenerator
 
         private static BlockModel CreateModel(
             INamedTypeSymbol type, string blockName, ulong blockSize, int shadowLayoutSize, ulong shadowBase,
-            List<RegisterDeclaration> registers, List<DoorbellDeclaration> doorbells, CancellationToken cancellationToken)
+            List<RegisterDeclaration> registers, List<DoorbellDeclaration> doorbells, List<RegisterSetDeclaration> sets, CancellationToken cancellationToken)
         {
             var doorbellModels = new List<DoorbellModel>();
             int row = 0;
@@ -256,6 +295,17 @@ public sealed partial class RegisterBlockGenerator
                 Registers = registers.Select(CreateRegister).ToEquatableArray(),
                 Doorbells = doorbellModels.ToEquatableArray(),
                 DoorbellRowCount = row,
+                RegisterSets = sets.Select(static set => new RegisterSetModel
+                {
+                    DeclaredName = set.DeclaredName,
+                    Name = set.Name!,
+                    TypeName = set.TypeName,
+                    Offset = set.Offset,
+                    Count = set.Count,
+                    Stride = set.Stride,
+                    Span = set.Span,
+                    Registers = set.Registers.Select(CreateRegister).ToEquatableArray(),
+                }).ToEquatableArray(),
             };
         }
 

@@ -62,3 +62,27 @@ internal sealed class DoorbellDeclaration
     /// <summary>Offset of the last element's first byte (valid when <see cref="IsWellFormed"/>).</summary>
     public ulong LastOffset { get; set; }
 }
+
+/// <summary>A [RegisterSet] struct nested in the block as written: its registers' offsets are relative to one element.</summary>
+internal sealed class RegisterSetDeclaration
+{
+    public required string DeclaredName { get; init; }
+    public required string? Name { get; init; }
+    public required Location Location { get; init; }
+
+    /// <summary>The struct's name, e.g. "Port".</summary>
+    public required string TypeName { get; init; }
+
+    /// <summary>A non-static partial struct directly inside the block (and not generic).</summary>
+    public required bool IsPartialStruct { get; init; }
+    public required ulong Offset { get; init; }
+    public required int Count { get; init; }
+    public required ulong Stride { get; init; }
+    public required List<RegisterDeclaration> Registers { get; init; }
+
+    /// <summary>Set by the layout checks: the elements' offsets can be computed without overflow.</summary>
+    public bool IsWellFormed { get; set; }
+
+    /// <summary>Bytes one element's registers span from the element's start (valid when <see cref="IsWellFormed"/>).</summary>
+    public ulong Span { get; set; }
+}

@@ -18,6 +18,9 @@ internal static class LayoutChecks
     /// <summary>Largest array expanded for the overlap check; larger ones are reported by the budget check.</summary>
     private const int MaxExpandedElements = MaxIoEventFds + 1;
 
+    /// <summary>Largest register array expanded element by element for the overlap check (an MSI-X table of 2048 entries is 8192).</summary>
+    private const long MaxExpandedSetRegisters = 1 << 20;
+
     public static void CheckRegisters(ulong blockSize, List<RegisterDeclaration> registers, List<Diagnostic> diagnostics)
     {
         foreach (RegisterDeclaration register in registers)
@@ -201,7 +204,7 @@ internal static class LayoutChecks
     /// notify; KVM keeps one ioeventfd per datamatch there): among those a repeated value is
     /// SHIO025 and a doorbell without datamatch SHIO026, both naming the two doorbells.
     /// </summary>
-    public static void CheckOverlaps(List<RegisterDeclaration> registers, List<DoorbellDeclaration> doorbells, List<Diagnostic> diagnostics)
+    public static void CheckOverlaps(List<RegisterDeclaration> registers, List<DoorbellDeclaration> doorbells, List<RegisterSetDeclaration> sets, List<Diagnostic> diagnostics)
     {
         var spans = new List<Span>();
         int order = 0;
@@ -233,6 +236,35 @@ internal static class LayoutChecks
             }
 
             order++;
+        }
+
+        // Register arrays: every element's every register, named by element ("Ports[3].PortSc"),
+        // each reported at its own [Register]. An array too large to expand counts as one range.
+        foreach (RegisterSetDeclaration set in sets)
+        {
+            if (!set.IsWellFormed)
+            {
+                order++;
+                continue;
+            }
+
+            if ((long)set.Count * set.Registers.Count > MaxExpandedSetRegisters)
+            {
+                ulong end = set.Offset + ((ulong)(set.Count - 1) * set.Stride) + set.Span;
+                spans.Add(new Span(set.Offset, end, order++, $"{set.Name ?? set.DeclaredName}[0..{set.Count - 1}]", set.Location));
+                continue;
+            }
+
+            foreach (RegisterDeclaration register in set.Registers)
+            {
+                for (int i = 0; i < set.Count; i++)
+                {
+                    ulong start = set.Offset + ((ulong)i * set.Stride) + register.Offset;
+                    spans.Add(new Span(start, start + (ulong)register.Width, order, RegisterSetChecks.Element(set, i, register), register.Location));
+                }
+
+                order++;
+            }
         }
 
         spans.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Order.CompareTo(b.Order));

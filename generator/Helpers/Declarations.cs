@@ -34,6 +34,12 @@ internal static class Declarations
         return true;
     }
 
+    /// <summary>Whether every declaration of <paramref name="type"/> itself says 'partial' (not a record: the generated part says 'struct').</summary>
+    public static bool IsPartial(INamedTypeSymbol type, CancellationToken cancellationToken) =>
+        !type.IsRecord && !type.IsStatic && type.DeclaringSyntaxReferences.Length > 0
+        && type.DeclaringSyntaxReferences.All(reference => reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration
+            && declaration.Modifiers.Any(SyntaxKind.PartialKeyword));
+
     public static bool IsPartialPropertyDeclaration(IPropertySymbol property, PropertyDeclarationSyntax? syntax) =>
         syntax is not null
         && syntax.Modifiers.Any(SyntaxKind.PartialKeyword)
@@ -57,13 +63,16 @@ internal static class Declarations
     /// </summary>
     public static bool IsGeneratedByUs(ISymbol symbol)
     {
-        if (symbol.ContainingType is not { } block) return false;
-        string hintName = HintName(block);
-        foreach (Location location in symbol.Locations)
+        // A register set's members are generated into the file of the block that contains the set.
+        for (INamedTypeSymbol? block = symbol.ContainingType; block is not null; block = block.ContainingType)
         {
-            if (location.SourceTree?.FilePath is not { } path) continue;
-            string directory = System.IO.Path.GetDirectoryName(path) ?? "";
-            if (System.IO.Path.GetFileName(path) == hintName && System.IO.Path.GetFileName(directory) == s_generatorTypeName) return true;
+            string hintName = HintName(block);
+            foreach (Location location in symbol.Locations)
+            {
+                if (location.SourceTree?.FilePath is not { } path) continue;
+                string directory = System.IO.Path.GetDirectoryName(path) ?? "";
+                if (System.IO.Path.GetFileName(path) == hintName && System.IO.Path.GetFileName(directory) == s_generatorTypeName) return true;
+            }
         }
 
         return false;

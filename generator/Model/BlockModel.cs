@@ -33,6 +33,9 @@ public sealed record BlockModel
 
     public required EquatableArray<RegisterModel> Registers { get; init; }
 
+    /// <summary>Register arrays in declaration order.</summary>
+    public required EquatableArray<RegisterSetModel> RegisterSets { get; init; }
+
     /// <summary>Doorbells in declaration order.</summary>
     public required EquatableArray<DoorbellModel> Doorbells { get; init; }
 
