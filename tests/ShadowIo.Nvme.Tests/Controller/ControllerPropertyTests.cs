@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using CsCheck;
+using ShadowIo.Testing;
 using ShadowIo.Devices.Nvme;
 using Xunit;
 using ShadowIo.Fuzz.Nvme;

@@ -1,3 +1,4 @@
+using ShadowIo.Testing;
 using ShadowIo.Devices.Nvme;
 using Xunit;
 using ShadowIo.Fuzz.Nvme;

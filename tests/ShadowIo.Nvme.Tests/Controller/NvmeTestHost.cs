@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ShadowIo.Testing;
 using ShadowIo.Devices.Nvme;
 using ShadowIo.Fuzz.Nvme;
 using ShadowIo.Devices.Storage;

@@ -1,3 +1,4 @@
+using ShadowIo.Testing;
 using ShadowIo.Devices.Nvme;
 using ShadowIo.Devices.Virtio;
 using ShadowIo.Fuzz.Nvme;
