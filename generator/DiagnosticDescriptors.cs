@@ -169,11 +169,11 @@ public static class DiagnosticDescriptors
         "'{0}' at offset 0x{1:X} has no datamatch, but '{2}' on the same address has one: doorbells sharing an address each need a datamatch of their own",
         "A doorbell without datamatch fires on every write to its address, so it would swallow the writes meant for the datamatch doorbells beside it; KVM refuses the pair (EEXIST). Give every doorbell on the address a distinct DataMatch, or move one.");
 
-    public static readonly DiagnosticDescriptor RegisterSetNotPartialStruct = Create(
+    public static readonly DiagnosticDescriptor RegisterSetNotPartialClass = Create(
         "SHIO027",
-        "Register set must be a partial struct nested in its register block",
-        "Register set '{0}' must be declared as a non-generic, non-record 'partial struct' directly inside its register block",
-        "The generator implements the set's register properties on the struct as a view of one element (the block and an index), in the block's generated file; that needs a plain partial struct nested in the block.");
+        "Register set must be a partial class nested in its register block",
+        "Register set '{0}' must be declared as a 'partial class' (not static, abstract, generic or a record) directly inside its register block",
+        "The generator implements the set's register properties on the class as a view of one element (the block and an index; one instance per element, created once, so indexing allocates nothing and a setter works on Ports[n] directly), in the block's generated file; that needs a plain partial class nested in the block: not static, abstract, generic or a record.");
 
     public static readonly DiagnosticDescriptor RegisterSetCountTooSmall = Create(
         "SHIO028",

@@ -42,7 +42,7 @@ public sealed class RegisterBlockAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.AttributeWithoutEffect,
         DiagnosticDescriptors.DuplicateDataMatch,
         DiagnosticDescriptors.WildcardBesideDataMatch,
-        DiagnosticDescriptors.RegisterSetNotPartialStruct,
+        DiagnosticDescriptors.RegisterSetNotPartialClass,
         DiagnosticDescriptors.RegisterSetCountTooSmall,
         DiagnosticDescriptors.RegisterSetStrideTooSmall,
         DiagnosticDescriptors.RegisterSetOverflow,

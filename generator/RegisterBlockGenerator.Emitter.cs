@@ -51,13 +51,14 @@ public sealed partial class RegisterBlockGenerator
                 if (!register.Fields.IsEmpty) FieldEmitter.WriteFields(writer, register);
             }
 
+            foreach (RegisterSetModel set in block.RegisterSets) RegisterSetEmitter.WriteSet(writer, block, set);
             DoorbellEmitter.WriteDoorbells(writer, block);
             DispatchEmitter.WriteDispatch(writer, block);
             WriteReset(writer, block);
             writer.CloseBlock();
 
             foreach (string _ in block.ContainingTypes) writer.CloseBlock();
-            DispatchEmitter.WriteAccessMath(writer);
+            DispatchEmitter.WriteAccessMath(writer, block);
             return writer.ToSourceText();
         }
 
@@ -112,6 +113,8 @@ public sealed partial class RegisterBlockGenerator
             {
                 writer.WriteLine($"{Storage}.Store(ref {Identifiers.ToStorageField(register.Name)}, {register.Name}ResetValue);");
             }
+
+            foreach (RegisterSetModel set in block.RegisterSets) RegisterSetEmitter.WriteReset(writer, set);
 
             writer.CloseBlock();
         }

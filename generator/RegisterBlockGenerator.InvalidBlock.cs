@@ -38,11 +38,64 @@ public sealed partial class RegisterBlockGenerator
         private static readonly string[] s_nestedTypes = ["DoorbellIndex", "ShadowLayout", "DoorbellReader"];
 
         public static InvalidBlockModel? Create(
-            INamedTypeSymbol type, string blockName, ulong? blockSize, List<RegisterDeclaration> registers, CancellationToken cancellationToken)
+            INamedTypeSymbol type, string blockName, ulong? blockSize, List<RegisterDeclaration> registers,
+            List<RegisterSetDeclaration> sets, CancellationToken cancellationToken)
         {
             // Without 'partial' on the class (SHIO001) another part would be an error of its own (CS0260).
             if (!Declarations.IsPartialAndNotStatic(type, cancellationToken)) return null;
 
+            HashSet<string> taken = TakenNames(type);
+            taken.Add(type.Name);
+
+            var hooks = new List<HookModel>();
+            List<ImplementedRegisterModel> implemented = ImplementRegisters(type, type, registers, taken, hooks, "", cancellationToken);
+
+            // Register sets: each partial element class gets its properties' parts (storage of its own,
+            // just so they compile); the per-element hooks are the block's, with the index first.
+            var implementedSets = new List<ImplementedSetModel>();
+            foreach (INamedTypeSymbol nested in type.GetTypeMembers())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!nested.GetAttributes().Any(static a => AttributeReader.IsAttribute(a, KnownAttributes.RegisterSet))) continue;
+                if (Declarations.PartKeyword(nested) is not { } keyword || !nested.TypeParameters.IsEmpty || nested.IsStatic
+                    || !Declarations.IsPartial(nested, cancellationToken))
+                {
+                    continue;
+                }
+
+                List<RegisterDeclaration> setRegisters = sets.FirstOrDefault(set => set.TypeName == nested.Name)?.Registers ?? [];
+                HashSet<string> elementTaken = TakenNames(nested);
+                elementTaken.Add(nested.Name);
+                implementedSets.Add(new ImplementedSetModel
+                {
+                    TypeKeyword = keyword,
+                    TypeName = nested.Name,
+                    Registers = ImplementRegisters(nested, type, setRegisters, elementTaken, hooks, "int index, ", cancellationToken).ToEquatableArray(),
+                });
+            }
+
+            AddHook(hooks, Hook(type, "OnUndefinedRead", "ulong offset, int size", "Called for a read outside every register and doorbell (the register map has errors: no dispatch is generated until it is fixed).", cancellationToken));
+            AddHook(hooks, Hook(type, "OnUndefinedWrite", "ulong offset, int size, ulong value", "Called for a write outside every register and doorbell (the register map has errors: no dispatch is generated until it is fixed).", cancellationToken));
+            AddHook(hooks, Hook(type, "OnDoorbellWritten", "int row, ulong value", "Called when a write to a doorbell reaches dispatch (the register map has errors: no dispatch is generated until it is fixed).", cancellationToken));
+
+            return new InvalidBlockModel
+            {
+                Namespace = type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : "",
+                ContainingTypes = Declarations.ContainingTypeDeclarations(type, cancellationToken),
+                TypeName = Declarations.NameWithTypeParameters(type),
+                HintName = Declarations.HintName(type),
+                BlockName = blockName,
+                Size = blockSize is { } size && taken.Add("BlockSize") ? size : null,
+                EmptyNestedTypes = s_nestedTypes.Where(taken.Add).ToEquatableArray(),
+                Registers = implemented.ToEquatableArray(),
+                RegisterSets = implementedSets.ToEquatableArray(),
+                Hooks = hooks.ToEquatableArray(),
+            };
+        }
+
+        /// <summary>The names <paramref name="type"/>'s own members (not ours) already use.</summary>
+        private static HashSet<string> TakenNames(INamedTypeSymbol type)
+        {
             var taken = new HashSet<string>();
             foreach (ISymbol member in type.GetMembers())
             {
@@ -50,8 +103,18 @@ public sealed partial class RegisterBlockGenerator
             }
 
             foreach (ITypeParameterSymbol parameter in type.TypeParameters) taken.Add(parameter.Name);
-            taken.Add(type.Name);
+            return taken;
+        }
 
+        /// <summary>
+        /// The implementing parts of <paramref name="owner"/>'s partial [Register] properties, and the
+        /// definitions of their On{Register}Written hooks on <paramref name="block"/> (parameters
+        /// <paramref name="hookPrefix"/> + previous, value).
+        /// </summary>
+        private static List<ImplementedRegisterModel> ImplementRegisters(
+            INamedTypeSymbol owner, INamedTypeSymbol block, List<RegisterDeclaration> registers, HashSet<string> taken,
+            List<HookModel> hooks, string hookPrefix, CancellationToken cancellationToken)
+        {
             var declared = new Dictionary<string, RegisterDeclaration>();
             foreach (RegisterDeclaration register in registers)
             {
@@ -59,8 +122,7 @@ public sealed partial class RegisterBlockGenerator
             }
 
             var implemented = new List<ImplementedRegisterModel>();
-            var hooks = new List<HookModel>();
-            foreach (ISymbol member in type.GetMembers())
+            foreach (ISymbol member in owner.GetMembers())
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (member is not IPropertySymbol property || property.PartialDefinitionPart is not null) continue;
@@ -68,7 +130,7 @@ public sealed partial class RegisterBlockGenerator
                 if (property.Type.TypeKind == TypeKind.Error) continue;
 
                 string typeName = property.Type.ToDisplayString(s_typeFormat);
-                if (Hook(type, $"On{property.Name}Written", $"{typeName} previous, {typeName} value",
+                if (Hook(block, $"On{property.Name}Written", $"{hookPrefix}{typeName} previous, {typeName} value",
                         $"After each guest write that reaches {property.Name} (the register map has errors: no dispatch is generated until it is fixed).",
                         cancellationToken) is { } hook)
                 {
@@ -96,22 +158,7 @@ public sealed partial class RegisterBlockGenerator
                 });
             }
 
-            AddHook(hooks, Hook(type, "OnUndefinedRead", "ulong offset, int size", "Called for a read outside every register and doorbell (the register map has errors: no dispatch is generated until it is fixed).", cancellationToken));
-            AddHook(hooks, Hook(type, "OnUndefinedWrite", "ulong offset, int size, ulong value", "Called for a write outside every register and doorbell (the register map has errors: no dispatch is generated until it is fixed).", cancellationToken));
-            AddHook(hooks, Hook(type, "OnDoorbellWritten", "int row, ulong value", "Called when a write to a doorbell reaches dispatch (the register map has errors: no dispatch is generated until it is fixed).", cancellationToken));
-
-            return new InvalidBlockModel
-            {
-                Namespace = type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : "",
-                ContainingTypes = Declarations.ContainingTypeDeclarations(type, cancellationToken),
-                TypeName = Declarations.NameWithTypeParameters(type),
-                HintName = Declarations.HintName(type),
-                BlockName = blockName,
-                Size = blockSize is { } size && taken.Add("BlockSize") ? size : null,
-                EmptyNestedTypes = s_nestedTypes.Where(taken.Add).ToEquatableArray(),
-                Registers = implemented.ToEquatableArray(),
-                Hooks = hooks.ToEquatableArray(),
-            };
+            return implemented;
         }
 
         /// <summary>

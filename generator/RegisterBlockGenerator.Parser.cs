@@ -44,7 +44,8 @@ public sealed partial class RegisterBlockGenerator
                 // The compiler reports the unbindable argument; the declarations still get their parts.
                 bool ignored = true;
                 List<RegisterDeclaration> declared = ReadRegisters(type, new List<Diagnostic>(), ref ignored, cancellationToken);
-                return new ParseResult(null, InvalidBlock.Create(type, blockName ?? "", null, declared, cancellationToken), ImmutableArray<Diagnostic>.Empty);
+                List<RegisterSetDeclaration> declaredSets = ReadRegisterSets(type, new List<Diagnostic>(), ref ignored, cancellationToken);
+                return new ParseResult(null, InvalidBlock.Create(type, blockName ?? "", null, declared, declaredSets, cancellationToken), ImmutableArray<Diagnostic>.Empty);
             }
 
             bool bindable = true;
@@ -76,8 +77,7 @@ public sealed partial class RegisterBlockGenerator
             BlockModel? model = bindable && diagnostics.Count == 0
                 ? CreateModel(type, blockName ?? "", blockSize, shadowLayoutSize, shadowBase, registers, doorbells, sets, cancellationToken)
                 : null;
-            InvalidBlockModel? invalid = model is null ? InvalidBlock.Create(type, blockName ?? "", blockSize, registers, cancellationToken) : null;
-            if (invalid is not null) invalid = invalid with { RegisterSets = InvalidBlock.CreateSets(type, sets, cancellationToken) };
+            InvalidBlockModel? invalid = model is null ? InvalidBlock.Create(type, blockName ?? "", blockSize, registers, sets, cancellationToken) : null;
             return new ParseResult(model, invalid, diagnostics.ToImmutableArray());
         }
 
@@ -146,7 +146,7 @@ public sealed partial class RegisterBlockGenerator
             return registers;
         }
 
-        /// <summary>The [RegisterSet] structs nested in the block, each with its registers (offsets relative to one element).</summary>
+        /// <summary>The [RegisterSet] classes nested in the block, each with its registers (offsets relative to one element).</summary>
         private static List<RegisterSetDeclaration> ReadRegisterSets(INamedTypeSymbol type, List<Diagnostic> diagnostics, ref bool bindable, CancellationToken cancellationToken)
         {
             var sets = new List<RegisterSetDeclaration>();
@@ -170,8 +170,9 @@ public sealed partial class RegisterBlockGenerator
                     Name = Identifiers.ToPascalCase(name),
                     Location = AttributeReader.LocationOf(attribute, nested, cancellationToken),
                     TypeName = nested.Name,
-                    IsPartialStruct = nested.TypeKind == TypeKind.Struct && nested.TypeParameters.IsEmpty && !nested.IsRefLikeType
+                    IsPartialClass = nested.TypeKind == TypeKind.Class && nested.TypeParameters.IsEmpty && !nested.IsAbstract
                         && Declarations.IsPartial(nested, cancellationToken),
+                    Accessibility = Declarations.AccessibilityKeywords(nested.DeclaredAccessibility),
                     Offset = offset,
                     Count = count,
                     Stride = stride,
@@ -300,6 +301,7 @@ public sealed partial class RegisterBlockGenerator
                     DeclaredName = set.DeclaredName,
                     Name = set.Name!,
                     TypeName = set.TypeName,
+                    Accessibility = set.Accessibility,
                     Offset = set.Offset,
                     Count = set.Count,
                     Stride = set.Stride,

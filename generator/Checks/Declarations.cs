@@ -63,18 +63,21 @@ internal sealed class DoorbellDeclaration
     public ulong LastOffset { get; set; }
 }
 
-/// <summary>A [RegisterSet] struct nested in the block as written: its registers' offsets are relative to one element.</summary>
+/// <summary>A [RegisterSet] class nested in the block as written: its registers' offsets are relative to one element.</summary>
 internal sealed class RegisterSetDeclaration
 {
     public required string DeclaredName { get; init; }
     public required string? Name { get; init; }
     public required Location Location { get; init; }
 
-    /// <summary>The struct's name, e.g. "Port".</summary>
+    /// <summary>The element class's name, e.g. "PortRegisters".</summary>
     public required string TypeName { get; init; }
 
-    /// <summary>A non-static partial struct directly inside the block (and not generic).</summary>
-    public required bool IsPartialStruct { get; init; }
+    /// <summary>A non-static, non-abstract, non-generic partial class (not a record) directly inside the block.</summary>
+    public required bool IsPartialClass { get; init; }
+
+    /// <summary>The class's declared accessibility as C# keywords, e.g. "public": the block's accessor for the array repeats it.</summary>
+    public required string Accessibility { get; init; }
     public required ulong Offset { get; init; }
     public required int Count { get; init; }
     public required ulong Stride { get; init; }

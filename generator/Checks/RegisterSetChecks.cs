@@ -5,7 +5,7 @@ using ShadowIo.Generator.Helpers;
 namespace ShadowIo.Generator.Checks;
 
 /// <summary>
-/// Checks of register arrays ([RegisterSet] structs): the struct's form, count, stride against the
+/// Checks of register arrays ([RegisterSet] classes): the class's form, count, stride against the
 /// element's span, overflowing element arithmetic, and each element's registers exactly as single
 /// registers are checked (width, property type, alignment at every element, bounds of the last
 /// element), reported at the offending attribute with the element named (<c>Ports[3].PortSc</c>).
@@ -32,12 +32,12 @@ internal static class RegisterSetChecks
         foreach (RegisterSetDeclaration set in sets)
         {
             if (set.Name is null) diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidName, set.Location, set.DeclaredName));
-            else if (!setNames.Add(set.Name) || !TakeAll(taken, [set.Name, set.Name + "Offset", set.Name + "Count", set.Name + "Stride", set.Name + "Array"]))
+            else if (!setNames.Add(set.Name) || !TakeAll(taken, [set.Name, set.Name + "Offset", set.Name + "Count", set.Name + "Stride", set.Name + "Array", Identifiers.ToStorageField(set.Name)]))
             {
                 diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateName, set.Location, set.DeclaredName, type.Name));
             }
 
-            if (!set.IsPartialStruct) diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.RegisterSetNotPartialStruct, set.Location, set.DeclaredName));
+            if (!set.IsPartialClass) diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.RegisterSetNotPartialClass, set.Location, set.DeclaredName));
 
             // Each register as a single one at its element-relative offset; bounds come per element below.
             LayoutChecks.CheckRegisters(ulong.MaxValue, set.Registers, diagnostics);
@@ -55,7 +55,7 @@ internal static class RegisterSetChecks
         }
     }
 
-    /// <summary>The element struct's generated members: each register, its offset and fields, and the view's own.</summary>
+    /// <summary>The element class's generated members: each register, its offset and fields, and the view's own.</summary>
     private static void CheckElementNames(RegisterSetDeclaration set, List<Diagnostic> diagnostics)
     {
         var taken = new HashSet<string> { "_block", "_index", "Index", set.TypeName };

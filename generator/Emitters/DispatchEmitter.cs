@@ -24,9 +24,10 @@ internal static class DispatchEmitter
         WriteWrite(writer, block);
     }
 
-    /// <summary>The helpers the dispatch uses, as a file-local class of the generated file.</summary>
-    public static void WriteAccessMath(SourceWriter writer)
+    /// <summary>The helpers the dispatch uses, as file-local classes of the generated file.</summary>
+    public static void WriteAccessMath(SourceWriter writer, BlockModel block)
     {
+        if (!block.RegisterSets.IsEmpty) WriteArrayMath(writer);
         writer.WriteLine();
         writer.WriteLine("/// <summary>Byte-lane arithmetic of MMIO accesses within one register.</summary>");
         writer.OpenBlock("file static class ByteLanes");
@@ -55,6 +56,45 @@ internal static class DispatchEmitter
         writer.CloseBlock();
     }
 
+    private static void WriteArrayMath(SourceWriter writer)
+    {
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>Element arithmetic of register arrays.</summary>");
+        writer.OpenBlock("file static class RegisterArrays");
+        writer.WriteLine("""
+            /// <summary>
+            /// Whether an access at <paramref name="offset"/> (at or after <paramref name="first"/>) lies wholly
+            /// inside the register at <paramref name="inElement"/>, <paramref name="width"/> bytes, of one of the
+            /// array's <paramref name="count"/> elements; then <paramref name="index"/> is that element and
+            /// <paramref name="relative"/> the access's offset within the register.
+            /// </summary>
+            public static bool TryLocate(ulong offset, int size, ulong first, ulong stride, int count, ulong inElement, int width, out int index, out ulong relative)
+            {
+                // No step can overflow (a checked build must not throw): the case label puts offset at or
+                // after first, and element × stride ≤ within.
+                index = -1;
+                relative = 0;
+                ulong within = offset - first;
+                ulong element = stride == 0 ? 0 : within / stride; // stride 0 only with a single element
+                if (element >= (ulong)count) return false;
+                ulong start = within - (element * stride);
+                if (start < inElement) return false;
+                index = (int)element;
+                relative = start - inElement;
+                return ByteLanes.Fits(relative, size, width);
+            }
+
+            /// <summary>A new storage array of <paramref name="count"/> registers, each holding <paramref name="reset"/>.</summary>
+            public static T[] Filled<T>(int count, T reset)
+            {
+                var registers = new T[count];
+                global::System.Array.Fill(registers, reset);
+                return registers;
+            }
+            """);
+        writer.CloseBlock();
+    }
+
     private static void WriteHooks(SourceWriter writer)
     {
         writer.WriteLine();
@@ -76,7 +116,7 @@ internal static class DispatchEmitter
     /// </summary>
     private static void WriteEntry(
         SourceWriter writer, BlockModel block, string what, string signature, string undefinedHook, string exit,
-        System.Action<SourceWriter, RegisterModel> writeCase)
+        System.Action<SourceWriter, RegisterSite> writeCase)
     {
         writer.WriteLine();
         writer.WriteLine($"/// <summary>{what}: access rules and field modes applied, each register update one atomic read-modify-write; never throws.</summary>");
@@ -87,15 +127,48 @@ internal static class DispatchEmitter
         writer.WriteLine(exit);
         writer.CloseBlock();
         writer.WriteLine();
-        if (block.Registers.IsEmpty) return;
+        if (block.Registers.IsEmpty && block.RegisterSets.IsEmpty) return;
         writer.OpenBlock("switch (offset)");
-        foreach (RegisterModel register in block.Registers) writeCase(writer, register);
+        foreach (RegisterSite site in Sites(block)) writeCase(writer, site);
         writer.CloseBlock();
     }
 
-    /// <summary>The case of a register: an access that lies wholly inside it.</summary>
-    private static void WriteCaseLabel(SourceWriter writer, RegisterModel register, string relative) =>
-        writer.WriteLine($"case >= {register.Name}Offset and < {register.Name}Offset + {Number(register.Width)} when ByteLanes.Fits({relative}, size, {Number(register.Width)}):");
+    /// <summary>
+    /// Where the dispatch finds one register: the case label matching an access wholly inside it,
+    /// the access's offset within the register, its storage, the leading arguments of its hook
+    /// (a register set's element index) and the class holding its field masks.
+    /// </summary>
+    private sealed record RegisterSite(RegisterModel Register, string Label, string Relative, string Storage, string HookArguments, string FieldsClass);
+
+    /// <summary>The block's registers, then every register of every set (one case each, covering all elements).</summary>
+    private static IEnumerable<RegisterSite> Sites(BlockModel block)
+    {
+        foreach (RegisterModel register in block.Registers)
+        {
+            string relative = $"offset - {register.Name}Offset";
+            string width = Number(register.Width);
+            yield return new RegisterSite(
+                register,
+                $"case >= {register.Name}Offset and < {register.Name}Offset + {width} when ByteLanes.Fits({relative}, size, {width}):",
+                relative, Identifiers.ToStorageField(register.Name), "", register.Name + "Fields");
+        }
+
+        foreach (RegisterSetModel set in block.RegisterSets)
+        {
+            foreach (RegisterModel register in set.Registers)
+            {
+                // From element 0's register to the end of the last element's: TryLocate finds the
+                // element and checks the access lies inside its register (not in the gap after it).
+                string inElement = $"{set.TypeName}.{register.Name}Offset";
+                string width = Number(register.Width);
+                yield return new RegisterSite(
+                    register,
+                    $"case >= {set.Name}Offset + {inElement} and < {set.Name}Offset + (ulong)({set.Name}Count - 1) * {set.Name}Stride + {inElement} + {width}"
+                    + $" when RegisterArrays.TryLocate(offset, size, {set.Name}Offset, {set.Name}Stride, {set.Name}Count, {inElement}, {width}, out int index, out ulong relative):",
+                    "relative", Identifiers.ToStorageField(register.Name) + "[index]", "index, ", $"{set.TypeName}.{register.Name}Fields");
+            }
+        }
+    }
 
     private static void WriteRead(SourceWriter writer, BlockModel block)
     {
@@ -114,13 +187,14 @@ internal static class DispatchEmitter
         writer.CloseBlock();
     }
 
-    private static void WriteReadCase(SourceWriter writer, RegisterModel register)
+    private static void WriteReadCase(SourceWriter writer, RegisterSite site)
     {
+        RegisterModel register = site.Register;
         string type = Widths.TypeKeyword(register.Width);
-        string storage = Identifiers.ToStorageField(register.Name);
-        string relative = $"offset - {register.Name}Offset";
-        WriteCaseLabel(writer, register, relative);
-        FieldMasks masks = FieldMasks.Of(register);
+        string storage = site.Storage;
+        string relative = site.Relative;
+        writer.WriteLine(site.Label);
+        FieldMasks masks = FieldMasks.Of(register, site.FieldsClass);
         bool allReadable = masks.Readable == Widths.LowMask(register.Width * 8);
         string Readable(string value) => allReadable ? value : $"{value} & {masks.ReadableMask}";
         if (masks.Readable == 0)
@@ -187,20 +261,21 @@ internal static class DispatchEmitter
     /// (bits to clear, to set, to toggle; fields are disjoint, so their order does not matter), then
     /// one atomic update applies them to whatever the register holds at that moment.
     /// </summary>
-    private static void WriteWriteCase(SourceWriter writer, RegisterModel register)
+    private static void WriteWriteCase(SourceWriter writer, RegisterSite site)
     {
+        RegisterModel register = site.Register;
         string type = Widths.TypeKeyword(register.Width);
-        string storage = Identifiers.ToStorageField(register.Name);
-        string relative = $"offset - {register.Name}Offset";
-        FieldMasks masks = FieldMasks.Of(register);
+        string storage = site.Storage;
+        string relative = site.Relative;
+        FieldMasks masks = FieldMasks.Of(register, site.FieldsClass);
 
-        WriteCaseLabel(writer, register, relative);
+        writer.WriteLine(site.Label);
         writer.OpenBlock("");
         if (!masks.Changes)
         {
             writer.WriteLine($"// {register.Name} is read-only for the guest: the write is ignored.");
             writer.WriteLine($"{type} previous = {Storage}.Load(ref {storage});");
-            writer.WriteLine($"On{register.Name}Written(previous, previous);");
+            writer.WriteLine($"On{register.Name}Written({site.HookArguments}previous, previous);");
             writer.WriteLine("return;");
             writer.CloseBlock();
             return;
@@ -215,7 +290,7 @@ internal static class DispatchEmitter
         terms.Group(masks.WriteOneToClear, masks.WriteOneToClearMask, masks.WriteOneToClearNames, "Write 1 to clear", ("clear", "written"));
         terms.Group(masks.WriteZeroToClear, masks.WriteZeroToClearMask, masks.WriteZeroToClearNames, "Write 0 to clear", ("clear", "lanes & ~written"));
         writer.WriteLine($"({type} previous, {type} next) = {Storage}.Update(ref {storage}, {terms.Argument("clear")}, {terms.Argument("set")}, {terms.Argument("toggle")});");
-        writer.WriteLine($"On{register.Name}Written(previous, next);");
+        writer.WriteLine($"On{register.Name}Written({site.HookArguments}previous, next);");
         writer.WriteLine("return;");
         writer.CloseBlock();
     }
@@ -252,7 +327,7 @@ internal static class DispatchEmitter
     /// </summary>
     public static string WrittenHookSummary(RegisterModel register)
     {
-        FieldMasks masks = FieldMasks.Of(register);
+        FieldMasks masks = FieldMasks.Of(register, register.Name + "Fields");
         if (!masks.Changes)
         {
             return $"After each guest write that reaches {register.Name}, which is read-only for the guest: the write stores nothing, so value == previous (what the register holds); the bytes the guest wrote are not passed.";
@@ -301,12 +376,18 @@ internal static class DispatchEmitter
         /// <summary>(declared name, mode, field identifier or null for bits outside every field).</summary>
         private readonly List<(string Name, FieldAccess Mode, string? Field)> _groups = [];
         private readonly RegisterModel _register;
+        private readonly string _fieldsClass;
 
-        private FieldMasks(RegisterModel register) => _register = register;
-
-        public static FieldMasks Of(RegisterModel register)
+        private FieldMasks(RegisterModel register, string fieldsClass)
         {
-            var masks = new FieldMasks(register);
+            _register = register;
+            _fieldsClass = fieldsClass;
+        }
+
+        /// <summary>The groups of <paramref name="register"/>, whose mask constants live in <paramref name="fieldsClass"/>.</summary>
+        public static FieldMasks Of(RegisterModel register, string fieldsClass)
+        {
+            var masks = new FieldMasks(register, fieldsClass);
             ulong all = Widths.LowMask(register.Width * 8);
             ulong declared = 0;
             foreach (FieldModel field in register.Fields)
@@ -382,7 +463,7 @@ internal static class DispatchEmitter
 
         private string Union(List<(string Name, FieldAccess Mode, string? Field)> groups)
         {
-            string[] names = [.. groups.Select(g => $"{_register.Name}Fields.{g.Field}Mask")];
+            string[] names = [.. groups.Select(g => $"{_fieldsClass}.{g.Field}Mask")];
             return names.Length == 1 ? names[0] : "(" + string.Join(" | ", names) + ")";
         }
     }

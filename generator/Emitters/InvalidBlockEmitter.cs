@@ -44,6 +44,23 @@ internal static class InvalidBlockEmitter
             WriteRegister(writer, register);
         }
 
+        foreach (ImplementedSetModel set in block.RegisterSets)
+        {
+            if (!first) writer.WriteLine();
+            first = false;
+            writer.WriteLine($"/// <summary>A register set's element, with the register map's errors: storage only, no array view or dispatch.</summary>");
+            writer.OpenBlock($"partial {set.TypeKeyword} {set.TypeName}");
+            bool firstRegister = true;
+            foreach (ImplementedRegisterModel register in set.Registers)
+            {
+                if (!firstRegister) writer.WriteLine();
+                firstRegister = false;
+                WriteRegister(writer, register);
+            }
+
+            writer.CloseBlock();
+        }
+
         foreach (HookModel hook in block.Hooks)
         {
             if (!first) writer.WriteLine();

@@ -34,11 +34,26 @@ internal static class Declarations
         return true;
     }
 
-    /// <summary>Whether every declaration of <paramref name="type"/> itself says 'partial' (not a record: the generated part says 'struct').</summary>
+    /// <summary>Whether every declaration of <paramref name="type"/> itself says 'partial' (not a record: the generated part says 'class' or 'struct').</summary>
     public static bool IsPartial(INamedTypeSymbol type, CancellationToken cancellationToken) =>
         !type.IsRecord && !type.IsStatic && type.DeclaringSyntaxReferences.Length > 0
         && type.DeclaringSyntaxReferences.All(reference => reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration
             && declaration.Modifiers.Any(SyntaxKind.PartialKeyword));
+
+    /// <summary>C# keywords for a declared accessibility ("private protected", "public", …).</summary>
+    public static string AccessibilityKeywords(Accessibility accessibility) => accessibility switch
+    {
+        Accessibility.Public => "public",
+        Accessibility.Internal => "internal",
+        Accessibility.Protected => "protected",
+        Accessibility.ProtectedOrInternal => "protected internal",
+        Accessibility.ProtectedAndInternal => "private protected",
+        _ => "private",
+    };
+
+    /// <summary>The keyword a further part of <paramref name="type"/> is declared with ("class", "struct"); null for any other kind.</summary>
+    public static string? PartKeyword(INamedTypeSymbol type) =>
+        type.IsRecord ? null : type.TypeKind switch { TypeKind.Class => "class", TypeKind.Struct => "struct", _ => null };
 
     public static bool IsPartialPropertyDeclaration(IPropertySymbol property, PropertyDeclarationSyntax? syntax) =>
         syntax is not null

@@ -29,6 +29,9 @@ public sealed record InvalidBlockModel
 
     public required EquatableArray<ImplementedRegisterModel> Registers { get; init; }
 
+    /// <summary>The partial element classes of the block's register sets, each with its properties' parts.</summary>
+    public required EquatableArray<ImplementedSetModel> RegisterSets { get; init; }
+
     /// <summary>Definitions of the partial hook methods, each with the signature the user's implementation (if any) has.</summary>
     public required EquatableArray<HookModel> Hooks { get; init; }
 
@@ -66,6 +69,18 @@ public sealed record ImplementedRegisterModel
 
     /// <summary>The fields whose accessors are well defined on <see cref="Width"/> (in range, no overlap, names free).</summary>
     public required EquatableArray<FieldModel> Fields { get; init; }
+}
+
+/// <summary>The generated part of one register set's element type in an invalid block.</summary>
+/// <remarks>Immutable and equatable by value, like every model (see <see cref="BlockModel"/>).</remarks>
+public sealed record ImplementedSetModel
+{
+    /// <summary>"class", or "struct" for a set declared as a struct (SHIO027): its part must repeat the kind.</summary>
+    public required string TypeKeyword { get; init; }
+
+    public required string TypeName { get; init; }
+
+    public required EquatableArray<ImplementedRegisterModel> Registers { get; init; }
 }
 
 /// <summary>A partial method definition: its name and its parameter list as written between the parentheses.</summary>

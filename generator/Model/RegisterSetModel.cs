@@ -2,7 +2,7 @@ using ShadowIo.Generator.Helpers;
 
 namespace ShadowIo.Generator.Model;
 
-/// <summary>One register array: a nested partial struct whose registers repeat Count times, Stride bytes apart.</summary>
+/// <summary>One register array: a nested partial class whose registers repeat Count times, Stride bytes apart.</summary>
 /// <remarks>Immutable and equatable by value, like every model (see <see cref="BlockModel"/>).</remarks>
 public sealed record RegisterSetModel
 {
@@ -12,8 +12,11 @@ public sealed record RegisterSetModel
     /// <summary>PascalCased identifier of the block's accessor, e.g. "Ports".</summary>
     public required string Name { get; init; }
 
-    /// <summary>The element struct's name, e.g. "Port".</summary>
+    /// <summary>The element class's name, e.g. "PortRegisters".</summary>
     public required string TypeName { get; init; }
+
+    /// <summary>The element class's accessibility as declared, e.g. "public": the block's accessor repeats it.</summary>
+    public required string Accessibility { get; init; }
 
     /// <summary>Offset of element 0 within the block.</summary>
     public required ulong Offset { get; init; }

@@ -23,6 +23,7 @@ public sealed class EmitterTests
         Size = 0x100,
         ShadowLayoutSize = shadowSize,
         Registers = new(registers),
+        RegisterSets = EquatableArray<RegisterSetModel>.Empty,
         Doorbells = new(doorbells),
         DoorbellRowCount = doorbells.Sum(d => d.Count),
     };

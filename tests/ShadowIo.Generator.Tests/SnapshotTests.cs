@@ -25,6 +25,9 @@ public sealed class SnapshotTests
     public void Uart16550() => VerifyBlock("Uart16550.cs");
 
     [Fact]
+    public void PortArrayBlock() => VerifyBlock("PortArrayBlock.cs");
+
+    [Fact]
     public void Generated_hint_names_include_namespace_and_nesting()
     {
         GeneratorRun run = GeneratorHarness.Run(ReadBlock("VirtioNotifyBlock.cs"), ReadBlock("NvmeBar0.cs"));
