@@ -15,7 +15,7 @@ namespace ShadowIo;
 /// <param name="offset">Byte offset of element 0 within the block.</param>
 /// <param name="count">Number of elements, at least 1.</param>
 /// <param name="stride">Bytes from one element to the next: at least the bytes the element's registers span.</param>
-[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct, Inherited = false)] // a struct gets SHIO027, not CS0592
 public sealed class RegisterSetAttribute(string name, ulong offset, int count, ulong stride) : Attribute
 {
     /// <summary>The array's name as declared.</summary>
