@@ -40,3 +40,19 @@ public partial class PortArrayBlock
         public partial ushort Value { get; set; }
     }
 }
+
+/// <summary>The hooks the register-set tests observe.</summary>
+public partial class PortArrayBlock
+{
+    public (int Index, uint Previous, uint Value) LastPortPmscWrite { get; private set; }
+    public (int Index, uint Previous, uint Value) LastPortLiWrite { get; private set; }
+    public (int Index, ushort Previous, ushort Value) LastScratchWrite { get; private set; }
+    public (ulong Offset, int Size) LastUndefinedRead { get; private set; }
+    public (ulong Offset, int Size) LastUndefinedWrite { get; private set; }
+
+    partial void OnPortPmscWritten(int index, uint previous, uint value) => LastPortPmscWrite = (index, previous, value);
+    partial void OnPortLiWritten(int index, uint previous, uint value) => LastPortLiWrite = (index, previous, value);
+    partial void OnValueWritten(int index, ushort previous, ushort value) => LastScratchWrite = (index, previous, value);
+    partial void OnUndefinedRead(ulong offset, int size) => LastUndefinedRead = (offset, size);
+    partial void OnUndefinedWrite(ulong offset, int size, ulong value) => LastUndefinedWrite = (offset, size);
+}
