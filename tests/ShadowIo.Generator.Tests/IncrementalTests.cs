@@ -22,13 +22,37 @@ public sealed class IncrementalTests
         }
         """;
 
+    /// <summary>A block whose register set is broken (stride smaller than the element): its invalid model carries the set's class.</summary>
+    private const string InvalidSetBlock = """
+        using ShadowIo;
+        namespace Broken;
+        [RegisterBlock("broken set", 0x1000)]
+        public partial class BrokenSet
+        {
+            [RegisterSet("Ports", 0x400, 4, 0x4)]
+            public partial class Port
+            {
+                [Register(0x0, 4)]
+                [Field("CCS", 0, 1)]
+                public partial uint PortSc { get; set; }
+
+                [Register(0x4, 4)]
+                public partial uint PortPmsc { get; set; }
+            }
+
+            partial void OnPortScWritten(int index, uint previous, uint value) { }
+        }
+        """;
+
     [Fact]
     public void Unrelated_edit_leaves_every_tracked_step_cached()
     {
         CSharpCompilation compilation = GeneratorHarness.Compile(
             SnapshotTests.ReadBlock("NvmeBar0.cs"),
             SnapshotTests.ReadBlock("FieldModesBlock.cs"),
+            SnapshotTests.ReadBlock("PortArrayBlock.cs"),
             InvalidBlock,
+            InvalidSetBlock,
             "namespace Other; public static class Unrelated { public const int Value = 1; }");
         GeneratorDriver driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation, TestContext.Current.CancellationToken);
 
@@ -77,7 +101,9 @@ public sealed class IncrementalTests
             SnapshotTests.ReadBlock("VirtioNotifyBlock.cs"),
             SnapshotTests.ReadBlock("FieldModesBlock.cs"),
             SnapshotTests.ReadBlock("Uart16550.cs"),
-            InvalidBlock);
+            SnapshotTests.ReadBlock("PortArrayBlock.cs"),
+            InvalidBlock,
+            InvalidSetBlock);
         GeneratorRunResult first = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation, TestContext.Current.CancellationToken).GetRunResult().Results.Single();
 
         int walked = 0;
@@ -90,6 +116,6 @@ public sealed class IncrementalTests
             }
         }
 
-        Assert.Equal(10, walked); // five blocks parsed, four valid, one invalid
+        Assert.Equal(14, walked); // seven blocks parsed, five valid, two invalid
     }
 }

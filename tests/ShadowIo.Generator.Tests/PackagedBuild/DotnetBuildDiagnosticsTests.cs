@@ -164,6 +164,87 @@ public sealed partial class DotnetBuildDiagnosticsTests(PackagedShadowIo package
             """,
             ["'queue 1' and 'queue 2' at offset 0x50 both have datamatch 0x1",
              "'any queue' at offset 0x50 has no datamatch, but 'queue 0' on the same address has one: doorbells sharing an address each need a datamatch of their own"]),
+        new("StrideTooSmall.cs", """
+            using ShadowIo;
+            [RegisterBlock("xHCI operational", 0x1000)]
+            public sealed partial class StrideTooSmall
+            {
+                [{|SHIO029:RegisterSet("Ports", 0x400, 8, 0x8)|}]
+                public sealed partial class Port
+                {
+                    [Register(0x0, 4)]
+                    [Field("CCS", 0, 1, Access = FieldAccess.ReadOnly)]
+                    public partial uint PortSc { get; set; }
+
+                    [Register(0xC, 4)]
+                    public partial uint PortHlpmc { get; set; }
+
+                    public bool Connected => PortScCcs && PortScOffset == 0;
+                }
+
+                partial void OnPortScWritten(int index, uint previous, uint value) { }
+            }
+            """,
+            ["Register array 'Ports' has stride 0x8, smaller than the 0x10 bytes its registers span"]),
+        new("ArrayElementsOverlap.cs", """
+            using ShadowIo;
+            [RegisterBlock("overlapping arrays", 0x1000)]
+            public sealed partial class ArrayElementsOverlap
+            {
+                [RegisterSet("Ports", 0x400, 8, 0x10)]
+                public sealed partial class Port
+                {
+                    [Register(0x0, 4)]
+                    public partial uint PortSc { get; set; }
+                }
+
+                [RegisterSet("Odd", 0x46C, 2, 0x4)]
+                public sealed partial class OddRegister
+                {
+                    [{|SHIO006:Register(0x0, 4)|}]
+                    public partial uint Value { get; set; }
+                }
+            }
+            """,
+            ["'Odd[1].Value' [0x470, 0x474) overlaps 'Ports[7].PortSc' [0x470, 0x474)"]),
+        new("ArrayShapes.cs", """
+            using ShadowIo;
+            [RegisterBlock("array shapes", 0x1000)]
+            public sealed partial class ArrayShapes
+            {
+                [{|SHIO027:RegisterSet("Entries", 0x0, 4, 0x10)|}]
+                public partial struct Entry
+                {
+                    [Register(0x0, 4)]
+                    public partial uint Data { get; set; }
+                }
+
+                [{|SHIO028:RegisterSet("None", 0x100, 0, 0x10)|}]
+                public sealed partial class Nothing
+                {
+                    [Register(0x0, 4)]
+                    public partial uint Empty { get; set; }
+                }
+
+                [RegisterSet("Ports", 0xF00, 17, 0x10)]
+                public sealed partial class Port
+                {
+                    [{|SHIO005:Register(0x0, 4)|}]
+                    public partial uint PortSc { get; set; }
+                }
+
+                [{|SHIO030:RegisterSet("Huge", 0xFFFF_FFFF_FFFF_0000, 4096, 0x100)|}]
+                public sealed partial class HugeEntry
+                {
+                    [Register(0x0, 4)]
+                    public partial uint Word { get; set; }
+                }
+            }
+            """,
+            ["Register set 'Entries' must be declared as a 'partial class' (not static, abstract, generic or a record) directly inside its register block",
+             "Register array 'None' has count 0; it needs at least one element",
+             "'Ports[16].PortSc' ends at offset 0x1004, beyond the block size 0x1000",
+             "Register array 'Huge': offset 0xFFFFFFFFFFFF0000 + (4096 - 1) × stride 0x100 + element size 0x4 overflows"]),
     ];
 
     [Fact]
@@ -203,6 +284,16 @@ public sealed partial class DotnetBuildDiagnosticsTests(PackagedShadowIo package
                     public partial uint Csts { get; set; }
 
                     partial void OnCcWritten(uint previous, uint value) => CstsRdy = CcEn;
+
+                    [RegisterSet("Ports", 0x400, 4, 0x10)]
+                    public sealed partial class Port
+                    {
+                        [Register(0x0, 4)]
+                        [Field("CCS", 0, 1, Access = FieldAccess.ReadOnly)]
+                        public partial uint PortSc { get; set; }
+                    }
+
+                    partial void OnPortScWritten(int index, uint previous, uint value) => Ports[index].PortScCcs = true;
                 }
 
                 public static class Device
@@ -210,7 +301,8 @@ public sealed partial class DotnetBuildDiagnosticsTests(PackagedShadowIo package
                     public static ulong Ring(Bar0 bar0, int queue)
                     {
                         bar0.WriteMmio(Bar0.CcOffset, 4, 1);
-                        return bar0.ReadMmio(Bar0.CstsOffset, 4) + (ulong)Bar0.DoorbellTable[Bar0.DoorbellIndex.SqTail + queue].Offset;
+                        bar0.WriteMmio(Bar0.PortsOffset + Bar0.PortsStride, 4, 0);
+                        return bar0.ReadMmio(Bar0.CstsOffset, 4) + (ulong)Bar0.DoorbellTable[Bar0.DoorbellIndex.SqTail + queue].Offset + (bar0.Ports[1].PortScCcs ? 1UL : 0UL);
                     }
                 }
                 """,
