@@ -1,19 +1,24 @@
-using System.Buffers.Binary;
-
 namespace ShadowIo.Pci;
 
 /// <summary>
 /// An MSI-X table and Pending Bit Array as a BAR's device (PCI Local Bus 3.0, §6.8.2): the table
 /// at offset 0, 16 bytes per vector (Message Address low/high, Message Data, Vector Control with
-/// the Mask bit), and the PBA on the page after it, one read-only bit per vector.
+/// the Mask bit), and the PBA on the page after it, one read-only bit per vector. The registers are
+/// <see cref="MsixRegisters"/>' (the register map, checked at compile time, sized for 2048
+/// vectors); this class serves a function's first <see cref="VectorCount"/> entries of it at the
+/// layout the function's capability advertises.
 /// </summary>
 /// <remarks>
 /// <para>A vfio-user client such as QEMU emulates the table itself (it owns the vectors' addresses
 /// and masks) and forwards only PBA reads here; a client that does not still finds a complete
-/// table. The layout is a runtime number of vectors, so it is written here rather than declared
-/// with the register-map attributes (the generator has fixed layouts, no register arrays).</para>
-/// <para>Threading: guest accesses (a transport's thread) and the device's <see cref="SetPending"/>
-/// (any thread) take one lock; every access is bounds-checked and never throws.</para>
+/// table.</para>
+/// <para>Accesses: aligned DWORDs and QWORDs (§6.8.2: "software must use aligned full DWORD or
+/// aligned full QWORD transactions"; a QWORD of the table is its two DWORDs), and anything narrower
+/// inside one register; anything else, and any access outside the table and PBA, reads as zero and
+/// writes nothing. Never throws.</para>
+/// <para>Threading: guest accesses (a transport's thread) are the map's atomic register updates;
+/// the device's <see cref="SetPending"/> (any thread) takes a lock, so pending updates never
+/// interleave (the guest cannot write the PBA).</para>
 /// </remarks>
 public sealed class MsixTable : IMmioDevice
 {
@@ -21,14 +26,14 @@ public sealed class MsixTable : IMmioDevice
     public const int EntrySize = 16;
 
     /// <summary>Vector Control's Mask bit (bit 0 of the entry's last DWORD); set at reset.</summary>
-    public const uint VectorControlMask = 1;
+    public const uint VectorControlMask = MsixRegisters.Entry.VectorControlFields.MaskMask;
 
     private const int PageSize = 4096;
-    private const int VectorControlOffset = 12;
 
-    private readonly Lock _gate = new();
-    private readonly byte[] _table;
-    private readonly ulong[] _pending;
+    private readonly Lock _pendingGate = new();
+    private readonly MsixRegisters _registers = new();
+    private readonly ulong _tableBytes;
+    private readonly ulong _pbaBytes;
 
     /// <summary>A table of <paramref name="vectorCount"/> entries, every vector masked.</summary>
     public MsixTable(int vectorCount)
@@ -36,12 +41,10 @@ public sealed class MsixTable : IMmioDevice
         ArgumentOutOfRangeException.ThrowIfLessThan(vectorCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(vectorCount, PciMsix.MaxVectors);
         VectorCount = vectorCount;
-        _table = new byte[vectorCount * EntrySize];
-        _pending = new ulong[(vectorCount + 63) / 64];
-        PbaOffset = (ulong)(_table.Length + PageSize - 1) / PageSize * PageSize;
-        ulong end = PbaOffset + (ulong)_pending.Length * 8;
-        BarSize = Math.Max((ulong)PageSize, System.Numerics.BitOperations.RoundUpToPowerOf2(end));
-        Reset();
+        _tableBytes = (ulong)vectorCount * EntrySize;
+        _pbaBytes = (ulong)(vectorCount + 63) / 64 * 8;
+        PbaOffset = (_tableBytes + PageSize - 1) / PageSize * PageSize;
+        BarSize = Math.Max((ulong)PageSize, System.Numerics.BitOperations.RoundUpToPowerOf2(PbaOffset + _pbaBytes));
     }
 
     /// <summary>Vectors in the table.</summary>
@@ -54,21 +57,15 @@ public sealed class MsixTable : IMmioDevice
     public ulong BarSize { get; }
 
     /// <summary>Whether <paramref name="vector"/>'s Mask bit is set (true for a vector that does not exist).</summary>
-    public bool IsMasked(int vector)
-    {
-        if ((uint)vector >= (uint)VectorCount) return true;
-        lock (_gate) return (BinaryPrimitives.ReadUInt32LittleEndian(_table.AsSpan(vector * EntrySize + VectorControlOffset)) & VectorControlMask) != 0;
-    }
+    public bool IsMasked(int vector) =>
+        (uint)vector >= (uint)VectorCount || _registers.Entries[vector].VectorControlMask;
 
     /// <summary>The Message Address and Data the guest programmed for <paramref name="vector"/> (zero for one that does not exist).</summary>
     public (ulong Address, uint Data) GetMessage(int vector)
     {
         if ((uint)vector >= (uint)VectorCount) return (0, 0);
-        lock (_gate)
-        {
-            var entry = _table.AsSpan(vector * EntrySize, EntrySize);
-            return (BinaryPrimitives.ReadUInt64LittleEndian(entry), BinaryPrimitives.ReadUInt32LittleEndian(entry[8..]));
-        }
+        MsixRegisters.Entry entry = _registers.Entries[vector];
+        return (((ulong)entry.MessageUpperAddress << 32) | entry.MessageAddress, entry.MessageData);
     }
 
     /// <summary>Sets or clears <paramref name="vector"/>'s pending bit (the device holds a message for a masked vector); ignored for one that does not exist.</summary>
@@ -76,82 +73,57 @@ public sealed class MsixTable : IMmioDevice
     {
         if ((uint)vector >= (uint)VectorCount) return;
         ulong bit = 1UL << (vector & 63);
-        lock (_gate)
-        {
-            if (pending) _pending[vector >> 6] |= bit;
-            else _pending[vector >> 6] &= ~bit;
-        }
+        MsixRegisters.PendingQword qword = _registers.PendingBits[vector >> 6];
+        lock (_pendingGate) qword.Bits = pending ? qword.Bits | bit : qword.Bits & ~bit;
     }
 
     /// <summary>Whether <paramref name="vector"/>'s pending bit is set.</summary>
-    public bool IsPending(int vector)
-    {
-        if ((uint)vector >= (uint)VectorCount) return false;
-        lock (_gate) return (_pending[vector >> 6] & (1UL << (vector & 63))) != 0;
-    }
+    public bool IsPending(int vector) =>
+        (uint)vector < (uint)VectorCount && (_registers.PendingBits[vector >> 6].Bits & (1UL << (vector & 63))) != 0;
 
     /// <summary>Power-on state: addresses and data zero, every vector masked, nothing pending.</summary>
     public void Reset()
     {
-        lock (_gate)
-        {
-            Array.Clear(_table);
-            Array.Clear(_pending);
-            for (int v = 0; v < VectorCount; v++)
-                BinaryPrimitives.WriteUInt32LittleEndian(_table.AsSpan(v * EntrySize + VectorControlOffset), VectorControlMask);
-        }
+        lock (_pendingGate) _registers.ResetRegisters();
     }
 
     /// <summary>A read of the table or PBA; anything else (a gap, a straddling access) reads as zero.</summary>
     public ulong ReadMmio(ulong offset, int size)
     {
-        if (size is not (1 or 2 or 4 or 8)) return 0;
-        lock (_gate)
+        if (IsTable(offset, size))
         {
-            if (TryTable(offset, size, out int at))
-                return ReadLittleEndian(_table.AsSpan(at, size));
-            if (offset >= PbaOffset && offset - PbaOffset < (ulong)_pending.Length * 8 && (ulong)size <= (ulong)_pending.Length * 8 - (offset - PbaOffset))
-            {
-                Span<byte> bytes = stackalloc byte[_pending.Length * 8];
-                for (int i = 0; i < _pending.Length; i++) BinaryPrimitives.WriteUInt64LittleEndian(bytes[(i * 8)..], _pending[i]);
-                return ReadLittleEndian(bytes.Slice((int)(offset - PbaOffset), size));
-            }
+            return size == 8 && offset % 8 == 0
+                ? _registers.ReadMmio(offset, 4) | (_registers.ReadMmio(offset + 4, 4) << 32)
+                : _registers.ReadMmio(offset, size);
         }
+
+        // The PBA's QWORDs are 8-byte registers: a DWORD read of either half is a narrow access inside one.
+        if (offset >= PbaOffset && offset - PbaOffset < _pbaBytes && size is 1 or 2 or 4 or 8 && (ulong)size <= _pbaBytes - (offset - PbaOffset))
+        {
+            return _registers.ReadMmio(MsixRegisters.PbaOffset + (offset - PbaOffset), size);
+        }
+
         return 0;
     }
 
     /// <summary>
-    /// A write of the table: address and data bytes as written, of Vector Control only the Mask bit
-    /// (the rest is reserved). PBA writes are ignored (§6.8.2.7: read-only), as is anything outside.
+    /// A write of the table: address and data as written, of Vector Control only the Mask bit (the
+    /// rest is reserved). PBA writes are ignored (§6.8.2.9: read-only), as is anything outside.
     /// </summary>
     public void WriteMmio(ulong offset, int size, ulong value)
     {
-        if (size is not (1 or 2 or 4 or 8)) return;
-        lock (_gate)
+        if (!IsTable(offset, size)) return;
+        if (size == 8 && offset % 8 == 0)
         {
-            if (!TryTable(offset, size, out int at)) return;
-            for (int i = 0; i < size; i++)
-            {
-                int position = at + i;
-                byte b = (byte)(value >> (8 * i));
-                int inEntry = position % EntrySize;
-                if (inEntry >= VectorControlOffset)
-                    b = inEntry == VectorControlOffset ? (byte)((_table[position] & ~VectorControlMask) | (b & VectorControlMask)) : (byte)0;
-                _table[position] = b;
-            }
+            _registers.WriteMmio(offset, 4, value & uint.MaxValue);
+            _registers.WriteMmio(offset + 4, 4, value >> 32);
+            return;
         }
+
+        _registers.WriteMmio(offset, size, value);
     }
 
-    private bool TryTable(ulong offset, int size, out int at)
-    {
-        at = (int)Math.Min(offset, int.MaxValue);
-        return offset < (ulong)_table.Length && (ulong)size <= (ulong)_table.Length - offset;
-    }
-
-    private static ulong ReadLittleEndian(ReadOnlySpan<byte> bytes)
-    {
-        ulong value = 0;
-        for (int i = 0; i < bytes.Length; i++) value |= (ulong)bytes[i] << (8 * i);
-        return value;
-    }
+    /// <summary>Whether an access lies inside this function's entries (the map holds 2048; the rest are not this table's).</summary>
+    private bool IsTable(ulong offset, int size) =>
+        size is 1 or 2 or 4 or 8 && offset < _tableBytes && (ulong)size <= _tableBytes - offset;
 }
