@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using ShadowIo.Pci;
+using ShadowIo.Testing;
 using ShadowIo.VfioUser.Server;
 
 namespace ShadowIo.KernelGuest;
@@ -10,9 +11,9 @@ namespace ShadowIo.KernelGuest;
 /// <c>vfio-user-device SOCKET</c>, serving <see cref="DoorbellTestBlock"/> as BAR0 of a PCI
 /// function over vfio-user. Its value doorbells go out as IOEVENTFD_SHADOW entries (its own
 /// eventfds, its own shadow memfd), its notify doorbells as IOEVENTFD entries. It prints
-/// <c>ready</c> once it listens; when the client has gone it takes each row's eventfd count and
-/// reads each value doorbell from its shadow memfd with the generated DoorbellReader, and prints
-/// one <see cref="DeviceReport"/> line.
+/// <c>ready</c> once it listens; a thread waits on its eventfds and counts every signal while the
+/// guest runs; when the client has gone it reads each value doorbell from its shadow memfd with
+/// the generated DoorbellReader and prints one <see cref="DeviceReport"/> line.
 /// </summary>
 internal static class VfioUserDevice
 {
@@ -27,14 +28,18 @@ internal static class VfioUserDevice
             [new PciBar(0, PciBarKind.Memory64, DoorbellTestBlock.BlockSize, device, doorbells)],
             Reset: device.ResetRegisters);
         using var server = new VfioUserServer(function, log: line => Console.Error.WriteLine($"{Verb}: {line}"));
+        // The device's doorbell thread, blocked on its own eventfds while the guest runs, exactly
+        // as the in-process runs count: the device learns of each write while it happens.
+        using var events = new DoorbellEvents();
+        int source = events.Add(doorbells);
+        using var counter = new DoorbellSignalCounter(events, source, DoorbellTestBlock.DoorbellTable.Count);
         var serving = server.Serve(socketPath);
         Console.WriteLine("ready");
         Console.Out.Flush();
         serving.GetAwaiter().GetResult();
 
-        var table = DoorbellTestBlock.DoorbellTable;
         var report = new DeviceReport(
-            [.. Enumerable.Range(0, table.Count).Select(doorbells.TakeSignals)],
+            counter.Stop(),
             ModeRun.LastValues(doorbells.Shadow),
             device.Control,
             [.. device.Dispatched],
