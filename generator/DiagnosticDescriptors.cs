@@ -169,32 +169,50 @@ public static class DiagnosticDescriptors
         "'{0}' at offset 0x{1:X} has no datamatch, but '{2}' on the same address has one: doorbells sharing an address each need a datamatch of their own",
         "A doorbell without datamatch fires on every write to its address, so it would swallow the writes meant for the datamatch doorbells beside it; KVM refuses the pair (EEXIST). Give every doorbell on the address a distinct DataMatch, or move one.");
 
-    public static readonly DiagnosticDescriptor RegisterSetNotPartialClass = Create(
+    public static readonly DiagnosticDescriptor PortBlockTooLarge = Create(
         "SHIO027",
+        "Port I/O block is larger than the port space",
+        "Port I/O block '{0}' is 0x{1:X} bytes, larger than the 64 KiB x86 port space",
+        "x86 port addresses are 16 bits (0x0000–0xFFFF): a block with AddressSpace = Port can be at most 0x10000 bytes, and a binding checks its base port keeps it inside.");
+
+    public static readonly DiagnosticDescriptor PortAccessTooWide = Create(
+        "SHIO028",
+        "8-byte register or doorbell in a port I/O block",
+        "'{0}' is 8 bytes wide, but x86 port I/O accesses are 1, 2 or 4 bytes",
+        "in and out move a byte, a word or a doubleword; there is no 8-byte port access (KVM_EXIT_IO's size is 1, 2 or 4), so a guest could never reach it. Split it into two 4-byte registers.");
+
+    public static readonly DiagnosticDescriptor UndefinedAddressSpace = Create(
+        "SHIO029",
+        "Address space is not a defined value",
+        "Block '{0}' has AddressSpace value {1}, which is not a member of AddressSpace",
+        "Use AddressSpace.Mmio (the default) or AddressSpace.Port; a cast integer names no KVM I/O bus.");
+
+    public static readonly DiagnosticDescriptor RegisterSetNotPartialClass = Create(
+        "SHIO030",
         "Register set must be a partial class nested in its register block",
         "Register set '{0}' must be declared as a 'partial class' (not static, abstract, generic or a record) directly inside its register block",
         "The generator implements the set's register properties on the class as a view of one element (the block and an index; one instance per element, created once, so indexing allocates nothing and a setter works on Ports[n] directly), in the block's generated file; that needs a plain partial class nested in the block: not static, abstract, generic or a record.");
 
     public static readonly DiagnosticDescriptor RegisterSetCountTooSmall = Create(
-        "SHIO028",
+        "SHIO031",
         "Register array count must be at least 1",
         "Register array '{0}' has count {1}; it needs at least one element",
         "A register array declares one or more copies of its registers; declare the registers singly or remove the array instead of declaring zero.");
 
     public static readonly DiagnosticDescriptor RegisterSetStrideTooSmall = Create(
-        "SHIO029",
+        "SHIO032",
         "Register array stride is smaller than its element",
         "Register array '{0}' has stride 0x{1:X}, smaller than the 0x{2:X} bytes its registers span",
         "Consecutive elements would overlap: the stride must be at least the end of the element's last register (xHCI's port register set: 4 registers of 4 bytes, stride 0x10).");
 
     public static readonly DiagnosticDescriptor RegisterSetOverflow = Create(
-        "SHIO030",
+        "SHIO033",
         "Register array arithmetic overflows",
         "Register array '{0}': offset 0x{1:X} + ({2} - 1) × stride 0x{3:X} + element size 0x{4:X} overflows",
         "The last element's end, offset + (count − 1) × stride + the element's size, must be computable in 64 bits.");
 
     public static readonly DiagnosticDescriptor RegisterSetEmpty = Create(
-        "SHIO031",
+        "SHIO034",
         "Register set declares no registers",
         "Register set '{0}' has no [Register] property",
         "A register array repeats the registers its struct declares; declare at least one partial [Register] property in it.");

@@ -35,12 +35,12 @@ public sealed class RegisterSetDiagnosticTests
         """);
 
     [Fact]
-    public Task SHIO027_set_declared_as_a_struct() => VerifyAsync("""
+    public Task SHIO030_set_declared_as_a_struct() => VerifyAsync("""
         using ShadowIo;
         [RegisterBlock("block", 0x1000)]
         public partial class Block
         {
-            [{|SHIO027:RegisterSet("Ports", 0x400, 4, 0x10)|}]
+            [{|SHIO030:RegisterSet("Ports", 0x400, 4, 0x10)|}]
             public partial struct Port
             {
                 [Register(0x0, 4)]
@@ -50,12 +50,12 @@ public sealed class RegisterSetDiagnosticTests
         """);
 
     [Fact]
-    public Task SHIO027_set_class_abstract() => VerifyAsync("""
+    public Task SHIO030_set_class_abstract() => VerifyAsync("""
         using ShadowIo;
         [RegisterBlock("block", 0x1000)]
         public partial class Block
         {
-            [{|SHIO027:RegisterSet("Ports", 0x400, 4, 0x10)|}]
+            [{|SHIO030:RegisterSet("Ports", 0x400, 4, 0x10)|}]
             public abstract partial class Port
             {
                 [Register(0x0, 4)]
@@ -65,12 +65,12 @@ public sealed class RegisterSetDiagnosticTests
         """);
 
     [Fact]
-    public Task SHIO028_count_zero() => VerifyAsync("""
+    public Task SHIO031_count_zero() => VerifyAsync("""
         using ShadowIo;
         [RegisterBlock("block", 0x1000)]
         public partial class Block
         {
-            [{|SHIO028:RegisterSet("Ports", 0x400, 0, 0x10)|}]
+            [{|SHIO031:RegisterSet("Ports", 0x400, 0, 0x10)|}]
             public partial class Port
             {
                 [Register(0x0, 4)]
@@ -80,12 +80,12 @@ public sealed class RegisterSetDiagnosticTests
         """);
 
     [Fact]
-    public Task SHIO029_stride_smaller_than_the_group() => VerifyAsync("""
+    public Task SHIO032_stride_smaller_than_the_group() => VerifyAsync("""
         using ShadowIo;
         [RegisterBlock("block", 0x1000)]
         public partial class Block
         {
-            [{|SHIO029:RegisterSet("Ports", 0x400, 4, 0x8)|}]
+            [{|SHIO032:RegisterSet("Ports", 0x400, 4, 0x8)|}]
             public partial class Port
             {
                 [Register(0x0, 4)]
@@ -98,12 +98,12 @@ public sealed class RegisterSetDiagnosticTests
         """);
 
     [Fact]
-    public Task SHIO030_element_arithmetic_overflows() => VerifyAsync("""
+    public Task SHIO033_element_arithmetic_overflows() => VerifyAsync("""
         using ShadowIo;
         [RegisterBlock("block", 0x1000)]
         public partial class Block
         {
-            [{|SHIO030:RegisterSet("Ports", 0xFFFF_FFFF_FFFF_0000, 0x1000, 0x100)|}]
+            [{|SHIO033:RegisterSet("Ports", 0xFFFF_FFFF_FFFF_0000, 0x1000, 0x100)|}]
             public partial class Port
             {
                 [Register(0x0, 4)]
@@ -113,12 +113,12 @@ public sealed class RegisterSetDiagnosticTests
         """);
 
     [Fact]
-    public Task SHIO031_set_without_registers() => VerifyAsync("""
+    public Task SHIO034_set_without_registers() => VerifyAsync("""
         using ShadowIo;
         [RegisterBlock("block", 0x1000)]
         public partial class Block
         {
-            [{|SHIO031:RegisterSet("Ports", 0x400, 4, 0x10)|}]
+            [{|SHIO034:RegisterSet("Ports", 0x400, 4, 0x10)|}]
             public partial class Port
             {
             }

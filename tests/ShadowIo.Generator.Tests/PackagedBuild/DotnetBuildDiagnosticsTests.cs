@@ -169,7 +169,7 @@ public sealed partial class DotnetBuildDiagnosticsTests(PackagedShadowIo package
             [RegisterBlock("xHCI operational", 0x1000)]
             public sealed partial class StrideTooSmall
             {
-                [{|SHIO029:RegisterSet("Ports", 0x400, 8, 0x8)|}]
+                [{|SHIO032:RegisterSet("Ports", 0x400, 8, 0x8)|}]
                 public sealed partial class Port
                 {
                     [Register(0x0, 4)]
@@ -212,14 +212,14 @@ public sealed partial class DotnetBuildDiagnosticsTests(PackagedShadowIo package
             [RegisterBlock("array shapes", 0x1000)]
             public sealed partial class ArrayShapes
             {
-                [{|SHIO027:RegisterSet("Entries", 0x0, 4, 0x10)|}]
+                [{|SHIO030:RegisterSet("Entries", 0x0, 4, 0x10)|}]
                 public partial struct Entry
                 {
                     [Register(0x0, 4)]
                     public partial uint Data { get; set; }
                 }
 
-                [{|SHIO028:RegisterSet("None", 0x100, 0, 0x10)|}]
+                [{|SHIO031:RegisterSet("None", 0x100, 0, 0x10)|}]
                 public sealed partial class Nothing
                 {
                     [Register(0x0, 4)]
@@ -233,7 +233,7 @@ public sealed partial class DotnetBuildDiagnosticsTests(PackagedShadowIo package
                     public partial uint PortSc { get; set; }
                 }
 
-                [{|SHIO030:RegisterSet("Huge", 0xFFFF_FFFF_FFFF_0000, 4096, 0x100)|}]
+                [{|SHIO033:RegisterSet("Huge", 0xFFFF_FFFF_FFFF_0000, 4096, 0x100)|}]
                 public sealed partial class HugeEntry
                 {
                     [Register(0x0, 4)]
@@ -245,6 +245,24 @@ public sealed partial class DotnetBuildDiagnosticsTests(PackagedShadowIo package
              "Register array 'None' has count 0; it needs at least one element",
              "'Ports[16].PortSc' ends at offset 0x1004, beyond the block size 0x1000",
              "Register array 'Huge': offset 0xFFFFFFFFFFFF0000 + (4096 - 1) × stride 0x100 + element size 0x4 overflows"]),
+        new("PortBlock.cs", """
+            using ShadowIo;
+            [{|SHIO027:RegisterBlock("legacy io", 0x2_0000, AddressSpace = AddressSpace.Port)|}]
+            [{|SHIO028:Doorbell("tail", 0x10, 8)|}]
+            public sealed partial class PortBlock
+            {
+                [{|SHIO028:Register(0x0, 8)|}]
+                public partial ulong Features { get; set; }
+
+                [Register(0x8, 2)]
+                public partial ushort QueueSelect { get; set; }
+
+                partial void OnQueueSelectWritten(ushort previous, ushort value) => Features = value;
+            }
+            """,
+            ["Port I/O block 'legacy io' is 0x20000 bytes, larger than the 64 KiB x86 port space",
+             "'tail' is 8 bytes wide, but x86 port I/O accesses are 1, 2 or 4 bytes",
+             "'Features' is 8 bytes wide, but x86 port I/O accesses are 1, 2 or 4 bytes"]),
     ];
 
     [Fact]
