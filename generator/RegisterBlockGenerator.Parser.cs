@@ -74,7 +74,7 @@ public sealed partial class RegisterBlockGenerator
             NameChecks.CheckDoorbells(type.Name, doorbells, diagnostics);
             int shadowLayoutSize = LayoutChecks.CheckShadowLayout(doorbells, shadowSize, diagnostics, out ulong shadowBase);
             LayoutChecks.CheckOverlaps(registers, doorbells, sets, diagnostics);
-            AddressSpaceChecks.Check(addressSpace, blockName ?? "", blockSize, blockLocation, registers, doorbells, diagnostics);
+            AddressSpaceChecks.Check(addressSpace, blockName ?? "", blockSize, blockLocation, registers, doorbells, sets, diagnostics);
 
             BlockModel? model = bindable && diagnostics.Count == 0
                 ? CreateModel(type, blockName ?? "", blockSize, (AddressSpace)addressSpace, shadowLayoutSize, shadowBase, registers, doorbells, sets, cancellationToken)

@@ -16,7 +16,7 @@ internal static class AddressSpaceChecks
 
     public static void Check(
         int addressSpace, string blockName, ulong blockSize, Location blockLocation,
-        List<RegisterDeclaration> registers, List<DoorbellDeclaration> doorbells, List<Diagnostic> diagnostics)
+        List<RegisterDeclaration> registers, List<DoorbellDeclaration> doorbells, List<RegisterSetDeclaration> sets, List<Diagnostic> diagnostics)
     {
         if (addressSpace is < (int)AddressSpace.Mmio or > (int)AddressSpace.Port)
         {
@@ -33,6 +33,15 @@ internal static class AddressSpaceChecks
         foreach (RegisterDeclaration register in registers)
         {
             if (register.Width == 8) diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.PortAccessTooWide, register.Location, register.Name));
+        }
+
+        // A register array's registers, named by their first element ("Ports[0].PortSc").
+        foreach (RegisterSetDeclaration set in sets)
+        {
+            foreach (RegisterDeclaration register in set.Registers)
+            {
+                if (register.Width == 8) diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.PortAccessTooWide, register.Location, RegisterSetChecks.Element(set, 0, register)));
+            }
         }
 
         foreach (DoorbellDeclaration doorbell in doorbells)

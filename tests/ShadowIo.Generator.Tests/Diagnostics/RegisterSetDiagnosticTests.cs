@@ -228,4 +228,19 @@ public sealed class RegisterSetDiagnosticTests
             }
         }
         """);
+
+    [Fact]
+    public Task SHIO028_8_byte_register_of_an_array_in_a_port_block() => VerifyAsync("""
+        using ShadowIo;
+        [RegisterBlock("ports", 0x100, AddressSpace = AddressSpace.Port)]
+        public partial class Block
+        {
+            [RegisterSet("Queues", 0x10, 4, 0x10)]
+            public partial class Queue
+            {
+                [{|SHIO028:Register(0x0, 8)|}]
+                public partial ulong Address { get; set; }
+            }
+        }
+        """);
 }
