@@ -84,7 +84,6 @@ internal sealed record VirtioObservation(
     long NeedsResetRaised,
     string NeedsResetReason,
     long InternalErrors,
-    string NegotiatedFeatures,
     long NotifyWrites,
     long DeviceThreadSleeps,
     string Link);

@@ -187,7 +187,7 @@ internal sealed class LinuxComparison
         var c = host.Device.Counters;
         var observation = new VirtioObservation(c.Notifications, c.RequestsCompleted, c.RequestsFailed, c.RequestsUnsupported,
             c.InterruptsRequested, c.InterruptsSuppressed, c.RearmRereadHits, c.NeedsResetRaised, host.Device.NeedsResetReason.ToString(),
-            host.Device.InternalErrors, host.Device.NegotiatedFeatures.ToString(), host.Host.MmioDoorbellWrites, host.Host.Sleeps, host.Host.Describe());
+            host.Device.InternalErrors, host.Host.MmioDoorbellWrites, host.Host.Sleeps, host.Host.Describe());
         return Collect("ShadowIo virtio-blk (vfio-user-pci, QEMU 11.1)", jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with
         {
             Virtio = observation,
