@@ -49,11 +49,7 @@ internal static class ModeRun
     public static ModeObservation Run(DoorbellBindingMode mode, IReadOnlyList<DoorbellWrite> writes)
     {
         bool guestStores = mode == DoorbellBindingMode.GuestShadow;
-        return Execute(mode, guestStores, a =>
-        {
-            DoorbellSequence.EmitWrites(a, Table, BlockGpa, guestStores ? GuestShadowGpa : null, writes);
-            EmitRegisterAccess(a);
-        });
+        return Execute(mode, guestStores, Sequence(writes, guestStores));
     }
 
     /// <summary>
@@ -64,20 +60,46 @@ internal static class ModeRun
     public static ModeObservation RunLoop(DoorbellBindingMode mode, int count)
     {
         bool guestStores = mode == DoorbellBindingMode.GuestShadow;
+        return Execute(mode, guestStores, Loop(count, guestStores));
+    }
+
+    /// <summary>The guest program of <see cref="Run"/>: the writes (and, with <paramref name="guestStores"/>, each value into the guest shadow first), then Control and Status.</summary>
+    public static Action<Assembler> Sequence(IReadOnlyList<DoorbellWrite> writes, bool guestStores) => a =>
+    {
+        DoorbellSequence.EmitWrites(a, Table, BlockGpa, guestStores ? GuestShadowGpa : null, writes);
+        EmitRegisterAccess(a);
+    };
+
+    /// <summary>The guest program of <see cref="RunLoop"/>.</summary>
+    public static Action<Assembler> Loop(int count, bool guestStores) => a =>
+    {
         var e = Table[DoorbellTestBlock.DoorbellIndex.SqTail + 1];
-        return Execute(mode, guestStores, a =>
+        a.mov(rbx, BlockGpa);
+        a.mov(rsi, GuestShadowGpa);
+        a.mov(ecx, count);
+        var top = a.CreateLabel();
+        a.Label(ref top);
+        if (guestStores) a.mov(__dword_ptr[rsi + e.ShadowOffset], ecx);
+        a.mov(__dword_ptr[rbx + (int)e.Offset], ecx);
+        a.dec(ecx);
+        a.jnz(top);
+        EmitRegisterAccess(a);
+    };
+
+    /// <summary>Each row's last value, read with the generated DoorbellReader over a shadow (0 for notify rows).</summary>
+    public static ulong[] LastValues(ShadowRegion shadow)
+    {
+        var reader = new DoorbellTestBlock.DoorbellReader(shadow);
+        var last = new ulong[Table.Count];
+        for (int i = 0; i < DoorbellTestBlock.QueueCount; i++)
         {
-            a.mov(rbx, BlockGpa);
-            a.mov(rsi, GuestShadowGpa);
-            a.mov(ecx, count);
-            var top = a.CreateLabel();
-            a.Label(ref top);
-            if (guestStores) a.mov(__dword_ptr[rsi + e.ShadowOffset], ecx);
-            a.mov(__dword_ptr[rbx + (int)e.Offset], ecx);
-            a.dec(ecx);
-            a.jnz(top);
-            EmitRegisterAccess(a);
-        });
+            last[DoorbellTestBlock.DoorbellIndex.SqTail + i] = reader.SqTail(i);
+            last[DoorbellTestBlock.DoorbellIndex.CqHead + i] = reader.CqHead(i);
+        }
+        last[DoorbellTestBlock.DoorbellIndex.Wide] = reader.Wide;
+        last[DoorbellTestBlock.DoorbellIndex.Half] = reader.Half;
+        last[DoorbellTestBlock.DoorbellIndex.Tiny] = reader.Tiny;
+        return last;
     }
 
     private static ModeObservation Execute(DoorbellBindingMode mode, bool attachGuestShadow, Action<Assembler> emit)
@@ -110,21 +132,14 @@ internal static class ModeRun
         stopwatch.Stop();
         var signals = counter.Stop();
 
-        var reader = new DoorbellTestBlock.DoorbellReader(binding.Shadow);
-        var last = new ulong[Table.Count];
-        for (int i = 0; i < DoorbellTestBlock.QueueCount; i++)
-        {
-            last[DoorbellTestBlock.DoorbellIndex.SqTail + i] = reader.SqTail(i);
-            last[DoorbellTestBlock.DoorbellIndex.CqHead + i] = reader.CqHead(i);
-        }
-        last[DoorbellTestBlock.DoorbellIndex.Wide] = reader.Wide;
-        last[DoorbellTestBlock.DoorbellIndex.Half] = reader.Half;
-        last[DoorbellTestBlock.DoorbellIndex.Tiny] = reader.Tiny;
-        if (!guest.Memory.TryRead(StatusCopyGpa, out uint status))
-            throw new InvalidOperationException("status copy outside guest RAM");
-        return new ModeObservation(signals, last, device.Control, status, [.. device.Dispatched],
+        var last = LastValues(binding.Shadow);
+        return new ModeObservation(signals, last, device.Control, StatusSeenByGuest(guest), [.. device.Dispatched],
             result.ExitsToUserspace, binding.TrappedWrites, stopwatch.Elapsed);
     }
+
+    /// <summary>The Status value the guest read and stored at <see cref="StatusCopyGpa"/>.</summary>
+    public static uint StatusSeenByGuest(TestGuest guest) =>
+        guest.Memory.TryRead(StatusCopyGpa, out uint status) ? status : throw new InvalidOperationException("status copy outside guest RAM");
 
     private static void EmitRegisterAccess(Assembler a)
     {

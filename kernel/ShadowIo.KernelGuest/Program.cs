@@ -1,4 +1,5 @@
 using System.Globalization;
+using ShadowIo;
 using ShadowIo.Binding;
 using ShadowIo.Kvm;
 using ShadowIo.KernelGuest;
@@ -6,6 +7,9 @@ using ShadowIo.Testing;
 
 // Usage: shadowio-kernel-guest [--expect-post-write] [--rate-writes N] [--seed N]
 // Prints one record per line (see Report) and exits 0 when every check passed.
+// shadowio-kernel-guest vfio-user-device SOCKET: the device process of the out-of-process runs.
+if (args is [VfioUserDevice.Verb, var socketPath])
+    return VfioUserDevice.Serve(socketPath);
 bool expectPostWrite = args.Contains("--expect-post-write");
 int rateWrites = ArgValue("--rate-writes", 20_000);
 int seed = ArgValue("--seed", 8);
@@ -59,14 +63,14 @@ var expectedValues = DoorbellSequence.ExpectedLastValues(table, writes);
 var expectedDispatched = DoorbellSequence.ExpectedDispatched(table, writes);
 int kickMisses = expectedDispatched.Length;
 const int RegisterAccesses = 2, Finish = 1;
-var observed = new Dictionary<DoorbellBindingMode, string>();
+var observed = new Dictionary<string, string>(); // run name → what the device observed
 foreach (var mode in modes)
 {
     string name = Name(mode);
     try
     {
         var seen = ModeRun.Run(mode, writes);
-        observed[mode] = seen.Observed;
+        observed[name] = seen.Observed;
         report.Line($"OBSERVED {name} {seen.Observed}");
         report.Line($"EXITS {name} {seen.ExitsToUserspace} trapped={seen.TrappedWrites}");
         report.Check($"{name}.every-signal", seen.Signals.SequenceEqual(expectedSignals), $"signals [{string.Join(",", seen.Signals)}]");
@@ -86,8 +90,59 @@ foreach (var mode in modes)
         report.Fail($"{name}.run", error);
     }
 }
-if (observed.Count == modes.Length)
-    report.Check("modes.identical", observed.Values.Distinct().Count() == 1, string.Join(" | ", observed.Keys.Select(Name)));
+// The same guest program with the device in another process, over vfio-user: the client picks
+// the best mode this kernel has for the server's IOEVENTFD_SHADOW doorbells.
+const string OutOfProcess = "vfio-user";
+var outOfProcessMode = postWrite ? DoorbellBindingMode.KernelPostWrite : DoorbellBindingMode.GuestShadow;
+try
+{
+    var run = OutOfProcessRun.Run(DoorbellBindingMode.BestAvailable, writes);
+    var seen = run.Observed;
+    var device = run.Device;
+    report.Line($"OBSERVED {OutOfProcess} {seen.Observed}");
+    report.Line($"EXITS {OutOfProcess} {seen.ExitsToUserspace} trapped={seen.TrappedWrites} mode={Name(run.Mode)}");
+    report.Line(device.Format());
+    report.Check($"{OutOfProcess}.mode", run.Mode == outOfProcessMode,
+        $"the client bound the server's doorbells as {Name(run.Mode)} ({run.AssignedIoEventFds} KVM ioeventfds)");
+    int expectedIoEventFds = run.Mode == DoorbellBindingMode.KernelPostWrite
+        ? table.Count
+        : table.Entries.ToArray().Count(e => e.Kind == DoorbellKind.Notify);
+    report.Check($"{OutOfProcess}.ioeventfds", run.AssignedIoEventFds == expectedIoEventFds,
+        $"{run.AssignedIoEventFds} registered, expected {expectedIoEventFds}");
+    report.Check($"{OutOfProcess}.every-signal", seen.Signals.SequenceEqual(expectedSignals), $"device process counted [{string.Join(",", seen.Signals)}]");
+    report.Check($"{OutOfProcess}.exact-values", seen.LastValues.SequenceEqual(expectedValues),
+        $"{expectedValues.Length} rows read by the device process from its shadow memfd");
+    report.Check($"{OutOfProcess}.datamatch", seen.Dispatched.SequenceEqual(expectedDispatched),
+        $"{kickMisses} non-matching Kick writes reached the device's dispatch by REGION_WRITE");
+    report.Check($"{OutOfProcess}.register-dispatch", seen.Control == ModeRun.ControlValue && seen.StatusSeenByGuest == 1,
+        $"control {seen.Control:x} status {seen.StatusSeenByGuest}");
+    // KVM serves a write without an exit when an ioeventfd matches it: notify doorbells on their
+    // datamatch, and with post-write the value doorbells too (the client's GuestShadow mode traps
+    // them: no guest shadow page stands behind a remote device).
+    bool ServedByKvm(DoorbellWrite w)
+    {
+        var e = table[w.Row];
+        bool hit = !e.HasDataMatch || e.DataMatch == w.Value;
+        return hit && (e.Kind == DoorbellKind.Notify || run.Mode == DoorbellBindingMode.KernelPostWrite);
+    }
+    long expectedExits = writes.Count(w => !ServedByKvm(w)) + RegisterAccesses + Finish;
+    report.Check($"{OutOfProcess}.exits", seen.ExitsToUserspace == expectedExits,
+        $"{seen.ExitsToUserspace} exits to userspace for {writes.Length} doorbell writes, expected {expectedExits}");
+    // Messages: the Kick misses and the Control write; never a doorbell value.
+    long expectedMessages = kickMisses + 1;
+    report.Check($"{OutOfProcess}.messages", run.ClientRegionWrites == expectedMessages && device.ServerTrappedWrites == 0,
+        $"{run.ClientRegionWrites} REGION_WRITEs (expected {expectedMessages}), {device.ServerTrappedWrites} doorbell writes trapped by the server");
+    report.Check($"{OutOfProcess}.session", device.DmaMaps == 1 && device.EndReason == null,
+        $"{device.DmaMaps} DMA maps (guest RAM by memfd), end {device.EndReason ?? "clean"}");
+    observed[OutOfProcess] = seen.Observed;
+}
+catch (Exception error)
+{
+    report.Fail($"{OutOfProcess}.run", error);
+}
+if (observed.Count == modes.Length + 1)
+    report.Check("modes.identical", observed.Values.Distinct().Count() == 1,
+        string.Join(" | ", observed.Keys));
 
 foreach (var mode in modes)
 {
@@ -97,7 +152,8 @@ foreach (var mode in modes)
         var seen = ModeRun.RunLoop(mode, rateWrites);
         ulong signals = seen.Signals[DoorbellTestBlock.DoorbellIndex.SqTail + 1];
         double seconds = seen.Elapsed.TotalSeconds;
-        report.Line($"RATE {name} writes={rateWrites} signals={signals} seconds={Report.Number(seconds)} per_second={Report.Number(rateWrites / seconds)}");
+        report.Line($"RATE {name} writes={rateWrites} signals={signals} exits={seen.ExitsToUserspace} seconds={Report.Number(seconds)} " +
+            $"per_second={Report.Number(rateWrites / seconds)} ns_per_write={Report.Number(seconds * 1e9 / rateWrites)}");
         report.Check($"{name}.rate-loop", signals == (ulong)rateWrites && seen.LastValues[DoorbellTestBlock.DoorbellIndex.SqTail + 1] == 1,
             $"{signals} signals for {rateWrites} writes, last value {seen.LastValues[DoorbellTestBlock.DoorbellIndex.SqTail + 1]}");
     }
@@ -105,6 +161,26 @@ foreach (var mode in modes)
     {
         report.Fail($"{name}.rate-loop", error);
     }
+}
+
+try
+{
+    // The loop against the device process: the device counts the signals on its eventfd and
+    // reads the last value (1) from its memfd.
+    var run = OutOfProcessRun.RunLoop(DoorbellBindingMode.BestAvailable, rateWrites);
+    var seen = run.Observed;
+    int row = DoorbellTestBlock.DoorbellIndex.SqTail + 1;
+    ulong signals = seen.Signals[row];
+    double seconds = seen.Elapsed.TotalSeconds;
+    report.Line($"RATE {OutOfProcess} writes={rateWrites} signals={signals} exits={seen.ExitsToUserspace} seconds={Report.Number(seconds)} " +
+        $"per_second={Report.Number(rateWrites / seconds)} ns_per_write={Report.Number(seconds * 1e9 / rateWrites)} mode={Name(run.Mode)}");
+    long expectedExits = RegisterAccesses + Finish + (run.Mode == DoorbellBindingMode.KernelPostWrite ? 0 : rateWrites);
+    report.Check($"{OutOfProcess}.rate-loop", signals == (ulong)rateWrites && seen.LastValues[row] == 1 && seen.ExitsToUserspace == expectedExits,
+        $"{signals} signals for {rateWrites} writes, last value {seen.LastValues[row]} in the device's memfd, {seen.ExitsToUserspace} exits (expected {expectedExits})");
+}
+catch (Exception error)
+{
+    report.Fail($"{OutOfProcess}.rate-loop", error);
 }
 
 if (postWrite)

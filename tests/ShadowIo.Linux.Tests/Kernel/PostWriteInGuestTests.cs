@@ -8,7 +8,11 @@ namespace ShadowIo.Linux.Tests.Kernel;
 /// Issue 8: the kernel post-write mode for real. Debian's 6.1 kernel boots under QEMU TCG with
 /// -cpu max; kvm and kvm-amd rebuilt with kernel/kvm-ioeventfd-post-write.patch are loaded; a
 /// NativeAOT build of kernel/ShadowIo.KernelGuest then runs ShadowIo's binding checks on a
-/// ring-3 nested guest in post-write, ioeventfd (guest shadow) and trap modes. Needs no host
+/// ring-3 nested guest in post-write, ioeventfd (guest shadow) and trap modes, and (issue 14) the
+/// seed's mechanism out of process: the same guest against the block served over vfio-user by a
+/// second process of the runner, whose IOEVENTFD_SHADOW doorbells our client registers with KVM
+/// as post-write ioeventfds; the device process reads the values from its shadow memfd. One boot
+/// runs both, as TCG boots are the expensive part. Needs no host
 /// /dev/kvm (TCG), so it never skips: a failed QEMU install or a package Debian does not serve
 /// fails it with the set-up script's message.
 /// </summary>
@@ -25,10 +29,12 @@ public sealed class PostWriteInGuestTests
         "deassign.same-post-addr", "deassign.write-exits-again", "assign.duplicate-refused",
         "refused.unaligned-post-addr", "refused.unmapped-post-addr", "refused.read-only-post-addr",
         "refused.kernel-post-addr", "refused.length-0-with-post-write", "refused.leaves-nothing-registered",
+        "vfio-user.mode", "vfio-user.ioeventfds", "vfio-user.every-signal", "vfio-user.exact-values", "vfio-user.datamatch",
+        "vfio-user.register-dispatch", "vfio-user.exits", "vfio-user.messages", "vfio-user.session", "vfio-user.rate-loop",
     ];
 
     [Fact]
-    public async Task Patched_kvm_in_the_TCG_guest_posts_doorbell_values_and_all_three_modes_observe_the_same()
+    public async Task Patched_kvm_in_the_TCG_guest_posts_doorbell_values_in_process_and_to_a_vfio_user_device_process_and_every_run_observes_the_same()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         var modules = await PatchedKvmModules.GetAsync(cancellationToken);
@@ -51,9 +57,16 @@ public sealed class PostWriteInGuestTests
 
         // Identical observations, compared here too (not only by the runner).
         var observed = run.Records("OBSERVED").Select(r => r.Split(' ', 2)).ToDictionary(p => p[0], p => p[1]);
-        Assert.Equal(["post-write", "ioeventfd", "trap"], observed.Keys);
+        Assert.Equal(["post-write", "ioeventfd", "trap", "vfio-user"], observed.Keys);
         Assert.Single(observed.Values.Distinct());
-        Assert.Equal(["post-write", "ioeventfd", "trap"], run.Rates.Keys);
+        Assert.Equal(["post-write", "ioeventfd", "trap", "vfio-user"], run.Rates.Keys);
+
+        // Out of process: the client chose post-write for every doorbell the server offered, and
+        // only the datamatch misses, the two register accesses and the finish left the guest.
+        Assert.EndsWith("mode=post-write", run.Records("EXITS").Single(r => r.StartsWith("vfio-user ", StringComparison.Ordinal)), StringComparison.Ordinal);
+        var rate = run.Records("RATE").Single(r => r.StartsWith("vfio-user ", StringComparison.Ordinal));
+        Assert.Contains(" signals=20000 exits=3 ", rate, StringComparison.Ordinal);
+        Assert.EndsWith("mode=post-write", rate, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -70,6 +83,11 @@ public sealed class PostWriteInGuestTests
         Assert.Equal("PASS", checks["probe.best-available"].Verdict);
         Assert.Equal("PASS", checks["unsupported.reported"].Verdict);
         Assert.Equal("PASS", checks["modes.identical"].Verdict);
+        // Out of process the client falls back too: the server's value doorbells trap in the
+        // client, which stores into the same shadow memfd and signals the same eventfd.
+        Assert.Equal("PASS", checks["vfio-user.mode"].Verdict);
+        Assert.Contains("as ioeventfd", checks["vfio-user.mode"].Line, StringComparison.Ordinal);
+        Assert.Equal("PASS", checks["vfio-user.exact-values"].Verdict);
         Assert.Equal(0, run.Result.ExitCode);
     }
 }
