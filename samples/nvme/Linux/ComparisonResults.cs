@@ -72,7 +72,12 @@ internal sealed record ControllerObservation(
 /// <summary>Both peers of one comparison run.</summary>
 internal sealed record ComparisonResult(PeerResult ShadowIo, PeerResult Qemu);
 
-/// <summary>What the virtio-blk device saw of Linux's virtio_blk driver (its counters at the end of the run).</summary>
+/// <summary>
+/// What the virtio-blk device saw of Linux's virtio_blk driver (its counters at the end of the run).
+/// <see cref="Notifications"/> counts only notifies the device was handed one by one; the adaptive
+/// polling runner finds work by polling, so the notify writes that reached the server
+/// (<see cref="NotifyWrites"/>) are the measure of what the driver rang.
+/// </summary>
 internal sealed record VirtioObservation(
     long Notifications,
     long RequestsCompleted,

@@ -43,7 +43,7 @@ internal static class ComparisonTable
         if (result.ShadowIo.Virtio is { } v)
         {
             s.AppendLine(CultureInfo.InvariantCulture,
-                $"device: requests {v.RequestsCompleted} (failed {v.RequestsFailed}, unsupported {v.RequestsUnsupported}), notifications {v.Notifications}, " +
+                $"device: requests {v.RequestsCompleted} (failed {v.RequestsFailed}, unsupported {v.RequestsUnsupported}), notify writes {v.NotifyWrites}, " +
                 $"interrupts requested {v.InterruptsRequested} (suppressed {v.InterruptsSuppressed}), re-arm re-read hits {v.RearmRereadHits}, needs-reset {v.NeedsResetRaised}, device sleeps {v.DeviceThreadSleeps}");
             s.AppendLine(CultureInfo.InvariantCulture, $"link: {v.Link}");
         }
