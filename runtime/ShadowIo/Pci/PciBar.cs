@@ -12,7 +12,12 @@ namespace ShadowIo.Pci;
 /// as a KVM exit in trap mode would: the value goes to the shadow page and the doorbell's eventfd
 /// fires; the device's dispatch never sees them.
 /// </param>
-public sealed record PciBar(int Index, PciBarKind Kind, ulong Size, IMmioDevice Device, DoorbellSet? Doorbells = null)
+/// <param name="DoorbellOffset">
+/// Where the doorbell block of <paramref name="Doorbells"/> starts in the BAR: its table's offsets
+/// are relative to it. 0 when the block is the whole BAR (NVMe's BAR0); a virtio-pci device's
+/// notification region sits behind its configuration structures in the same BAR.
+/// </param>
+public sealed record PciBar(int Index, PciBarKind Kind, ulong Size, IMmioDevice Device, DoorbellSet? Doorbells = null, ulong DoorbellOffset = 0)
 {
     /// <summary>BARs in a type-0 header (BAR0..BAR5).</summary>
     public const int Count = 6;
@@ -33,7 +38,9 @@ public sealed record PciBar(int Index, PciBarKind Kind, ulong Size, IMmioDevice 
         };
         if (Size < minimum || Size > maximum || (Size & (Size - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(Size), Size, $"A {Kind} BAR must be a power of two in [{minimum}, {maximum}].");
-        if (Doorbells != null && Doorbells.Table.BlockSize > Size)
-            throw new ArgumentException($"BAR{Index} ({Size} bytes) is smaller than block '{Doorbells.Table.BlockName}' ({Doorbells.Table.BlockSize} bytes).");
+        if (Doorbells != null && (DoorbellOffset > Size || Doorbells.Table.BlockSize > Size - DoorbellOffset))
+            throw new ArgumentException($"BAR{Index} ({Size} bytes) does not hold block '{Doorbells.Table.BlockName}' ({Doorbells.Table.BlockSize} bytes) at 0x{DoorbellOffset:x}.");
+        if (Doorbells == null && DoorbellOffset != 0)
+            throw new ArgumentException($"BAR{Index} has a doorbell offset but no doorbells.");
     }
 }

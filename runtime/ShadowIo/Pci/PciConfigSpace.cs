@@ -11,10 +11,11 @@ namespace ShadowIo.Pci;
 /// byte by byte. That one rule gives BAR sizing for free: writing all ones reads back
 /// <c>~(size - 1)</c> with the type bits, which is how both QEMU's proxy (probe_pci_info) and the
 /// guest's PCI core discover the size. A 64-bit BAR's upper dword is all writable (below 4 GiB of
-/// size), so the pair reads back the 64-bit <c>~(size - 1)</c>. When the function has MSI-X, the
-/// status register's Capabilities List bit is set and the one capability (at
-/// <see cref="MsixCapabilityOffset"/>) is MSI-X; QEMU 7.2's proxy delivers no MSI-X, so there a
-/// function has INTx only.</para>
+/// size), so the pair reads back the 64-bit <c>~(size - 1)</c>. When the function has MSI-X or other
+/// capabilities (<see cref="PciCapability"/>, e.g. virtio's vendor capabilities), the status
+/// register's Capabilities List bit is set; MSI-X comes first, at <see cref="MsixCapabilityOffset"/>,
+/// the others follow 4-byte aligned, chained in the order given. QEMU 7.2's proxy delivers no MSI-X,
+/// so there a function has INTx only.</para>
 /// <para>A transport owns it: config writes, routing, reset and the interrupt-status bit are
 /// internal to the transports. A device only reads it (command bits, BAR bases, MSI-X enable).</para>
 /// <para>Threading: the server thread reads and writes config space; the one other writer is the
@@ -97,8 +98,8 @@ public sealed class PciConfigSpace
 
     /// <summary>Builds the power-on space for a function; validates every BAR and the MSI-X placement (a server's constructor calls it).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An interrupt pin over 4, or a BAR with a bad index or size.</exception>
-    /// <exception cref="ArgumentException">Two BARs on the same index (a 64-bit BAR takes two), a BAR smaller than its doorbell block, or an MSI-X vector count out of range or a table or PBA that does not fit its BAR.</exception>
-    internal PciConfigSpace(PciIdentity identity, IReadOnlyList<PciBar> bars, PciMsix? msix = null)
+    /// <exception cref="ArgumentException">Two BARs on the same index (a 64-bit BAR takes two), a BAR smaller than its doorbell block, an MSI-X vector count out of range or a table or PBA that does not fit its BAR, or capabilities that do not fit the 256 bytes.</exception>
+    internal PciConfigSpace(PciIdentity identity, IReadOnlyList<PciBar> bars, PciMsix? msix = null, IReadOnlyList<PciCapability>? capabilities = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(bars);
@@ -139,20 +140,41 @@ public sealed class PciConfigSpace
                 BinaryPrimitives.WriteUInt32LittleEndian(_writable.AsSpan(offset + 4), ~(uint)((bar.Size - 1) >> 32));
             }
         }
+        // The list: MSI-X first (at MsixCapabilityOffset, where the transports expect it), then the
+        // function's other capabilities, each 4-byte aligned (§6.7), chained by their next pointers.
+        int at = MsixCapabilityOffset;
+        int previousNext = CapabilitiesPointerOffset;
         if (msix != null)
         {
             msix.Validate(bars);
             Msix = msix;
-            ushort status = BinaryPrimitives.ReadUInt16LittleEndian(_reset.AsSpan(StatusOffset));
-            BinaryPrimitives.WriteUInt16LittleEndian(_reset.AsSpan(StatusOffset), (ushort)(status | StatusCapabilitiesList));
-            _reset[CapabilitiesPointerOffset] = MsixCapabilityOffset;
             var cap = _reset.AsSpan(MsixCapabilityOffset);
             cap[0] = MsixCapabilityId;
-            cap[1] = 0;   // the last capability
             BinaryPrimitives.WriteUInt16LittleEndian(cap[2..], (ushort)(msix.VectorCount - 1));
             BinaryPrimitives.WriteUInt32LittleEndian(cap[4..], msix.TableOffset | (uint)msix.TableBar);
             BinaryPrimitives.WriteUInt32LittleEndian(cap[8..], msix.PbaOffset | (uint)msix.PbaBar);
             BinaryPrimitives.WriteUInt16LittleEndian(_writable.AsSpan(MsixCapabilityOffset + 2), MsixControlEnable | MsixControlFunctionMask);
+            _reset[previousNext] = MsixCapabilityOffset;
+            previousNext = MsixCapabilityOffset + 1;
+            at = MsixCapabilityOffset + MsixCapabilitySize;
+        }
+        foreach (var capability in capabilities ?? [])
+        {
+            ArgumentNullException.ThrowIfNull(capability);
+            ArgumentNullException.ThrowIfNull(capability.Body, nameof(capabilities));
+            at = (at + 3) & ~3;
+            if (at + capability.Length > Size)
+                throw new ArgumentException($"Capability 0x{capability.Id:x2} ({capability.Length} bytes) does not fit the 256-byte configuration space at 0x{at:x}.", nameof(capabilities));
+            _reset[at] = capability.Id;
+            capability.Body.CopyTo(_reset.AsSpan(at + 2));
+            _reset[previousNext] = (byte)at;
+            previousNext = at + 1;
+            at += capability.Length;
+        }
+        if (previousNext != CapabilitiesPointerOffset)
+        {
+            ushort status = BinaryPrimitives.ReadUInt16LittleEndian(_reset.AsSpan(StatusOffset));
+            BinaryPrimitives.WriteUInt16LittleEndian(_reset.AsSpan(StatusOffset), (ushort)(status | StatusCapabilitiesList));
         }
         Reset();
     }

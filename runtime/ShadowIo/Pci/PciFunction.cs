@@ -13,4 +13,8 @@ namespace ShadowIo.Pci;
 /// The MSI-X capability, placed in the capability list; its table and PBA live in one of
 /// <paramref name="Bars"/> (usually a <see cref="MsixTable"/> as that BAR's device). Null: INTx only.
 /// </param>
-public sealed record PciFunction(PciIdentity Identity, IReadOnlyList<PciBar> Bars, Action? Reset = null, PciMsix? Msix = null);
+/// <param name="Capabilities">
+/// Further read-only capabilities chained after MSI-X in the capability list (a virtio-pci
+/// device's vendor capabilities); null for none.
+/// </param>
+public sealed record PciFunction(PciIdentity Identity, IReadOnlyList<PciBar> Bars, Action? Reset = null, PciMsix? Msix = null, IReadOnlyList<PciCapability>? Capabilities = null);

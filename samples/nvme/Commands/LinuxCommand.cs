@@ -8,7 +8,8 @@ namespace ShadowIo.Samples.Nvme.Commands;
 /// <c>linux</c>: the real Linux nvme driver, nvme-cli and fio (Debian 6.1 guest under QEMU TCG)
 /// against the sample controller served over vfio-user to QEMU 11.1 (or through QEMU 7.2's
 /// x-pci-proxy-dev with <c>--transport proxy</c>), then the same guest and jobs against QEMU's
-/// own <c>-device nvme</c> (null-co) under the same QEMU; prints both side by side.
+/// own <c>-device nvme</c> (null-co) under the same QEMU; over vfio-user also Linux's virtio_blk on
+/// our virtio-blk device beside QEMU's own <c>-device virtio-blk-pci</c>; prints each pair side by side.
 /// </summary>
 internal static class LinuxCommand
 {
@@ -54,14 +55,22 @@ internal static class LinuxCommand
             HelpName = "transport",
         };
         transport.AcceptOnlyFromAmong("vfio-user", "proxy");
+        var device = new Option<string>("--device")
+        {
+            Description = "Which device pairs to run over vfio-user: both, nvme (our controller vs QEMU's nvme) or virtio-blk (our virtio-blk vs QEMU's virtio-blk-pci). The proxy transport runs nvme only.",
+            DefaultValueFactory = _ => "both",
+            HelpName = "device",
+        };
+        device.AcceptOnlyFromAmong("both", "nvme", "virtio-blk");
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout (progress goes to stderr)." };
         var verbose = new Option<bool>("--verbose") { Description = "Echo the guest console and proxy log to stderr." };
 
         var command = new Command("linux",
             "Linux's nvme driver, nvme-cli and fio (QEMU TCG guest) on the sample controller over vfio-user (or x-pci-proxy-dev), " +
-            "side by side with QEMU's own nvme: IOPS, mean latency, MMIO doorbell writes per I/O.")
+            "side by side with QEMU's own nvme, and Linux's virtio_blk on our virtio-blk over vfio-user beside QEMU's virtio-blk-pci: " +
+            "IOPS, mean latency, doorbell/notify writes per I/O.")
         {
-            runtime, spin, peer, rounds, transport, setup, json, verbose,
+            runtime, spin, peer, rounds, transport, device, setup, json, verbose,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -92,13 +101,29 @@ internal static class LinuxCommand
                 },
             };
             string which = parsed.GetValue(peer)!;
+            string devices = parsed.GetValue(device)!;
+            bool runNvme = devices is "both" or "nvme" || !vfioUser;
+            bool runVirtio = devices is "both" or "virtio-blk" && root != null;
             var empty = new PeerResult("(not run)", [], null, null, "", TimeSpan.Zero);
             var ourRuns = new List<PeerResult>();
             var qemuRuns = new List<PeerResult>();
+            var ourVirtioRuns = new List<PeerResult>();
+            var qemuVirtioRuns = new List<PeerResult>();
             int count = parsed.GetValue(rounds);
             for (int round = 1; round <= count; round++)
             {
                 string of = count > 1 ? $" (round {round} of {count})" : "";
+                if (runVirtio && which is "both" or "shadowio")
+                {
+                    progress.WriteLine($"linux: booting the guest with our virtio-blk behind vfio-user-pci{of}...");
+                    ourVirtioRuns.Add(await comparison.RunShadowIoVirtioBlkVfioUserAsync(root!, cancellationToken));
+                }
+                if (runVirtio && which is "both" or "qemu")
+                {
+                    progress.WriteLine($"linux: booting the guest with QEMU's -device virtio-blk-pci (null-co) under QEMU {root!.QemuVersion}{of}...");
+                    qemuVirtioRuns.Add(await comparison.RunQemuVirtioBlkAsync(root!, cancellationToken));
+                }
+                if (!runNvme) continue;
                 if (which is "both" or "shadowio")
                 {
                     progress.WriteLine($"linux: booting the guest with the sample controller behind {(vfioUser ? "vfio-user-pci" : "x-pci-proxy-dev")}{of}...");
@@ -113,15 +138,27 @@ internal static class LinuxCommand
             var ours = ourRuns.Count > 0 ? PeerResult.Best(ourRuns) : empty;
             var qemu = qemuRuns.Count > 0 ? PeerResult.Best(qemuRuns) : empty;
             var result = new ComparisonResult(ours, qemu);
-            Console.Out.WriteLine(asJson ? ComparisonTable.Json(result) : ComparisonTable.Render(result));
+            var virtio = runVirtio ? new ComparisonResult(
+                ourVirtioRuns.Count > 0 ? PeerResult.Best(ourVirtioRuns) : empty, qemuVirtioRuns.Count > 0 ? PeerResult.Best(qemuVirtioRuns) : empty) : null;
+            if (asJson) Console.Out.WriteLine(ComparisonTable.Json(result, virtio));
+            else
+            {
+                if (runNvme) Console.Out.WriteLine(ComparisonTable.Render(result));
+                if (virtio != null) Console.Out.WriteLine(ComparisonTable.Render(virtio, virtio: true));
+            }
             // A run Linux had to rescue (timeouts, aborts, resets during I/O) is no measurement.
-            bool ok = (which == "qemu" || (ours.RoundTripOk == true && ours.Jobs.All(j => j.Succeeded)
-                    && ours.KernelLog.FindProblem() is null && ours.Controller?.Commands.FindProblem() is null))
-                && (which == "shadowio" || (qemu.Jobs.All(j => j.Succeeded) && qemu.KernelLog.FindProblem() is null));
+            bool ok = (!runNvme || Healthy(result, which))
+                && (virtio == null || Healthy(virtio, which));
             return ok ? 0 : CommandLineHost.Failure;
         });
         return command;
     }
+
+    private static bool Healthy(ComparisonResult result, string which) =>
+        (which == "qemu" || (result.ShadowIo.RoundTripOk == true && result.ShadowIo.Jobs.All(j => j.Succeeded)
+            && result.ShadowIo.KernelLog.FindProblem() is null && result.ShadowIo.Controller?.Commands.FindProblem() is null
+            && result.ShadowIo.Virtio is not { NeedsResetRaised: > 0 } and not { InternalErrors: > 0 }))
+        && (which == "shadowio" || (result.Qemu.Jobs.All(j => j.Succeeded) && result.Qemu.KernelLog.FindProblem() is null));
 
     private static string FindSetupScript()
     {

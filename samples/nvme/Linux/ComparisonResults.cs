@@ -23,6 +23,9 @@ internal sealed record PeerResult(
     /// <summary>Controller-side facts (the ShadowIo peer only).</summary>
     public ControllerObservation? Controller { get; init; }
 
+    /// <summary>Device-side facts (the ShadowIo virtio-blk peer only).</summary>
+    public VirtioObservation? Virtio { get; init; }
+
     /// <summary>What the guest kernel logged during the round trip and fio (empty and marker-less when not run).</summary>
     public IoPhaseKernelLog KernelLog { get; init; } = new(false, []);
 
@@ -68,3 +71,24 @@ internal sealed record ControllerObservation(
 
 /// <summary>Both peers of one comparison run.</summary>
 internal sealed record ComparisonResult(PeerResult ShadowIo, PeerResult Qemu);
+
+/// <summary>
+/// What the virtio-blk device saw of Linux's virtio_blk driver (its counters at the end of the run).
+/// <see cref="Notifications"/> counts only notifies the device was handed one by one; the adaptive
+/// polling runner finds work by polling, so the notify writes that reached the server
+/// (<see cref="NotifyWrites"/>) are the measure of what the driver rang.
+/// </summary>
+internal sealed record VirtioObservation(
+    long Notifications,
+    long RequestsCompleted,
+    long RequestsFailed,
+    long RequestsUnsupported,
+    long InterruptsRequested,
+    long InterruptsSuppressed,
+    long RearmRereadHits,
+    long NeedsResetRaised,
+    string NeedsResetReason,
+    long InternalErrors,
+    long NotifyWrites,
+    long DeviceThreadSleeps,
+    string Link);

@@ -9,10 +9,15 @@ internal static class ComparisonTable
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static string Render(ComparisonResult result)
+    /// <param name="virtio">The virtio-blk pair: the per-I/O column counts notify writes (ours at the server, QEMU's from its virtio_queue_notify trace).</param>
+    public static string Render(ComparisonResult result, bool virtio = false)
     {
         var s = new StringBuilder();
-        s.AppendLine(CultureInfo.InvariantCulture, $"{"job",-16} | {"ShadowIo IOPS",13} {"lat µs",9} {"db/IO",6} | {"QEMU nvme IOPS",14} {"lat µs",9} {"db/IO",6} | {"ratio",6}");
+        string perIo = virtio ? "nt/IO" : "db/IO";
+        string qemu = virtio ? "QEMU vblk IOPS" : "QEMU nvme IOPS";
+        s.AppendLine(virtio ? "virtio-blk: our device over vfio-user-pci vs QEMU's -device virtio-blk-pci (null-co); nt/IO = notify writes per I/O"
+            : "nvme: our controller vs QEMU's -device nvme (null-co); db/IO = MMIO doorbell writes per I/O");
+        s.AppendLine(CultureInfo.InvariantCulture, $"{"job",-16} | {"ShadowIo IOPS",13} {"lat µs",9} {perIo,6} | {qemu,14} {"lat µs",9} {perIo,6} | {"ratio",6}");
         s.AppendLine(new string('-', 96));
         foreach (var job in FioJob.Measured)
         {
@@ -28,10 +33,20 @@ internal static class ComparisonTable
             if (ours == null) continue;
             s.AppendLine(CultureInfo.InvariantCulture, $"{job.Name,-16} | {(ours.Succeeded ? "verified" : "FAILED"),13} {Iops(ours) + " IOPS",-16} | (null-co keeps no data)");
         }
-        s.AppendLine(CultureInfo.InvariantCulture, $"identify (ShadowIo): {Describe(result.ShadowIo.Identify)}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"identify (QEMU):     {Describe(result.Qemu.Identify)}");
+        if (!virtio)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"identify (ShadowIo): {Describe(result.ShadowIo.Identify)}");
+            s.AppendLine(CultureInfo.InvariantCulture, $"identify (QEMU):     {Describe(result.Qemu.Identify)}");
+        }
         s.AppendLine(CultureInfo.InvariantCulture, $"data round trip (ShadowIo): {(result.ShadowIo.RoundTripOk == true ? "ok" : "FAILED")}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"nvme driver during I/O: ShadowIo {result.ShadowIo.KernelLog.Summary}; QEMU {result.Qemu.KernelLog.Summary}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"{(virtio ? "virtio_blk" : "nvme")} driver during I/O: ShadowIo {result.ShadowIo.KernelLog.Summary}; QEMU {result.Qemu.KernelLog.Summary}");
+        if (result.ShadowIo.Virtio is { } v)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture,
+                $"device: requests {v.RequestsCompleted} (failed {v.RequestsFailed}, unsupported {v.RequestsUnsupported}), notify writes {v.NotifyWrites}, " +
+                $"interrupts requested {v.InterruptsRequested} (suppressed {v.InterruptsSuppressed}), re-arm re-read hits {v.RearmRereadHits}, needs-reset {v.NeedsResetRaised}, device sleeps {v.DeviceThreadSleeps}");
+            s.AppendLine(CultureInfo.InvariantCulture, $"link: {v.Link}");
+        }
         if (result.ShadowIo.Controller is { } c)
         {
             s.AppendLine(CultureInfo.InvariantCulture,
@@ -45,13 +60,23 @@ internal static class ComparisonTable
         return s.ToString();
     }
 
-    public static string Json(ComparisonResult result)
+    /// <param name="virtio">The virtio-blk pair, under <c>virtioBlk</c> beside the NVMe pair's <c>shadowio</c>/<c>qemu</c>; null when not run.</param>
+    public static string Json(ComparisonResult result, ComparisonResult? virtio = null)
     {
         var document = new Dictionary<string, object?>
         {
             ["shadowio"] = Peer(result.ShadowIo),
             ["qemu"] = Peer(result.Qemu),
         };
+        if (virtio != null)
+        {
+            document["virtioBlk"] = new Dictionary<string, object?>
+            {
+                ["shadowio"] = Peer(virtio.ShadowIo),
+                ["qemu"] = Peer(virtio.Qemu),
+                ["perIoCounter"] = "notify writes: ours at the vfio-user server, QEMU's from its virtio_queue_notify trace (TCG: no ioeventfd, every notify traced)",
+            };
+        }
         return JsonSerializer.Serialize(document, Indented);
     }
 
@@ -65,6 +90,8 @@ internal static class ComparisonTable
         ["driverFailuresDuringIo"] = peer.KernelLog.Failures,
         ["completionsPolledDuringIo"] = peer.KernelLog.CompletionsPolled,
         ["controller"] = peer.Controller,
+        ["virtio"] = peer.Virtio,
+        ["interruptsDelivered"] = peer.InterruptsDelivered,
         ["jobs"] = peer.Jobs.Select(j => new Dictionary<string, object?>
         {
             ["name"] = j.Job.Name,

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace ShadowIo.Samples.Nvme.Linux;
 
 /// <summary>
-/// One fio job of the comparison: 4 KiB random I/O on /dev/nvme0n1, polled completions
+/// One fio job of the comparison: 4 KiB random I/O on the disk under test (/dev/nvme0n1, /dev/vda), polled completions
 /// (<c>hipri</c>: the driver's poll queue, since no interrupt reaches a TCG guest through the proxy).
 /// </summary>
 /// <param name="Name">Job name (also the marker the host watches for).</param>
@@ -40,11 +40,12 @@ internal sealed record FioJob(string Name, bool Write, int QueueDepth, bool Veri
     /// <c>hipri</c> (IORING_SETUP_IOPOLL on the driver's poll queue): for the proxy, whose INTx never
     /// reaches a TCG guest. False where interrupts arrive (vfio-user's MSI-X): completions by interrupt.
     /// </param>
-    public string CommandLine(int runtimeSeconds, int rangeMiB, bool polled = true)
+    /// <param name="device">The block device (the NVMe namespace by default).</param>
+    public string CommandLine(int runtimeSeconds, int rangeMiB, bool polled = true, string device = "/dev/nvme0n1")
     {
         var args = new List<string>
         {
-            "fio", $"--name={Name}", "--filename=/dev/nvme0n1", "--direct=1", "--bs=4k",
+            "fio", $"--name={Name}", $"--filename={device}", "--direct=1", "--bs=4k",
             $"--rw={(Write ? "randwrite" : "randread")}", $"--ioengine={Engine}",
             $"--iodepth={QueueDepth.ToString(CultureInfo.InvariantCulture)}", "--output-format=json",
         };

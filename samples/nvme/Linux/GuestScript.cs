@@ -28,18 +28,35 @@ internal static class GuestScript
 
     /// <param name="dataChecks">Identify, round trip and fio verification (a device that keeps data).</param>
     /// <param name="polled">fio on the driver's poll queue (<see cref="FioJob.CommandLine"/>); false where interrupts arrive.</param>
-    public static string Build(IReadOnlyList<FioJob> jobs, int runtimeSeconds, int rangeMiB, bool dataChecks, bool polled = true)
+    /// <param name="disk">The block device the jobs use (the NVMe namespace when null).</param>
+    public static string Build(IReadOnlyList<FioJob> jobs, int runtimeSeconds, int rangeMiB, bool dataChecks, bool polled = true, GuestDisk? disk = null)
     {
+        disk ??= GuestDisk.Nvme;
         var s = new StringBuilder();
+        s.Append("dev=").Append(disk.Path).Append('\n');
         s.Append("""
-            dev=/dev/nvme0n1
             i=0
             while [ ! -b $dev ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done
             [ -b $dev ] || { echo "no $dev"; ls /dev; exit 1; }
 
             """);
-        s.Append(Section("id-ctrl")).Append("nvme id-ctrl /dev/nvme0 -o json\n");
-        s.Append(Section("id-ns")).Append("nvme id-ns $dev -o json\n");
+        if (disk.IsNvme)
+        {
+            s.Append(Section("id-ctrl")).Append("nvme id-ctrl /dev/nvme0 -o json\n");
+            s.Append(Section("id-ns")).Append("nvme id-ns $dev -o json\n");
+        }
+        else
+        {
+            // What the driver made of the device: size in 512-byte sectors, queue limits, features.
+            s.Append(Section("disk")).Append("""
+                name=${dev#/dev/}
+                echo "size $(cat /sys/block/$name/size)"
+                echo "logical_block_size $(cat /sys/block/$name/queue/logical_block_size)"
+                echo "max_segments $(cat /sys/block/$name/queue/max_segments)"
+                echo "features $(cat /sys/block/$name/device/features 2>/dev/null)"
+
+                """);
+        }
         // Mark the I/O phase in the kernel log itself, so the host can tell the driver's
         // complaints during I/O from the admin timeouts of boot (see IoPhaseKernelLog).
         s.Append("echo ").Append(IoBeginMarker).Append(" > /dev/kmsg\n");
@@ -65,7 +82,7 @@ internal static class GuestScript
             s.Append("echo \"").Append(JobBeginPrefix).Append(job.Name).Append("\"\n");
             // A hung job must not eat the whole boot: busybox timeout kills fio (exit 143).
             s.Append("timeout ").Append(JobTimeoutSeconds(job, runtimeSeconds).ToString(CultureInfo.InvariantCulture)).Append(' ')
-                .Append(job.CommandLine(runtimeSeconds, rangeMiB, polled)).Append('\n');
+                .Append(job.CommandLine(runtimeSeconds, rangeMiB, polled, disk.Path)).Append('\n');
             s.Append("echo \"").Append(ExitPrefix).Append(job.Name).Append(" $?\"\n");
             s.Append("echo \"").Append(JobEndPrefix).Append(job.Name).Append("\"\n");
         }
@@ -74,7 +91,7 @@ internal static class GuestScript
         // kernel off the console, so it is printed here).
         s.Append(Section(KernelLogSection)).Append("dmesg | sed -n '/").Append(IoBeginMarker).Append("/,$p'\n");
         // The driver's complaints (timeouts, resets) of the whole boot, for the report.
-        s.Append(Section("dmesg")).Append("dmesg | grep -i -E 'nvme|blk|timeout|error' | tail -n 40\n");
+        s.Append(Section("dmesg")).Append("dmesg | grep -i -E 'nvme|blk|virtio|timeout|error' | tail -n 40\n");
         s.Append("exit 0\n");
         return s.ToString();
     }
@@ -139,4 +156,16 @@ internal static class GuestScript
         }
         return -1;
     }
+}
+
+/// <summary>The guest's block device under test and how the script looks at it.</summary>
+/// <param name="Path">The device node fio and the round trip use.</param>
+/// <param name="IsNvme">An NVMe namespace: identify it with nvme-cli; otherwise the sysfs view.</param>
+internal sealed record GuestDisk(string Path, bool IsNvme)
+{
+    /// <summary>The first NVMe namespace (nvme0n1).</summary>
+    public static GuestDisk Nvme { get; } = new("/dev/nvme0n1", true);
+
+    /// <summary>The first virtio-blk disk (vda).</summary>
+    public static GuestDisk VirtioBlk { get; } = new("/dev/vda", false);
 }

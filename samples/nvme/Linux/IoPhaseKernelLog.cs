@@ -48,6 +48,16 @@ internal sealed record IoPhaseKernelLog(bool MarkersFound, IReadOnlyList<string>
         // cancelled by a reset end); block/blk-mq.c blk_print_req_error: an I/O failed upward.
         (new(@"\(sct 0x[0-9a-f]+ / sc 0x[0-9a-f]+\)"), "\"... (sct 0x%x / sc 0x%x)\": an error status (core.c nvme_log_error)"),
         (new(@" error, dev nvme"), "\"%s error, dev %s, sector ...\" (blk-mq.c blk_print_req_error)"),
+        // The same for a virtio disk: an I/O failed upward (VIRTIO_BLK_S_IOERR/UNSUPP, or cancelled).
+        (new(@" error, dev vd[a-z]"), "\"%s error, dev %s, sector ...\" (blk-mq.c blk_print_req_error)"),
+        // virtio_ring.c BAD_RING: a used element the driver cannot take ("id %u out of range",
+        // "id %u is not a head!", "Buffer not ..."): the ring is marked broken.
+        (new(@"out of range|is not a head|Buffer not"), "BAD_RING: a used element the driver refused (virtio_ring.c)"),
+        // virtio_blk.c virtblk_config_changed -> "[vda] new size: ...": a configuration change
+        // during I/O, which here only DEVICE_NEEDS_RESET raises (the capacity never changes).
+        (new(@"\[vd[a-z]\] new size"), "a configuration change during I/O (DEVICE_NEEDS_RESET raises one)"),
+        // Anything else the virtio stack says during I/O about errors, failures, timeouts or resets.
+        (new(@"(?i)virtio.*(error|fail|timeout|reset|broken)"), "a virtio_pci/virtio_blk/virtio_ring error, failure, timeout or reset"),
     ];
 
     /// <summary>
@@ -103,7 +113,7 @@ internal sealed record IoPhaseKernelLog(bool MarkersFound, IReadOnlyList<string>
             return $"the kernel log lacks the I/O phase markers {GuestScript.IoBeginMarker} … {GuestScript.IoEndMarker} (log wrapped, or the script stopped early)";
         var failures = Failures;
         return failures.Count == 0 ? null
-            : $"the nvme driver logged {failures.Count} timeout/abort/reset/error line(s) during I/O:\n  " + string.Join("\n  ", failures);
+            : $"the driver logged {failures.Count} timeout/abort/reset/error line(s) during I/O:\n  " + string.Join("\n  ", failures);
     }
 
     /// <summary>One line for the report.</summary>

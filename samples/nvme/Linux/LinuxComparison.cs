@@ -117,7 +117,7 @@ internal sealed class LinuxComparison
                 "-machine", "pc,memory-backend=mem",
                 "-device", $$$"""{"driver":"vfio-user-pci","id":"nvme0","socket":{"path":"{{{sockets.PathInRoot(socket)}}}","type":"unix"}}""",
             ],
-            [], line => Mark(line, marks, () => host.MmioDoorbellWrites), root, polled: false);
+            [], line => Mark(line, marks, () => host.Host.MmioDoorbellWrites), root, polled: false);
         var stopwatch = Stopwatch.StartNew();
         string output;
         try
@@ -129,18 +129,98 @@ internal sealed class LinuxComparison
             host.Server.Stop();
         }
         stopwatch.Stop();
-        await host.Running.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
-        host.CheckHealth();
+        await host.Host.Running.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        host.Host.CheckHealth();
         var c = host.Controller.Counters;
         var observation = new ControllerObservation(
             host.FirstDoorbellBuffer?.ShadowAddress, host.FirstDoorbellBuffer?.EventIdxAddress,
             host.Controller.ReadCommandAccounting(), c.InvalidDoorbellWrites, c.ShadowRereadHits, c.InternalErrors,
-            host.MmioDoorbellWrites, host.Sleeps, host.Describe(), host.Server.DmaMapCount);
+            host.Host.MmioDoorbellWrites, host.Host.Sleeps, host.Host.Describe(), host.Server.DmaMapCount);
         return Collect("ShadowIo (vfio-user-pci, QEMU 11.1)", jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with
         {
             Controller = observation,
             InterruptsDelivered = host.Server.Interrupts.Delivered,
         };
+    }
+
+    /// <summary>Where the virtio-blk runs list the virtio modules the image does not load itself.</summary>
+    public const string VirtioModuleListPath = "/etc/shadowio/modules.d/20-virtio-blk.list";
+
+    /// <summary>Linux 6.1's virtio-pci transport and block driver, with what they depend on, for one boot.</summary>
+    private IReadOnlyList<GuestFile> VirtioModules() => GuestModules.Files(Image, VirtioModuleListPath, "virtio_pci", "virtio_blk");
+
+    /// <summary>
+    /// Our virtio-blk device (<see cref="VirtioBlkVfioUserHost"/>) served over vfio-user to QEMU
+    /// 11.1's <c>vfio-user-pci</c>, driven by Linux's virtio_pci + virtio_blk with MSI-X: the round
+    /// trip, the measured jobs and the verifying ones on /dev/vda. The per-job counter is the notify
+    /// doorbell writes that reached the server.
+    /// </summary>
+    public async Task<PeerResult> RunShadowIoVirtioBlkVfioUserAsync(QemuRoot root, CancellationToken cancellationToken)
+    {
+        var jobs = Select(FioJob.Measured.Concat(FioJob.Verifying));
+        using var sockets = root.CreateRunDirectory();
+        using var storage = new MemoryBlockStorage((long)RangeMiB << 20);
+        Prefill(storage);
+        const string socket = "virtio-blk.sock";
+        using var host = new VirtioBlkVfioUserHost(sockets.HostPath(socket), storage, Spin, line => Log?.Invoke($"[vfio-user] {line}"));
+        var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true, polled: false, GuestDisk.VirtioBlk),
+            [
+                "-object", $"memory-backend-memfd,id=mem,size={GuestMemoryMiB}M,share=on",
+                "-machine", "pc,memory-backend=mem",
+                "-device", $$$"""{"driver":"vfio-user-pci","id":"vblk0","socket":{"path":"{{{sockets.PathInRoot(socket)}}}","type":"unix"}}""",
+            ],
+            [], line => Mark(line, marks, () => host.Host.MmioDoorbellWrites), root, polled: false, extraFiles: VirtioModules());
+        var stopwatch = Stopwatch.StartNew();
+        string output;
+        try
+        {
+            output = (await LinuxGuestRunner.RunAsync(Image, request, cancellationToken)).Output;
+        }
+        finally
+        {
+            host.Host.Server.Stop();
+        }
+        stopwatch.Stop();
+        await host.Host.Running.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        host.Host.CheckHealth();
+        var c = host.Device.Counters;
+        var observation = new VirtioObservation(c.Notifications, c.RequestsCompleted, c.RequestsFailed, c.RequestsUnsupported,
+            c.InterruptsRequested, c.InterruptsSuppressed, c.RearmRereadHits, c.NeedsResetRaised, host.Device.NeedsResetReason.ToString(),
+            host.Device.InternalErrors, host.Host.MmioDoorbellWrites, host.Host.Sleeps, host.Host.Describe());
+        return Collect("ShadowIo virtio-blk (vfio-user-pci, QEMU 11.1)", jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with
+        {
+            Virtio = observation,
+            InterruptsDelivered = host.Host.Server.Interrupts.Delivered,
+        };
+    }
+
+    /// <summary>
+    /// QEMU 11.1's own <c>-device virtio-blk-pci</c> on a null-co drive, same kernel, modules and
+    /// jobs. Its notifications are counted from QEMU's <c>virtio_queue_notify</c> trace event: under
+    /// TCG QEMU registers no ioeventfd for the notify region (that needs KVM), so every notify
+    /// write the driver makes reaches <c>virtio_queue_notify</c> and logs one line.
+    /// </summary>
+    public async Task<PeerResult> RunQemuVirtioBlkAsync(QemuRoot root, CancellationToken cancellationToken)
+    {
+        var jobs = Select(FioJob.Measured);
+        using var files = root.CreateRunDirectory();
+        const string traceName = "virtio-trace.log";
+        string trace = files.HostPath(traceName);
+        File.WriteAllText(trace, "");
+        using var counter = new TraceLineCounter(trace);
+        var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: false, polled: false, GuestDisk.VirtioBlk),
+            [
+                "-drive", $"driver=null-co,size={RangeMiB}M,read-zeroes=on,if=none,id=v0",
+                "-device", "virtio-blk-pci,drive=v0,disable-legacy=on",
+                "-trace", "virtio_queue_notify", "-D", files.PathInRoot(traceName),
+            ],
+            [], line => Mark(line, marks, counter.Count), root, polled: false, extraFiles: VirtioModules());
+        var stopwatch = Stopwatch.StartNew();
+        string output = (await LinuxGuestRunner.RunAsync(Image, request, cancellationToken)).Output;
+        stopwatch.Stop();
+        return Collect($"QEMU {root.QemuVersion} -device virtio-blk-pci (null-co)", jobs, output, marks, stopwatch.Elapsed, dataChecks: false);
     }
 
     /// <summary>
@@ -211,11 +291,13 @@ internal sealed class LinuxComparison
     }
 
     /// <param name="polled">The proxy's workaround for its missing interrupt: poll queue and 1-second timeouts. False for vfio-user.</param>
-    private LinuxGuestOptions Request(string script, IReadOnlyList<string> qemuArgs, IReadOnlyList<int> fds, Action<string> console, QemuRoot? root = null, bool polled = true) =>
+    /// <param name="extraFiles">Files added to the boot besides the nvme module list (the virtio modules).</param>
+    private LinuxGuestOptions Request(string script, IReadOnlyList<string> qemuArgs, IReadOnlyList<int> fds, Action<string> console, QemuRoot? root = null, bool polled = true,
+        IReadOnlyList<GuestFile>? extraFiles = null) =>
         new()
         {
             Script = script,
-            Files = [GuestFile.FromText(NvmeModuleListPath, polled ? GuestScript.WithNvmeParameters(NvmeModuleList) : NvmeModuleList)],
+            Files = [GuestFile.FromText(NvmeModuleListPath, polled ? GuestScript.WithNvmeParameters(NvmeModuleList) : NvmeModuleList), .. extraFiles ?? []],
             ExtraQemuArgs = qemuArgs,
             ExtraKernelArgs = polled ? GuestScript.KernelArgs : [],
             QemuRoot = root,

@@ -68,6 +68,28 @@ public sealed class PciConfigSpaceTests
     }
 
     [Fact]
+    public void Further_capabilities_chain_after_msix_four_byte_aligned_read_only_and_must_fit()
+    {
+        var table = new MsixTable(2);
+        var bars = new[] { new PciBar(4, PciBarKind.Memory32, table.BarSize, table) };
+        var config = new PciConfigSpace(Identity, bars, PciMsix.InBar(4, table), [new PciCapability(0x09, [5, 0xaa, 0xbb]), new PciCapability(0x09, [4, 0xcc])]);
+        Assert.Equal(0x40u, config.Read(PciConfigSpace.CapabilitiesPointerOffset, 1));
+        Assert.Equal(0x4cu, config.Read(0x41, 1));             // MSI-X's next: the first vendor capability
+        Assert.Equal(0xaa05_5409u, config.Read(0x4c, 4));     // ID, next 0x54 (5 bytes end at 0x51, aligned up), cap_len, body
+        Assert.Equal(0xbbu, config.Read(0x50, 1));
+        Assert.Equal(0xcc04_0009u, config.Read(0x54, 4));     // the last: next 0
+        config.Write(0x4e, 0xffff, 2);
+        Assert.Equal(0xaa05u, config.Read(0x4e, 2));           // capability bytes ignore writes
+
+        // Without MSI-X the capabilities start the list at 0x40.
+        var plain = new PciConfigSpace(Identity, [], capabilities: [new PciCapability(0x09, [4, 1])]);
+        Assert.Equal(0x40u, plain.Read(PciConfigSpace.CapabilitiesPointerOffset, 1));
+        Assert.NotEqual(0u, plain.Read(PciConfigSpace.StatusOffset, 2) & PciConfigSpace.StatusCapabilitiesList);
+        Assert.Equal(0x0104_0009u, plain.Read(0x40, 4));       // ID, next 0 (the last), body
+        Assert.Throws<ArgumentException>(() => new PciConfigSpace(Identity, [], capabilities: [new PciCapability(0x09, new byte[0xbf])]));
+    }
+
+    [Fact]
     public void An_msix_table_that_does_not_fit_its_bar_is_refused()
     {
         var table = new MsixTable(64);

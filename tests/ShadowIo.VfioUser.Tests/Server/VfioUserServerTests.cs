@@ -11,21 +11,21 @@ namespace ShadowIo.VfioUser.Tests.Server;
 /// <summary>The server over a socketpair, driven by the tiny client of these tests as QEMU's vfio-user-pci drives it.</summary>
 public sealed class VfioUserServerTests
 {
-    private static byte[] Read(ulong offset, uint region, uint count)
+    internal static byte[] Read(ulong offset, uint region, uint count)
     {
         var payload = new byte[RegionAccess.HeaderSize];
         new RegionAccess(offset, region, count).Encode(payload);
         return payload;
     }
 
-    private static byte[] Write(ulong offset, uint region, ReadOnlySpan<byte> data)
+    internal static byte[] Write(ulong offset, uint region, ReadOnlySpan<byte> data)
     {
         var payload = new byte[RegionAccess.HeaderSize + data.Length];
         new RegionAccess(offset, region, (uint)data.Length).Encode(payload, data);
         return payload;
     }
 
-    private static byte[] Write32(ulong offset, uint region, uint value) => Write(offset, region, BitConverter.GetBytes(value));
+    internal static byte[] Write32(ulong offset, uint region, uint value) => Write(offset, region, BitConverter.GetBytes(value));
 
     private static byte[] DmaMap(DmaMapFlags flags, ulong offset, ulong address, ulong size)
     {
@@ -41,7 +41,7 @@ public sealed class VfioUserServerTests
         return payload;
     }
 
-    private static byte[] SetIrqs(IrqSetFlags flags, uint index, uint start, uint count, ReadOnlySpan<byte> boolData = default)
+    internal static byte[] SetIrqs(IrqSetFlags flags, uint index, uint start, uint count, ReadOnlySpan<byte> boolData = default)
     {
         var payload = new byte[IrqSetRequest.WireSize + boolData.Length];
         new IrqSetRequest(flags, index, start, count).Encode(payload, boolData);
@@ -55,9 +55,9 @@ public sealed class VfioUserServerTests
         Assert.Empty(reply.Payload);
     }
 
-    private static int NewEventFd() => eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    internal static int NewEventFd() => eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
-    private static unsafe ulong ReadEventFd(int fd)
+    internal static unsafe ulong ReadEventFd(int fd)
     {
         ulong value = 0;
         return read(fd, &value, 8) == 8 ? value : 0;

@@ -151,7 +151,8 @@ public sealed partial class VfioUserServer
     {
         int error = RegionIoFds.DecodeRequest(payload, fdCount, out uint argsz, out uint index);
         if (error != 0) return Problem(error, "malformed GET_REGION_IO_FDS");
-        var doorbells = index <= RegionIndex.Bar5 ? ConfigSpace.GetBar((int)index)?.Doorbells : null;
+        var bar = index <= RegionIndex.Bar5 ? ConfigSpace.GetBar((int)index) : null;
+        var doorbells = bar?.Doorbells;
         if (doorbells == null)
         {
             (_replyLength, _) = RegionIoFds.EncodeReply(_reply, argsz, index, default);
@@ -168,9 +169,10 @@ public sealed partial class VfioUserServer
             if (!doorbells.IsBound(row)) continue;
             ref readonly var e = ref doorbells.Table[row];
             var flags = e.HasDataMatch ? IoFdFlags.DataMatch : 0;
+            ulong offset = bar!.DoorbellOffset + e.Offset;   // the region's offset, not the block's
             entries.Add(e.Kind == DoorbellKind.Value
-                ? new RegionIoFdEntry(e.Offset, (ulong)e.Width, (uint)fdIndex, IoFdType.IoEventFdShadow, flags, 0, (ulong)e.ShadowOffset, e.DataMatch)
-                : new RegionIoFdEntry(e.Offset, (ulong)e.Width, (uint)fdIndex, IoFdType.IoEventFd, flags, 0, 0, e.DataMatch));
+                ? new RegionIoFdEntry(offset, (ulong)e.Width, (uint)fdIndex, IoFdType.IoEventFdShadow, flags, 0, (ulong)e.ShadowOffset, e.DataMatch)
+                : new RegionIoFdEntry(offset, (ulong)e.Width, (uint)fdIndex, IoFdType.IoEventFd, flags, 0, 0, e.DataMatch));
             fdIndex++;
         }
         bool withEntries;

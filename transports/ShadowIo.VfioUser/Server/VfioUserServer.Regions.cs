@@ -55,9 +55,12 @@ public sealed partial class VfioUserServer
     private void WriteBar(PciBar bar, ulong offset, int size, ulong value)
     {
         var doorbells = bar.Doorbells;
-        if (doorbells != null && doorbells.Table.TryFind(offset, out _)) Interlocked.Increment(ref Statistics.DoorbellWritesField);
+        // The doorbell table's offsets are the block's, which starts DoorbellOffset into the BAR.
+        bool inBlock = doorbells != null && offset >= bar.DoorbellOffset;
+        ulong blockOffset = offset - bar.DoorbellOffset;
+        if (inBlock && doorbells!.Table.TryFind(blockOffset, out _)) Interlocked.Increment(ref Statistics.DoorbellWritesField);
         // The trap path KVM's exits take: shadow value, then the row's eventfd; otherwise the device's dispatch.
-        if (doorbells == null || !doorbells.TryHandleWrite(offset, size, value))
+        if (!inBlock || !doorbells!.TryHandleWrite(blockOffset, size, value))
             bar.Device.WriteMmio(offset, size, value);
     }
 

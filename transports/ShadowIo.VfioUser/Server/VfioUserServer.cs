@@ -56,7 +56,7 @@ public sealed partial class VfioUserServer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(function);
         _function = function;
-        ConfigSpace = new PciConfigSpace(function.Identity, function.Bars, function.Msix);
+        ConfigSpace = new PciConfigSpace(function.Identity, function.Bars, function.Msix, function.Capabilities);
         GuestMemory = memory ?? new GuestMemory();
         _dma = new DmaMapTable(GuestMemory, MaxDmaMaps);
         Interrupts = new VfioUserInterrupts(function.Identity.InterruptPin != 0, function.Msix?.VectorCount ?? 0);

@@ -1,0 +1,37 @@
+using ShadowIo.Devices.Storage;
+using ShadowIo.Devices.Virtio;
+
+namespace ShadowIo.Samples.Nvme.Linux;
+
+/// <summary>
+/// The virtio-blk device served to QEMU 11.1's <c>vfio-user-pci</c> through
+/// <see cref="VfioUserDeviceHost"/>: its <see cref="VirtioPciFunction"/> (BAR4 with the notify
+/// doorbells trapped into eventfds, MSI-X in BAR1, the vendor capabilities), interrupts routed by
+/// virtio vector (§4.1.5.1.2) to the server's MSI-X eventfds.
+/// </summary>
+internal sealed class VirtioBlkVfioUserHost : IDisposable
+{
+    /// <param name="socketPath">Where the server listens (QEMU's <c>socket.path</c>, seen from the host).</param>
+    /// <param name="spin">How long the device thread keeps polling after the last work before it sleeps.</param>
+    public VirtioBlkVfioUserHost(string socketPath, IBlockStorage storage, TimeSpan spin, Action<string>? log = null)
+    {
+        var memory = new GuestMemory();
+        Device = new VirtioBlkDevice(memory, storage);
+        Pci = new VirtioPciFunction(Device);
+        Host = new VfioUserDeviceHost(socketPath, Pci.Function, memory, Device, Pci.Doorbells,
+            server => Pci.ConnectInterrupts(() => server.Interrupts.MsixMode, server.Interrupts.Raise), "virtio-blk", spin, log).Start();
+    }
+
+    /// <summary>The device-agnostic part: server, device thread, statistics.</summary>
+    public VfioUserDeviceHost Host { get; }
+
+    public VirtioBlkDevice Device { get; }
+
+    public VirtioPciFunction Pci { get; }
+
+    public void Dispose()
+    {
+        Host.Dispose();
+        Pci.Dispose();
+    }
+}
