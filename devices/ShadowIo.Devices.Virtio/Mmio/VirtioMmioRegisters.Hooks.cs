@@ -131,8 +131,9 @@ public interface IVirtioMmioDevice
     void OnRegisterWritten(VirtioMmioRegister register, uint value);
 
     /// <summary>
-    /// The driver notified virtqueue <paramref name="queue"/> through a write that reached the
-    /// dispatch (trap mode). Writes a KVM ioeventfd took signal its eventfd instead and never get here.
+    /// The driver notified virtqueue <paramref name="queue"/> through a write that reached the map's
+    /// dispatch: the map serves QueueNotify without a doorbell binding. With a binding, in every
+    /// mode (the trap path included) the write signals the row's eventfd instead and never gets here.
     /// </summary>
     /// <param name="queue">The queue index written to QueueNotify, below <see cref="VirtioMmioRegisters.QueueCount"/>.</param>
     void OnQueueNotified(int queue);
