@@ -169,6 +169,24 @@ public static class DiagnosticDescriptors
         "'{0}' at offset 0x{1:X} has no datamatch, but '{2}' on the same address has one: doorbells sharing an address each need a datamatch of their own",
         "A doorbell without datamatch fires on every write to its address, so it would swallow the writes meant for the datamatch doorbells beside it; KVM refuses the pair (EEXIST). Give every doorbell on the address a distinct DataMatch, or move one.");
 
+    public static readonly DiagnosticDescriptor PortBlockTooLarge = Create(
+        "SHIO027",
+        "Port I/O block is larger than the port space",
+        "Port I/O block '{0}' is 0x{1:X} bytes, larger than the 64 KiB x86 port space",
+        "x86 port addresses are 16 bits (0x0000–0xFFFF): a block with AddressSpace = Port can be at most 0x10000 bytes, and a binding checks its base port keeps it inside.");
+
+    public static readonly DiagnosticDescriptor PortAccessTooWide = Create(
+        "SHIO028",
+        "8-byte register or doorbell in a port I/O block",
+        "'{0}' is 8 bytes wide, but x86 port I/O accesses are 1, 2 or 4 bytes",
+        "in and out move a byte, a word or a doubleword; there is no 8-byte port access (KVM_EXIT_IO's size is 1, 2 or 4), so a guest could never reach it. Split it into two 4-byte registers.");
+
+    public static readonly DiagnosticDescriptor UndefinedAddressSpace = Create(
+        "SHIO029",
+        "Address space is not a defined value",
+        "Block '{0}' has AddressSpace value {1}, which is not a member of AddressSpace",
+        "Use AddressSpace.Mmio (the default) or AddressSpace.Port; a cast integer names no KVM I/O bus.");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, string help) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
             description: help, helpLinkUri: HelpLinkBase + id.ToLowerInvariant());

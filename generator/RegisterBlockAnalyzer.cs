@@ -41,7 +41,10 @@ public sealed class RegisterBlockAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.UndefinedAccess,
         DiagnosticDescriptors.AttributeWithoutEffect,
         DiagnosticDescriptors.DuplicateDataMatch,
-        DiagnosticDescriptors.WildcardBesideDataMatch);
+        DiagnosticDescriptors.WildcardBesideDataMatch,
+        DiagnosticDescriptors.PortBlockTooLarge,
+        DiagnosticDescriptors.PortAccessTooWide,
+        DiagnosticDescriptors.UndefinedAddressSpace);
 
     public override void Initialize(AnalysisContext context)
     {

@@ -49,6 +49,7 @@ public sealed partial class RegisterBlockGenerator
 
             bool bindable = true;
             int shadowSize = AttributeReader.GetNamed(blockAttribute, "ShadowSize", 4096, ref bindable, out _);
+            int addressSpace = AttributeReader.GetNamed(blockAttribute, "AddressSpace", (int)AddressSpace.Mmio, ref bindable, out _);
             Location blockLocation = AttributeReader.LocationOf(blockAttribute, type, cancellationToken);
 
             if (!Declarations.IsPartialAndNotStatic(type, cancellationToken))
@@ -70,9 +71,10 @@ public sealed partial class RegisterBlockGenerator
             NameChecks.CheckDoorbells(type.Name, doorbells, diagnostics);
             int shadowLayoutSize = LayoutChecks.CheckShadowLayout(doorbells, shadowSize, diagnostics, out ulong shadowBase);
             LayoutChecks.CheckOverlaps(registers, doorbells, diagnostics);
+            AddressSpaceChecks.Check(addressSpace, blockName ?? "", blockSize, blockLocation, registers, doorbells, diagnostics);
 
             BlockModel? model = bindable && diagnostics.Count == 0
-                ? CreateModel(type, blockName ?? "", blockSize, shadowLayoutSize, shadowBase, registers, doorbells, cancellationToken)
+                ? CreateModel(type, blockName ?? "", blockSize, (AddressSpace)addressSpace, shadowLayoutSize, shadowBase, registers, doorbells, cancellationToken)
                 : null;
             InvalidBlockModel? invalid = model is null ? InvalidBlock.Create(type, blockName ?? "", blockSize, registers, cancellationToken) : null;
             return new ParseResult(model, invalid, diagnostics.ToImmutableArray());
@@ -220,7 +222,7 @@ public sealed partial class RegisterBlockGenerator
         }
 
         private static BlockModel CreateModel(
-            INamedTypeSymbol type, string blockName, ulong blockSize, int shadowLayoutSize, ulong shadowBase,
+            INamedTypeSymbol type, string blockName, ulong blockSize, AddressSpace addressSpace, int shadowLayoutSize, ulong shadowBase,
             List<RegisterDeclaration> registers, List<DoorbellDeclaration> doorbells, CancellationToken cancellationToken)
         {
             var doorbellModels = new List<DoorbellModel>();
@@ -252,6 +254,7 @@ public sealed partial class RegisterBlockGenerator
                 HintName = Declarations.HintName(type),
                 BlockName = blockName,
                 Size = blockSize,
+                AddressSpace = addressSpace,
                 ShadowLayoutSize = shadowLayoutSize,
                 Registers = registers.Select(CreateRegister).ToEquatableArray(),
                 Doorbells = doorbellModels.ToEquatableArray(),

@@ -26,7 +26,8 @@ internal static class DoorbellEmitter
         writer.WriteLine();
         writer.WriteLine("/// <summary>The block's ioeventfd registration table: one row per doorbell, arrays expanded, in declaration order.</summary>");
         writer.WriteLine(GeneratedCodeAttribute);
-        writer.WriteLine($"public static {Ns}DoorbellTable DoorbellTable {{ get; }} = new({Literal(block.BlockName)}, BlockSize, ShadowLayout.Size, CreateDoorbellRows());");
+        string space = block.AddressSpace == AddressSpace.Port ? $" {{ AddressSpace = {Ns}AddressSpace.Port }}" : "";
+        writer.WriteLine($"public static {Ns}DoorbellTable DoorbellTable {{ get; }} = new({Literal(block.BlockName)}, BlockSize, ShadowLayout.Size, CreateDoorbellRows()){space};");
         writer.WriteLine();
         writer.OpenBlock($"private static {Ns}DoorbellEntry[] CreateDoorbellRows()");
         if (block.Doorbells.IsEmpty)

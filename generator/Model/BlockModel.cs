@@ -28,6 +28,9 @@ public sealed record BlockModel
 
     public required ulong Size { get; init; }
 
+    /// <summary>MMIO, or x86 port I/O (the doorbell table says so; bindings register with KVM_IOEVENTFD_FLAG_PIO).</summary>
+    public required AddressSpace AddressSpace { get; init; }
+
     /// <summary>Bytes the value doorbells occupy in the shadow layout.</summary>
     public required int ShadowLayoutSize { get; init; }
 

@@ -96,7 +96,10 @@ public static class DoorbellSequence
     /// each a single store of the doorbell's own width (KVM matches an ioeventfd only on its exact
     /// length). With a <paramref name="guestShadowGpa"/>, each value row's value is stored into the
     /// guest's shadow page first, as an NVMe driver with Doorbell Buffer Config updates the shadow
-    /// before ringing the MMIO doorbell. Clobbers RAX, RBX and RSI.
+    /// before ringing the MMIO doorbell. A port I/O block (<see cref="AddressSpace.Port"/>) is rung
+    /// with <c>out dx</c> of AL, AX or EAX instead, <paramref name="blockGpa"/> being its first port
+    /// (the guest needs IOPL 3 at CPL3, as <see cref="TestGuest"/> sets it). Clobbers RAX, RBX,
+    /// RSI, and RDX for a port block.
     /// </summary>
     public static void EmitWrites(Assembler assembler, DoorbellTable table, ulong blockGpa, ulong? guestShadowGpa, IEnumerable<DoorbellWrite> writes)
     {
@@ -110,7 +113,8 @@ public static class DoorbellSequence
             ref readonly var e = ref table[w.Row];
             assembler.mov(rax, w.Value);
             if (guestShadowGpa is not null && e.Kind == DoorbellKind.Value) Store(assembler, rsi, e.ShadowOffset, e.Width);
-            Store(assembler, rbx, (int)e.Offset, e.Width);
+            if (table.AddressSpace == AddressSpace.Port) Out(assembler, checked((ushort)(blockGpa + e.Offset)), e.Width);
+            else Store(assembler, rbx, (int)e.Offset, e.Width);
         }
     }
 
@@ -128,6 +132,23 @@ public static class DoorbellSequence
             case 4: assembler.mov(__dword_ptr[@base + displacement], eax); break;
             case 8: assembler.mov(__qword_ptr[@base + displacement], rax); break;
             default: throw new ArgumentOutOfRangeException(nameof(width), width, "A guest store is 1, 2, 4 or 8 bytes.");
+        }
+    }
+
+    /// <summary>
+    /// Emits <c>out dx, al</c>/<c>ax</c>/<c>eax</c> of the low <paramref name="width"/> bytes of RAX
+    /// to <paramref name="port"/>: one port access of exactly that size. Clobbers RDX.
+    /// </summary>
+    public static void Out(Assembler assembler, ushort port, int width)
+    {
+        ArgumentNullException.ThrowIfNull(assembler);
+        assembler.mov(edx, (uint)port);
+        switch (width)
+        {
+            case 1: assembler.@out(dx, al); break;
+            case 2: assembler.@out(dx, ax); break;
+            case 4: assembler.@out(dx, eax); break;
+            default: throw new ArgumentOutOfRangeException(nameof(width), width, "Port output is 1, 2 or 4 bytes.");
         }
     }
 

@@ -9,7 +9,7 @@ namespace ShadowIo.Testing;
 /// A one-vCPU KVM guest for testing devices: RAM at guest-physical 0, the low 4 GiB
 /// identity-mapped with user pages, 64-bit long mode at CPL3 with IOPL = 3. Assemble code with
 /// Iced, <see cref="Load(Assembler)"/> it, then <see cref="RunToFinish"/>: MMIO exits go
-/// through an <see cref="MmioBus"/> until the guest executes <c>out</c> to
+/// through an <see cref="MmioBus"/>, port I/O through <see cref="Ports"/>, until the guest executes <c>out</c> to
 /// <see cref="GuestLayout.FinishPort"/> (emit it with <see cref="EmitFinish"/>).
 /// </summary>
 /// <example>
@@ -143,7 +143,7 @@ public sealed class TestGuest : IDisposable
     /// through <paramref name="bus"/>: writes to a range with a doorbell binding reach the binding
     /// first (the trap path), everything else the device's dispatch. Reads of unmapped MMIO
     /// return all ones and unmapped writes are dropped (counted, not fatal: a hostile guest may
-    /// do that). Any other exit throws <see cref="GuestExitException"/>.
+    /// do that); port I/O goes through <see cref="Ports"/> by the same rules. Any other exit throws <see cref="GuestExitException"/>.
     /// </summary>
     public GuestRunResult RunToFinish(MmioBus bus, params ReadOnlySpan<ulong> arguments)
     {
@@ -186,11 +186,21 @@ public sealed class TestGuest : IDisposable
         return RunLoop(bus);
     }
 
+    /// <summary>
+    /// The guest's port space: map port I/O blocks here (<see cref="PortBus.Add{TBlock}"/>) and the
+    /// run loop serves <c>in</c>/<c>out</c> (string forms included) through it, a binding's
+    /// trapped doorbells first. An unclaimed port reads all ones and ignores writes (counted in
+    /// <see cref="GuestRunResult.UnmappedAccesses"/>). <see cref="GuestLayout.FinishPort"/> is
+    /// the harness's own and is never looked up here.
+    /// </summary>
+    public PortBus Ports { get; } = new();
+
     /// <summary>The vCPU loop: no allocation per exit.</summary>
     private GuestRunResult RunLoop(MmioBus bus)
     {
-        long exits = 0, reads = 0, writes = 0, unmapped = 0;
+        long exits = 0, reads = 0, writes = 0, unmapped = 0, portIn = 0, portOut = 0;
         var vcpu = Vcpu;
+        var ports = Ports;
         while (true)
         {
             var exit = vcpu.Run();
@@ -213,12 +223,64 @@ public sealed class TestGuest : IDisposable
                     break;
                 case VcpuExitKind.IoOut when exit.Address == GuestLayout.FinishPort:
                     exits++;
-                    return new GuestRunResult(exits, reads, writes, unmapped, exit.Data);
+                    return new GuestRunResult(exits, reads, writes, unmapped, exit.Data) { PortInputs = portIn, PortOutputs = portOut };
+                case VcpuExitKind.IoOut:
+                    exits++;
+                    portOut++;
+                    unmapped += ServePortOutput(ports, (ushort)exit.Address, exit.Size, vcpu.IoData);
+                    break;
+                case VcpuExitKind.IoIn:
+                    exits++;
+                    portIn++;
+                    unmapped += ServePortInput(ports, (ushort)exit.Address, exit.Size, vcpu.IoData);
+                    break;
                 case VcpuExitKind.Interrupted:
                     break;
                 default:
                     throw new GuestExitException(exit, SafeRip(), Hint(exit));
             }
+        }
+    }
+
+    /// <summary>Each element of an <c>out</c>/<c>outs</c> to the port bus; returns how many no device took.</summary>
+    private static int ServePortOutput(PortBus ports, ushort port, int size, ReadOnlySpan<byte> data)
+    {
+        int unmapped = 0;
+        for (int at = 0; at + size <= data.Length; at += size)
+            if (!ports.TryOut(port, size, ReadElement(data.Slice(at, size)))) unmapped++;
+        return unmapped;
+    }
+
+    /// <summary>Each element of an <c>in</c>/<c>ins</c> from the port bus (all ones where no device answers); returns how many.</summary>
+    private static int ServePortInput(PortBus ports, ushort port, int size, Span<byte> data)
+    {
+        int unmapped = 0;
+        for (int at = 0; at + size <= data.Length; at += size)
+        {
+            if (!ports.TryIn(port, size, out uint value))
+            {
+                unmapped++;
+                value = uint.MaxValue;
+            }
+            WriteElement(data.Slice(at, size), value);
+        }
+        return unmapped;
+    }
+
+    private static uint ReadElement(ReadOnlySpan<byte> element) => element.Length switch
+    {
+        1 => element[0],
+        2 => System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(element),
+        _ => System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(element),
+    };
+
+    private static void WriteElement(Span<byte> element, uint value)
+    {
+        switch (element.Length)
+        {
+            case 1: element[0] = (byte)value; break;
+            case 2: System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(element, (ushort)value); break;
+            default: System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(element, value); break;
         }
     }
 
@@ -232,7 +294,6 @@ public sealed class TestGuest : IDisposable
     {
         VcpuExitKind.Shutdown => "The guest took a fault it could not deliver (no IDT at CPL3): check its addresses are below 4 GiB and in RAM or a bus range.",
         VcpuExitKind.Hlt => "HLT is privileged at CPL3 on hardware; end test code with TestGuest.EmitFinish instead.",
-        VcpuExitKind.IoOut or VcpuExitKind.IoIn => $"Only `out 0x{GuestLayout.FinishPort:x}, al` is expected (the finish marker).",
         VcpuExitKind.FailEntry => "KVM could not enter the guest: the CPU state is invalid for this host.",
         _ => "",
     };

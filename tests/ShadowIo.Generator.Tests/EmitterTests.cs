@@ -21,6 +21,7 @@ public sealed class EmitterTests
         HintName = "Hand.g.cs",
         BlockName = "hand {made} \"block\"",
         Size = 0x100,
+        AddressSpace = ShadowIo.Generator.Model.AddressSpace.Mmio,
         ShadowLayoutSize = shadowSize,
         Registers = new(registers),
         Doorbells = new(doorbells),

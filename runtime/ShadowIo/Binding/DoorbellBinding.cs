@@ -96,6 +96,8 @@ public sealed partial class DoorbellBinding : IDisposable
     {
         if (blockGpa + table.BlockSize < blockGpa)
             throw new ArgumentOutOfRangeException(nameof(blockGpa), $"Block '{table.BlockName}' at 0x{blockGpa:x} (+0x{table.BlockSize:x}) wraps the address space.");
+        if (table.AddressSpace == AddressSpace.Port && blockGpa + table.BlockSize > PortBus.PortSpaceSize)
+            throw new ArgumentOutOfRangeException(nameof(blockGpa), $"Port I/O block '{table.BlockName}' at port 0x{blockGpa:x} (+0x{table.BlockSize:x}) runs past the 64 KiB port space.");
     }
 
     private static DoorbellBindingMode Resolve(KvmVm vm, DoorbellBindingMode mode) => mode switch
@@ -143,7 +145,7 @@ public sealed partial class DoorbellBinding : IDisposable
     /// <summary>The block's doorbell table.</summary>
     public DoorbellTable Table => Doorbells.Table;
 
-    /// <summary>Guest-physical address of the block's first byte.</summary>
+    /// <summary>Guest-physical address of the block's first byte (its first port for a port I/O block).</summary>
     public ulong BlockGpa { get; }
 
     /// <summary>
@@ -192,10 +194,20 @@ public sealed partial class DoorbellBinding : IDisposable
     /// binding). No allocation; never throws for any guest input, nor while another thread disposes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryHandleMmioWrite(ulong gpa, int size, ulong value)
+    public bool TryHandleMmioWrite(ulong gpa, int size, ulong value) => TryHandleWriteAt(gpa, size, value);
+
+    /// <summary>
+    /// The VMM's port-output exit handler (<c>KVM_EXIT_IO</c>, direction out) for a port I/O
+    /// block: exactly <see cref="TryHandleMmioWrite"/>, in the port space.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryHandlePortWrite(ushort port, int size, uint value) => TryHandleWriteAt(port, size, value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryHandleWriteAt(ulong address, int size, ulong value)
     {
-        ulong offset = gpa - BlockGpa;
-        return gpa >= BlockGpa && offset < Table.BlockSize && Doorbells.TryHandleWrite(offset, size, value);
+        ulong offset = address - BlockGpa;
+        return address >= BlockGpa && offset < Table.BlockSize && Doorbells.TryHandleWrite(offset, size, value);
     }
 
     private void Register()
@@ -225,6 +237,7 @@ public sealed partial class DoorbellBinding : IDisposable
         return new IoEventFdRegistration(BlockGpa + e.Offset, e.Width, EventFd(row))
         {
             DataMatch = e.HasDataMatch ? e.DataMatch : null,
+            IsPio = Table.AddressSpace == AddressSpace.Port,
         };
     }
 

@@ -17,6 +17,15 @@ public sealed class MmioBus
 
     private Range[] _ranges = [];
     private readonly Lock _gate = new();
+    private readonly AddressSpace _space;
+
+    /// <summary>An empty guest-physical MMIO bus.</summary>
+    public MmioBus() : this(AddressSpace.Mmio) { }
+
+    /// <summary>The same map over another space: <see cref="PortBus"/> keeps its ranges in one.</summary>
+    internal MmioBus(AddressSpace space) => _space = space;
+
+    private string SpaceName => _space == AddressSpace.Port ? "Port" : "MMIO";
 
     /// <summary>The windows now, sorted by base (a snapshot: later changes do not alter it).</summary>
     public ReadOnlySpan<Range> Ranges => Volatile.Read(ref _ranges);
@@ -25,15 +34,20 @@ public sealed class MmioBus
     public void Add(ulong gpa, ulong size, IMmioDevice device, DoorbellBinding? doorbells = null)
     {
         ArgumentNullException.ThrowIfNull(device);
-        if (size == 0 || gpa + size < gpa)
-            throw new ArgumentOutOfRangeException(nameof(size), $"MMIO range at 0x{gpa:x} of size 0x{size:x} is empty or runs past the end of the address space.");
+        ulong limit = _space == AddressSpace.Port ? PortBus.PortSpaceSize : ulong.MaxValue;
+        if (size == 0 || gpa + size < gpa || gpa + size > limit)
+            throw new ArgumentOutOfRangeException(nameof(size), $"{SpaceName} range at 0x{gpa:x} of size 0x{size:x} is empty or runs past the end of the address space.");
         if (doorbells != null && doorbells.BlockGpa != gpa)
             throw new ArgumentException($"The doorbell binding is at 0x{doorbells.BlockGpa:x}, the device at 0x{gpa:x}.", nameof(doorbells));
+        if (doorbells != null && doorbells.Table.AddressSpace != _space)
+            throw new ArgumentException(
+                $"Block '{doorbells.Table.BlockName}' is declared in the {doorbells.Table.AddressSpace} space; this bus is the {_space} bus " +
+                $"({(_space == AddressSpace.Mmio ? "map port I/O blocks on a PortBus" : "map MMIO blocks on an MmioBus")}).", nameof(doorbells));
         lock (_gate)
         {
             foreach (var r in _ranges)
                 if (gpa < r.End && r.Base < gpa + size)
-                    throw new ArgumentException($"MMIO range [0x{gpa:x}, 0x{gpa + size:x}) overlaps [0x{r.Base:x}, 0x{r.End:x}).");
+                    throw new ArgumentException($"{SpaceName} range [0x{gpa:x}, 0x{gpa + size:x}) overlaps [0x{r.Base:x}, 0x{r.End:x}).");
             Range[] next = [.. _ranges, new Range(gpa, size, device, doorbells)];
             Array.Sort(next, static (a, b) => a.Base.CompareTo(b.Base));
             Volatile.Write(ref _ranges, next);

@@ -39,6 +39,13 @@ public sealed class DoorbellTable
     /// <summary>Bytes of the shadow page the value rows use (the end of the last value doorbell's slot).</summary>
     public int ShadowSize { get; }
 
+    /// <summary>
+    /// The space the block's addresses are in: a port block's rows bind with
+    /// <c>KVM_IOEVENTFD_FLAG_PIO</c> and trap as <c>KVM_EXIT_IO</c>. Generated tables set it from
+    /// <see cref="RegisterBlockAttribute.AddressSpace"/>.
+    /// </summary>
+    public AddressSpace AddressSpace { get; init; }
+
     /// <summary>Number of rows: doorbells with array elements expanded.</summary>
     public int Count => _entries.Length;
 

@@ -100,6 +100,28 @@ public sealed unsafe class KvmVcpu : IDisposable
     }
 
     /// <summary>
+    /// The data area of the pending port I/O exit, inside <c>kvm_run</c>: <see cref="VcpuExit.Count"/>
+    /// elements of <see cref="VcpuExit.Size"/> bytes each (string <c>ins</c>/<c>outs</c> with a
+    /// <c>rep</c> prefix move several in one exit). Output: what the guest wrote. Input: fill it,
+    /// and KVM hands it to the guest on the next <see cref="Run"/>. Empty when the last exit was
+    /// not port I/O, or the kernel's offset and length would leave the mapped page. Valid until
+    /// the next <see cref="Run"/>.
+    /// </summary>
+    public Span<byte> IoData
+    {
+        get
+        {
+            KvmRun* run = _run;
+            if (run == null || run->ExitReason != KvmExitReasons.Io) return default;
+            ref readonly var io = ref run->Io;
+            ulong length = (ulong)io.Size * io.Count;
+            return io.DataOffset <= (ulong)_runSize && length <= (ulong)_runSize - io.DataOffset
+                ? new Span<byte>((byte*)run + io.DataOffset, (int)length)
+                : default;
+        }
+    }
+
+    /// <summary>
     /// Sets <c>kvm_run.immediate_exit</c>: while set, <see cref="Run"/> returns
     /// <see cref="VcpuExitKind.Interrupted"/> without entering the guest.
     /// </summary>

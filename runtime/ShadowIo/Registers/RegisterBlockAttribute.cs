@@ -19,4 +19,11 @@ public sealed class RegisterBlockAttribute(string name, ulong size) : Attribute
     /// the size of an NVMe Doorbell Buffer Config shadow buffer.
     /// </summary>
     public int ShadowSize { get; set; } = 4096;
+
+    /// <summary>
+    /// <see cref="ShadowIo.AddressSpace.Port"/> declares an x86 port I/O block: the generator
+    /// checks it fits the 64 KiB port space with 1-, 2- and 4-byte accesses, and a binding
+    /// registers its doorbells with <c>KVM_IOEVENTFD_FLAG_PIO</c>. MMIO by default.
+    /// </summary>
+    public AddressSpace AddressSpace { get; set; } = AddressSpace.Mmio;
 }

@@ -1,10 +1,11 @@
 namespace ShadowIo.Generator.Tests.Blocks;
 
 /// <summary>
-/// A 16550-style UART as a memory-mapped block of byte registers (no doorbells): line status
-/// bits that clear when read, an interrupt-identification register, a scratch register.
+/// A 16550-style UART as the PC has it, a port I/O block of byte registers (COM1 is ports
+/// 0x3F8-0x3FF; no doorbells): line status bits that clear when read, an interrupt-identification
+/// register, a scratch register.
 /// </summary>
-[RegisterBlock("UART 16550", 0x8)]
+[RegisterBlock("UART 16550", 0x8, AddressSpace = AddressSpace.Port)]
 public sealed partial class Uart16550
 {
     [Register(0x0, 1, Access = RegisterAccess.WriteOnly)]

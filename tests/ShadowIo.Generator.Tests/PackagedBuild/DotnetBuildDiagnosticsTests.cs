@@ -164,6 +164,24 @@ public sealed partial class DotnetBuildDiagnosticsTests(PackagedShadowIo package
             """,
             ["'queue 1' and 'queue 2' at offset 0x50 both have datamatch 0x1",
              "'any queue' at offset 0x50 has no datamatch, but 'queue 0' on the same address has one: doorbells sharing an address each need a datamatch of their own"]),
+        new("PortBlock.cs", """
+            using ShadowIo;
+            [{|SHIO027:RegisterBlock("legacy io", 0x2_0000, AddressSpace = AddressSpace.Port)|}]
+            [{|SHIO028:Doorbell("tail", 0x10, 8)|}]
+            public sealed partial class PortBlock
+            {
+                [{|SHIO028:Register(0x0, 8)|}]
+                public partial ulong Features { get; set; }
+
+                [Register(0x8, 2)]
+                public partial ushort QueueSelect { get; set; }
+
+                partial void OnQueueSelectWritten(ushort previous, ushort value) => Features = value;
+            }
+            """,
+            ["Port I/O block 'legacy io' is 0x20000 bytes, larger than the 64 KiB x86 port space",
+             "'tail' is 8 bytes wide, but x86 port I/O accesses are 1, 2 or 4 bytes",
+             "'Features' is 8 bytes wide, but x86 port I/O accesses are 1, 2 or 4 bytes"]),
     ];
 
     [Fact]

@@ -18,6 +18,9 @@ public sealed record BlockSpec(ulong Size, int ShadowSize, RegisterSpec[] Regist
     /// <summary>[Field]s on plain properties of the block (no [Register]): each one is SHIO024.</summary>
     public FieldSpec[] StrayFields { get; init; } = [];
 
+    /// <summary>The block's AddressSpace as a raw value; 0 (MMIO) leaves it out of the attribute.</summary>
+    public int AddressSpace { get; init; }
+
     /// <summary>The file name <see cref="Infrastructure.GeneratorHarness"/> gives the first source.</summary>
     public const string FilePath = "Source0.cs";
 
@@ -38,7 +41,7 @@ public sealed record BlockSpec(ulong Size, int ShadowSize, RegisterSpec[] Regist
         text.AppendLine("using ShadowIo;");
         text.AppendLine("public enum TwoBits : byte { A = 0, B = 3 }");
         text.AppendLine("public enum Wide { Small = 1, Large = 1 << 20 }");
-        Attribute("", SpecElement.BlockAttribute, Invariant($"RegisterBlock(\"random\", {Size}UL, ShadowSize = {ShadowSize})"));
+        Attribute("", SpecElement.BlockAttribute, Invariant($"RegisterBlock(\"random\", {Size}UL, ShadowSize = {ShadowSize}{(AddressSpace == 0 ? "" : $", AddressSpace = (AddressSpace)({AddressSpace})")})"));
         for (int i = 0; i < Doorbells.Length; i++)
         {
             DoorbellSpec d = Doorbells[i];

@@ -46,6 +46,13 @@ public static class Flaws
     /// <summary>A value doorbell this far up ends beyond any shadow layout that starts at or below a slot.</summary>
     private const ulong FarDoorbellOffset = 0xFFF0;
 
+    /// <summary>
+    /// Rules no flaw here injects: they need the whole block in the port space (SHIO027 a block
+    /// over 64 KiB, SHIO028 an 8-byte access in it), which changes what every other declaration
+    /// of a random block may be. PortBlockDiagnosticTests and the packaged build cover them.
+    /// </summary>
+    public static IReadOnlyList<string> BlockWideRules { get; } = ["SHIO027", "SHIO028"];
+
     public static IReadOnlyList<Flaw> All { get; } =
     [
         // Partial register properties in a class that is not partial are also CS0751, and no part of
@@ -123,6 +130,8 @@ public static class Flaws
             static (b, s, access) => AddRegister(b, new RegisterSpec(s.Register, 4, "uint", access, 0, []))),
         Varied("undefined field access", "SHIO023", [42, -1, 8],
             static (b, s, access) => AddFields(b, new RegisterSpec(s.Register, 4, "uint", 0, 0, [Field("EN", 0, 1) with { Access = access }]))),
+        Varied("undefined address space", "SHIO029", [7, -1, 2, int.MinValue],
+            static (b, _, space) => (b with { AddressSpace = space }, SpecElement.BlockAttribute)),
         Single("[Field] without [Register]", "SHIO024", static (b, _) => (b with { StrayFields = [.. b.StrayFields, Field("EN", 0, 1)] }, SpecElement.StrayField(b.StrayFields.Length))),
     ];
 

@@ -232,7 +232,7 @@ partial class Uart16550 : global::ShadowIo.IRegisterBlock
 
     /// <summary>The block's ioeventfd registration table: one row per doorbell, arrays expanded, in declaration order.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShadowIo.Generator", "{version}")]
-    public static global::ShadowIo.DoorbellTable DoorbellTable { get; } = new("UART 16550", BlockSize, ShadowLayout.Size, CreateDoorbellRows());
+    public static global::ShadowIo.DoorbellTable DoorbellTable { get; } = new("UART 16550", BlockSize, ShadowLayout.Size, CreateDoorbellRows()) { AddressSpace = global::ShadowIo.AddressSpace.Port };
 
     private static global::ShadowIo.DoorbellEntry[] CreateDoorbellRows()
     {
