@@ -20,10 +20,12 @@ namespace ShadowIo.Devices.Virtio.Legacy;
 /// queue; eight for the reason <see cref="Mmio.VirtioMmioRegisters"/> gives. The spec lists the
 /// register as R+W, but a read tells the driver nothing (Linux never reads it); as a doorbell it
 /// reads 0.</para>
-/// <para>Fields are little-endian like the modern ones (x86 is the only architecture that has
-/// port I/O).</para>
+/// <para>It is a port I/O block (<see cref="AddressSpace.Port"/>): BAR 0 of a legacy device is an I/O
+/// BAR, its doorbells bind with KVM_IOEVENTFD_FLAG_PIO, and a device adds it to a
+/// <see cref="Binding.PortBus"/> at the BAR's port base, where the guest's <c>in</c> and <c>out</c>
+/// (1, 2 or 4 bytes, KVM_EXIT_IO) reach the generated dispatch by the same rules as MMIO.</para>
 /// </remarks>
-[RegisterBlock("virtio-pci legacy header", HeaderSize)]
+[RegisterBlock("virtio-pci legacy header", HeaderSize, AddressSpace = AddressSpace.Port)]
 [NotifyDoorbell("Queue0", QueueNotifyOffset, 2, DataMatch = 0)]
 [NotifyDoorbell("Queue1", QueueNotifyOffset, 2, DataMatch = 1)]
 [NotifyDoorbell("Queue2", QueueNotifyOffset, 2, DataMatch = 2)]
