@@ -144,6 +144,33 @@ if (observed.Count == modes.Length + 1)
     report.Check("modes.identical", observed.Values.Distinct().Count() == 1,
         string.Join(" | ", observed.Keys));
 
+// The same modes for a port I/O block: doorbells on KVM's PIO bus, rung with out dx.
+var portWrites = DoorbellSequence.Create(PortRun.Table, seed, writesPerRow: 6);
+var portSignals = DoorbellSequence.ExpectedSignals(PortRun.Table, portWrites);
+var portValues = DoorbellSequence.ExpectedLastValues(PortRun.Table, portWrites);
+var portDispatched = DoorbellSequence.ExpectedDispatched(PortRun.Table, portWrites);
+foreach (var mode in modes)
+{
+    string name = "port." + Name(mode);
+    try
+    {
+        var seen = PortRun.Run(mode, portWrites);
+        report.Line($"EXITS {name} {seen.ExitsToUserspace}");
+        report.Check($"{name}.every-signal", seen.Signals.SequenceEqual(portSignals), $"signals [{string.Join(",", seen.Signals)}]");
+        report.Check($"{name}.exact-values", seen.LastValues.SequenceEqual(portValues),
+            $"values [{string.Join(",", seen.LastValues.Select(Report.Hex))}] by the generated DoorbellReader");
+        report.Check($"{name}.datamatch", seen.Dispatched.SequenceEqual(portDispatched),
+            $"{portDispatched.Length} queue-notify values no row matches reached OnDoorbellWritten");
+        long expectedExits = (mode == DoorbellBindingMode.Trap ? portWrites.Length : portDispatched.Length) + Finish;
+        report.Check($"{name}.exits", seen.ExitsToUserspace == expectedExits,
+            $"{seen.ExitsToUserspace} exits to userspace for {portWrites.Length} port writes, expected {expectedExits}");
+    }
+    catch (Exception error)
+    {
+        report.Fail($"{name}.run", error);
+    }
+}
+
 foreach (var mode in modes)
 {
     string name = Name(mode);

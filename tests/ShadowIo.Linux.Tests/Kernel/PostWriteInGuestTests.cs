@@ -11,7 +11,8 @@ namespace ShadowIo.Linux.Tests.Kernel;
 /// ring-3 nested guest in post-write, ioeventfd (guest shadow) and trap modes, and (issue 14) the
 /// seed's mechanism out of process: the same guest against the block served over vfio-user by a
 /// second process of the runner, whose IOEVENTFD_SHADOW doorbells our client registers with KVM
-/// as post-write ioeventfds; the device process reads the values from its shadow memfd. One boot
+/// as post-write ioeventfds; the device process reads the values from its shadow memfd; and
+/// (issue 13 §4) a port I/O block whose doorbells post-write on KVM_PIO_BUS. One boot
 /// runs both, as TCG boots are the expensive part. Needs no host
 /// /dev/kvm (TCG), so it never skips: a failed QEMU install or a package Debian does not serve
 /// fails it with the set-up script's message.
@@ -31,6 +32,9 @@ public sealed class PostWriteInGuestTests
         "refused.kernel-post-addr", "refused.length-0-with-post-write", "refused.leaves-nothing-registered",
         "vfio-user.mode", "vfio-user.ioeventfds", "vfio-user.every-signal", "vfio-user.exact-values", "vfio-user.datamatch",
         "vfio-user.register-dispatch", "vfio-user.exits", "vfio-user.messages", "vfio-user.session", "vfio-user.rate-loop",
+        "port.post-write.every-signal", "port.post-write.exact-values", "port.post-write.datamatch", "port.post-write.exits",
+        "port.ioeventfd.every-signal", "port.ioeventfd.exact-values", "port.ioeventfd.exits",
+        "port.trap.every-signal", "port.trap.exact-values", "port.trap.exits",
     ];
 
     [Fact]
