@@ -49,9 +49,11 @@ public static class Flaws
     /// <summary>
     /// Rules no flaw here injects: they need the whole block in the port space (SHIO027 a block
     /// over 64 KiB, SHIO028 an 8-byte access in it), which changes what every other declaration
-    /// of a random block may be. PortBlockDiagnosticTests and the packaged build cover them.
+    /// of a random block may be; and the register-set rules (SHIO030-034), which need a nested
+    /// set class the random blocks do not generate. PortBlockDiagnosticTests,
+    /// RegisterSetDiagnosticTests and the packaged build cover them.
     /// </summary>
-    public static IReadOnlyList<string> BlockWideRules { get; } = ["SHIO027", "SHIO028"];
+    public static IReadOnlyList<string> BlockWideRules { get; } = ["SHIO027", "SHIO028", "SHIO030", "SHIO031", "SHIO032", "SHIO033", "SHIO034"];
 
     public static IReadOnlyList<Flaw> All { get; } =
     [
