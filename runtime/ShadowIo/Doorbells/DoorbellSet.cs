@@ -39,9 +39,10 @@ public sealed class DoorbellSet : IDisposable
         public static readonly ValueTarget None = new(default(ShadowRegion));
     }
 
-    private DoorbellSet(DoorbellTable table, MemoryMapping shadowPage, EventFd?[] eventFds, bool[] trapped, int requiredShadowLength)
+    private DoorbellSet(DoorbellTable table, MemoryMapping shadowPage, EventFd?[] eventFds, bool[] trapped, int requiredShadowLength, ulong? mappableOffset = null)
     {
         Table = table;
+        MappableOffset = mappableOffset;
         _shadowPage = shadowPage;
         _eventFds = eventFds;
         _trapped = trapped;
@@ -62,11 +63,36 @@ public sealed class DoorbellSet : IDisposable
     /// </exception>
     public static DoorbellSet Create(DoorbellTable table, Func<DoorbellEntry, bool>? include = null) => Create(table, include, static _ => true);
 
-    /// <summary>As <see cref="Create(DoorbellTable, Func{DoorbellEntry, bool}?)"/>; <paramref name="trapped"/> decides each bound row's initial switch.</summary>
-    internal static DoorbellSet Create(DoorbellTable table, Func<DoorbellEntry, bool>? include, Func<DoorbellEntry, bool> trapped)
+    /// <summary>
+    /// As <see cref="Create(DoorbellTable, Func{DoorbellEntry, bool}?)"/>, with the shadow page
+    /// placed in its memfd where the doorbells are in the block: the file is laid out like the
+    /// block (a hole up to the doorbell page, then the page), so a peer that maps the file at the
+    /// doorbell page's block offset (a vfio-user server offering that page as a sparse mmap area,
+    /// as SPDK's nvmf/vfio-user offers NVMe's BAR0 doorbells) has the guest's doorbell stores land
+    /// straight in the shadow slots, with no exit, no message and no eventfd: the device then
+    /// learns of them only by polling <see cref="Shadow"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// As <see cref="Create(DoorbellTable, Func{DoorbellEntry, bool}?)"/>; or the block's shadow
+    /// layout is not its doorbell area moved down to a page boundary (every value row at block
+    /// offset = page offset + shadow offset, one page offset for all, page-aligned), the page does
+    /// not fit the block, or a notify row lies in the page (its store would leave no trace).
+    /// </exception>
+    public static DoorbellSet CreateMappable(DoorbellTable table, Func<DoorbellEntry, bool>? include = null)
     {
         ArgumentNullException.ThrowIfNull(table);
-        int pageBytes = Math.Max(PageSize, (table.ShadowSize + PageSize - 1) / PageSize * PageSize);
+        ulong pageOffset = MappablePageOffset(table, ShadowPageBytes(table));
+        return Create(table, include, static _ => true, pageOffset);
+    }
+
+    /// <summary>As <see cref="Create(DoorbellTable, Func{DoorbellEntry, bool}?)"/>; <paramref name="trapped"/> decides each bound row's initial switch.</summary>
+    internal static DoorbellSet Create(DoorbellTable table, Func<DoorbellEntry, bool>? include, Func<DoorbellEntry, bool> trapped) =>
+        Create(table, include, trapped, null);
+
+    private static DoorbellSet Create(DoorbellTable table, Func<DoorbellEntry, bool>? include, Func<DoorbellEntry, bool> trapped, ulong? mappableOffset)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        int pageBytes = ShadowPageBytes(table);
         int required = 0;
         foreach (ref readonly var e in table.Entries)
         {
@@ -76,7 +102,10 @@ public sealed class DoorbellSet : IDisposable
         ValidateSharedAddresses(table);
         var eventFds = new EventFd?[table.Count];
         var trappedRows = new bool[table.Count];
-        var page = MemoryMapping.CreateMemfd($"shadowio-doorbells-{table.BlockName}", (ulong)pageBytes);
+        string name = $"shadowio-doorbells-{table.BlockName}";
+        var page = mappableOffset is { } at
+            ? MemoryMapping.CreateMemfdWindow(name, at + (ulong)pageBytes, at, (ulong)pageBytes)
+            : MemoryMapping.CreateMemfd(name, (ulong)pageBytes);
         try
         {
             for (int row = 0; row < eventFds.Length; row++)
@@ -93,7 +122,41 @@ public sealed class DoorbellSet : IDisposable
             page.Dispose();
             throw;
         }
-        return new DoorbellSet(table, page, eventFds, trappedRows, required);
+        return new DoorbellSet(table, page, eventFds, trappedRows, required, mappableOffset);
+    }
+
+    private static int ShadowPageBytes(DoorbellTable table) => Math.Max(PageSize, (table.ShadowSize + PageSize - 1) / PageSize * PageSize);
+
+    /// <summary>
+    /// Where the doorbell page starts in the block, when the shadow layout is the doorbell area
+    /// moved down to it (NVMe's: SQ y tail at 0x1000 + 8y, shadow slot 8y, which is also Doorbell
+    /// Buffer Config's layout); throws otherwise (see <see cref="CreateMappable"/>).
+    /// </summary>
+    private static ulong MappablePageOffset(DoorbellTable table, int pageBytes)
+    {
+        ulong? pageOffset = null;
+        foreach (ref readonly var e in table.Entries)
+        {
+            if (e.Kind != DoorbellKind.Value) continue;
+            if (e.ShadowOffset < 0 || (ulong)e.ShadowOffset > e.Offset)
+                throw new ArgumentException($"Doorbell '{e.Name}'[{e.Element}] of '{table.BlockName}' has shadow offset {e.ShadowOffset} above its block offset 0x{e.Offset:x}: the shadow layout is not the doorbell area moved down.", nameof(table));
+            ulong at = e.Offset - (ulong)e.ShadowOffset;
+            if (pageOffset is { } first && first != at)
+                throw new ArgumentException($"Doorbell '{e.Name}'[{e.Element}] of '{table.BlockName}' sits 0x{at:x} above its shadow slot; another sits 0x{first:x}: one page cannot hold both.", nameof(table));
+            pageOffset = at;
+        }
+        if (pageOffset is not { } page)
+            throw new ArgumentException($"Block '{table.BlockName}' has no value doorbell: a mapped page would carry nothing a poller could read.", nameof(table));
+        if (page % PageSize != 0)
+            throw new ArgumentException($"Block '{table.BlockName}''s doorbells start 0x{page:x} into the block, not on a page boundary: only whole pages can be mapped.", nameof(table));
+        if (page > table.BlockSize || (ulong)pageBytes > table.BlockSize - page)
+            throw new ArgumentException($"Block '{table.BlockName}' ({table.BlockSize} bytes) does not hold a {pageBytes}-byte doorbell page at 0x{page:x}.", nameof(table));
+        foreach (ref readonly var e in table.Entries)
+        {
+            if (e.Kind == DoorbellKind.Notify && e.Offset >= page && e.Offset < page + (ulong)pageBytes)
+                throw new ArgumentException($"Notify doorbell '{e.Name}'[{e.Element}] of '{table.BlockName}' lies in the mapped page at 0x{page:x}: a store there would raise nothing.", nameof(table));
+        }
+        return page;
     }
 
     /// <summary>
@@ -181,6 +244,18 @@ public sealed class DoorbellSet : IDisposable
 
     /// <summary>The memfd behind <see cref="ShadowPage"/>: hand it to another process to map (-1 after dispose).</summary>
     internal int ShadowFd => _shadowPage.Fd;
+
+    /// <summary>Where <see cref="ShadowPage"/> starts in <see cref="ShadowFd"/>: 0, or the doorbell page's block offset for a <see cref="CreateMappable"/> set.</summary>
+    internal ulong ShadowFileOffset => MappableOffset ?? 0;
+
+    /// <summary>
+    /// For a <see cref="CreateMappable"/> set, the block offset of the doorbell page, which is also
+    /// its offset in <see cref="ShadowFd"/> (<see cref="ShadowPageLength"/> bytes); null otherwise.
+    /// </summary>
+    internal ulong? MappableOffset { get; }
+
+    /// <summary>The length of <see cref="ShadowPage"/> (whole pages).</summary>
+    internal ulong ShadowPageLength => _shadowPage.Length;
 
     /// <summary>How many rows have an eventfd.</summary>
     public int BoundCount { get; }

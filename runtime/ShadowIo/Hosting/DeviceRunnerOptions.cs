@@ -47,6 +47,14 @@ public sealed record DeviceRunnerOptions
     public IdlePause IdlePause { get; init; } = IdlePause.Spin;
 
     /// <summary>
+    /// Adaptive polling for doorbells that raise no event (a doorbell page mapped into the guest):
+    /// when positive, the idle thread naps instead of sleeping on the events, 1 ms first and
+    /// doubling after each empty look up to this (whole milliseconds, at least 1), and polls after
+    /// every nap. Zero (the default): sleep on the events until a doorbell fires.
+    /// </summary>
+    public TimeSpan IdleNapLimit { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
     /// Longest sleep in one wait, in milliseconds (-1: until a doorbell or <see cref="DeviceRunner.Dispose"/>).
     /// A bound makes the thread look again now and then even if a wake-up were lost.
     /// </summary>

@@ -62,6 +62,20 @@ public sealed unsafe class MemoryMapping : IDisposable
     }
 
     /// <summary>
+    /// A memfd of <paramref name="fileLength"/> bytes of which only <paramref name="length"/> bytes
+    /// from <paramref name="offset"/> (page aligned) are mapped here: a file laid out like a
+    /// register block, whose doorbell page a peer maps at the same offset (a vfio-user region's
+    /// sparse mmap area) while the bytes before it stay a hole that nothing maps.
+    /// </summary>
+    internal static MemoryMapping CreateMemfdWindow(string name, ulong fileLength, ulong offset, ulong length)
+    {
+        ulong size = PageAlign(length);
+        if ((offset & 4095) != 0 || offset > fileLength || size > fileLength - offset)
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"A window of {size} bytes at 0x{offset:x} does not lie page-aligned in a {fileLength}-byte file.");
+        return Map(Memfd.Create(name, fileLength), size, name, (long)offset);
+    }
+
+    /// <summary>
     /// Maps <paramref name="length"/> bytes of an existing fd (a peer's guest RAM, a shadow page)
     /// from <paramref name="offset"/> (page aligned), shared, writable or read-only; takes ownership
     /// of the handle (closed on failure too).

@@ -10,7 +10,9 @@ namespace ShadowIo.Pci;
 /// <param name="Doorbells">
 /// When set, writes to the doorbells in its table go to <see cref="DoorbellSet.TryHandleWrite"/>,
 /// as a KVM exit in trap mode would: the value goes to the shadow page and the doorbell's eventfd
-/// fires; the device's dispatch never sees them.
+/// fires; the device's dispatch never sees them. A <see cref="DoorbellSet.CreateMappable"/> set
+/// also has a vfio-user server offer its doorbell page for mmap, so the guest stores straight
+/// into the shadow page and the device polls it.
 /// </param>
 /// <param name="DoorbellOffset">
 /// Where the doorbell block of <paramref name="Doorbells"/> starts in the BAR: its table's offsets
@@ -40,6 +42,10 @@ public sealed record PciBar(int Index, PciBarKind Kind, ulong Size, IMmioDevice 
             throw new ArgumentOutOfRangeException(nameof(Size), Size, $"A {Kind} BAR must be a power of two in [{minimum}, {maximum}].");
         if (Doorbells != null && (DoorbellOffset > Size || Doorbells.Table.BlockSize > Size - DoorbellOffset))
             throw new ArgumentException($"BAR{Index} ({Size} bytes) does not hold block '{Doorbells.Table.BlockName}' ({Doorbells.Table.BlockSize} bytes) at 0x{DoorbellOffset:x}.");
+        // A mappable set's memfd is laid out like the block; the server offers it as the BAR's
+        // file at offset 0, which is the block's layout only when the block starts the BAR.
+        if (Doorbells?.MappableOffset != null && (DoorbellOffset != 0 || Kind == PciBarKind.Io))
+            throw new ArgumentException($"BAR{Index}'s doorbell page can be mapped only in a memory BAR whose doorbell block starts at offset 0 (it is at 0x{DoorbellOffset:x}).");
         if (Doorbells == null && DoorbellOffset != 0)
             throw new ArgumentException($"BAR{Index} has a doorbell offset but no doorbells.");
     }

@@ -62,6 +62,14 @@ internal static class LinuxCommand
             HelpName = "device",
         };
         device.AcceptOnlyFromAmong("both", "nvme", "virtio-blk");
+        var doorbells = new Option<string>("--doorbells")
+        {
+            Description = "How our controller's doorbells reach it over vfio-user: region-write (each store exits in QEMU and arrives as a posted REGION_WRITE), " +
+                "mapped (BAR0's doorbell page offered as a sparse mmap area backed by the shadow memfd: stores land in the page, the controller polls it) or both (each, beside one QEMU nvme run).",
+            DefaultValueFactory = _ => "region-write",
+            HelpName = "delivery",
+        };
+        doorbells.AcceptOnlyFromAmong("region-write", "mapped", "both");
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout (progress goes to stderr)." };
         var verbose = new Option<bool>("--verbose") { Description = "Echo the guest console and proxy log to stderr." };
 
@@ -70,7 +78,7 @@ internal static class LinuxCommand
             "side by side with QEMU's own nvme, and Linux's virtio_blk on our virtio-blk over vfio-user beside QEMU's virtio-blk-pci: " +
             "IOPS, mean latency, doorbell/notify writes per I/O.")
         {
-            runtime, spin, peer, rounds, transport, device, setup, json, verbose,
+            runtime, spin, peer, rounds, transport, device, doorbells, setup, json, verbose,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -105,6 +113,14 @@ internal static class LinuxCommand
             bool runNvme = devices is "both" or "nvme" || !vfioUser;
             bool runVirtio = devices is "both" or "virtio-blk" && root != null;
             var empty = new PeerResult("(not run)", [], null, null, "", TimeSpan.Zero);
+            string delivery = parsed.GetValue(doorbells)!;
+            DoorbellDelivery[] deliveries = delivery switch
+            {
+                "mapped" => [DoorbellDelivery.Mapped],
+                "both" => [DoorbellDelivery.RegionWrite, DoorbellDelivery.Mapped],
+                _ => [DoorbellDelivery.RegionWrite],
+            };
+            var mappedRuns = new List<PeerResult>();
             var ourRuns = new List<PeerResult>();
             var qemuRuns = new List<PeerResult>();
             var ourVirtioRuns = new List<PeerResult>();
@@ -127,7 +143,15 @@ internal static class LinuxCommand
                 if (which is "both" or "shadowio")
                 {
                     progress.WriteLine($"linux: booting the guest with the sample controller behind {(vfioUser ? "vfio-user-pci" : "x-pci-proxy-dev")}{of}...");
-                    ourRuns.Add(root != null ? await comparison.RunShadowIoVfioUserAsync(root, cancellationToken) : await comparison.RunShadowIoAsync(cancellationToken));
+                    if (root == null) ourRuns.Add(await comparison.RunShadowIoAsync(cancellationToken));
+                    else
+                    {
+                        foreach (var d in deliveries)
+                        {
+                            if (deliveries.Length > 1) progress.WriteLine($"linux:   doorbells {(d == DoorbellDelivery.Mapped ? "mapped" : "region-write")}");
+                            (d == DoorbellDelivery.Mapped && deliveries.Length > 1 ? mappedRuns : ourRuns).Add(await comparison.RunShadowIoVfioUserAsync(root, d, cancellationToken));
+                        }
+                    }
                 }
                 if (which is "both" or "qemu")
                 {
@@ -138,16 +162,18 @@ internal static class LinuxCommand
             var ours = ourRuns.Count > 0 ? PeerResult.Best(ourRuns) : empty;
             var qemu = qemuRuns.Count > 0 ? PeerResult.Best(qemuRuns) : empty;
             var result = new ComparisonResult(ours, qemu);
+            var mappedResult = mappedRuns.Count > 0 ? new ComparisonResult(PeerResult.Best(mappedRuns), qemu) : null;
             var virtio = runVirtio ? new ComparisonResult(
                 ourVirtioRuns.Count > 0 ? PeerResult.Best(ourVirtioRuns) : empty, qemuVirtioRuns.Count > 0 ? PeerResult.Best(qemuVirtioRuns) : empty) : null;
-            if (asJson) Console.Out.WriteLine(ComparisonTable.Json(result, virtio));
+            if (asJson) Console.Out.WriteLine(ComparisonTable.Json(result, virtio, mappedResult));
             else
             {
                 if (runNvme) Console.Out.WriteLine(ComparisonTable.Render(result));
+                if (mappedResult != null) Console.Out.WriteLine(ComparisonTable.Render(mappedResult));
                 if (virtio != null) Console.Out.WriteLine(ComparisonTable.Render(virtio, virtio: true));
             }
             // A run Linux had to rescue (timeouts, aborts, resets during I/O) is no measurement.
-            bool ok = (!runNvme || Healthy(result, which))
+            bool ok = (!runNvme || Healthy(result, which)) && (mappedResult == null || Healthy(mappedResult, which))
                 && (virtio == null || Healthy(virtio, which));
             return ok ? 0 : CommandLineHost.Failure;
         });

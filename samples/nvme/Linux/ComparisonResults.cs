@@ -20,6 +20,9 @@ internal sealed record PeerResult(
     /// <summary>MSI-X interrupts the server signalled (the vfio-user peer only).</summary>
     public long? InterruptsDelivered { get; init; }
 
+    /// <summary>Timed naps of the idle controller thread (mapped doorbells; 0 otherwise).</summary>
+    public long ControllerNaps { get; init; }
+
     /// <summary>Controller-side facts (the ShadowIo peer only).</summary>
     public ControllerObservation? Controller { get; init; }
 

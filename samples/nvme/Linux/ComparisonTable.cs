@@ -15,6 +15,7 @@ internal static class ComparisonTable
         var s = new StringBuilder();
         string perIo = virtio ? "nt/IO" : "db/IO";
         string qemu = virtio ? "QEMU vblk IOPS" : "QEMU nvme IOPS";
+        if (!virtio) s.AppendLine(result.ShadowIo.Peer);
         s.AppendLine(virtio ? "virtio-blk: our device over vfio-user-pci vs QEMU's -device virtio-blk-pci (null-co); nt/IO = notify writes per I/O"
             : "nvme: our controller vs QEMU's -device nvme (null-co); db/IO = MMIO doorbell writes per I/O");
         s.AppendLine(CultureInfo.InvariantCulture, $"{"job",-16} | {"ShadowIo IOPS",13} {"lat µs",9} {perIo,6} | {qemu,14} {"lat µs",9} {perIo,6} | {"ratio",6}");
@@ -51,7 +52,7 @@ internal static class ComparisonTable
         {
             s.AppendLine(CultureInfo.InvariantCulture,
                 $"Doorbell Buffer Config: {(c.DoorbellBufferShadow is { } sh ? $"shadow 0x{sh:x}, EventIdx 0x{c.DoorbellBufferEventIdx:x}" : "not sent")}; " +
-                $"commands {c.Commands.Fetched}, shadow re-read hits {c.ShadowRereadHits}, controller sleeps {c.ControllerSleeps}");
+                $"commands {c.Commands.Fetched}, shadow re-read hits {c.ShadowRereadHits}, controller sleeps {c.ControllerSleeps}, naps {result.ShadowIo.ControllerNaps}");
             s.AppendLine(CultureInfo.InvariantCulture, $"command books: {c.Commands.FindProblem() ?? "every fetched command completed once"} " +
                 $"(fetched {c.Commands.Fetched}, completed {c.Commands.Completed}, AERs outstanding {c.Commands.OutstandingAsyncEventRequests}, AERs discarded by reset {c.Commands.DiscardedAsyncEventRequests})");
             s.AppendLine(CultureInfo.InvariantCulture, $"link: {c.LinkStatistics}");
@@ -61,13 +62,15 @@ internal static class ComparisonTable
     }
 
     /// <param name="virtio">The virtio-blk pair, under <c>virtioBlk</c> beside the NVMe pair's <c>shadowio</c>/<c>qemu</c>; null when not run.</param>
-    public static string Json(ComparisonResult result, ComparisonResult? virtio = null)
+    /// <param name="mapped">With <c>--doorbells both</c>: our controller with its doorbell page mapped, under <c>shadowioMapped</c>.</param>
+    public static string Json(ComparisonResult result, ComparisonResult? virtio = null, ComparisonResult? mapped = null)
     {
         var document = new Dictionary<string, object?>
         {
             ["shadowio"] = Peer(result.ShadowIo),
             ["qemu"] = Peer(result.Qemu),
         };
+        if (mapped != null) document["shadowioMapped"] = Peer(mapped.ShadowIo);
         if (virtio != null)
         {
             document["virtioBlk"] = new Dictionary<string, object?>
@@ -92,6 +95,7 @@ internal static class ComparisonTable
         ["controller"] = peer.Controller,
         ["virtio"] = peer.Virtio,
         ["interruptsDelivered"] = peer.InterruptsDelivered,
+        ["controllerNaps"] = peer.ControllerNaps,
         ["jobs"] = peer.Jobs.Select(j => new Dictionary<string, object?>
         {
             ["name"] = j.Job.Name,

@@ -34,6 +34,16 @@ internal sealed class LinuxComparison
     /// <summary>How long the controller thread keeps polling after the last command.</summary>
     public TimeSpan Spin { get; init; } = TimeSpan.FromMilliseconds(1);
 
+    /// <summary>How our controller's doorbells reach it over vfio-user (region writes or the mapped doorbell page).</summary>
+    public DoorbellDelivery Doorbells { get; init; } = DoorbellDelivery.RegionWrite;
+
+    /// <summary>
+    /// The controller thread's spin after the last command with mapped doorbells: nothing wakes a
+    /// napping thread, so a busy queue must find it still polling (1 ms covers a TCG guest's gap
+    /// between two QD1 commands several times over).
+    /// </summary>
+    public TimeSpan MappedSpin { get; init; } = TimeSpan.FromMilliseconds(1);
+
     public TimeSpan BootTimeout { get; init; } = TimeSpan.FromMinutes(6);
 
     public Action<string>? Log { get; init; }
@@ -102,14 +112,19 @@ internal sealed class LinuxComparison
     /// in <paramref name="root"/>), with MSI-X interrupts: no poll queues, no short timeouts, fio
     /// completing by interrupt.
     /// </summary>
-    public async Task<PeerResult> RunShadowIoVfioUserAsync(QemuRoot root, CancellationToken cancellationToken)
+    public Task<PeerResult> RunShadowIoVfioUserAsync(QemuRoot root, CancellationToken cancellationToken) =>
+        RunShadowIoVfioUserAsync(root, Doorbells, cancellationToken);
+
+    /// <summary>As <see cref="RunShadowIoVfioUserAsync(QemuRoot, CancellationToken)"/> with doorbells delivered as <paramref name="doorbells"/> says.</summary>
+    public async Task<PeerResult> RunShadowIoVfioUserAsync(QemuRoot root, DoorbellDelivery doorbells, CancellationToken cancellationToken)
     {
         var jobs = Select(FioJob.Measured.Concat(FioJob.Verifying));
         using var sockets = root.CreateRunDirectory();
         using var storage = new MemoryBlockStorage((long)RangeMiB << 20);
         Prefill(storage);
         const string socket = "nvme.sock";
-        using var host = new NvmeVfioUserHost(sockets.HostPath(socket), storage, Spin, line => Log?.Invoke($"[vfio-user] {line}"));
+        bool mapped = doorbells == DoorbellDelivery.Mapped;
+        using var host = new NvmeVfioUserHost(sockets.HostPath(socket), storage, mapped ? MappedSpin : Spin, doorbells, line => Log?.Invoke($"[vfio-user] {line}"));
         var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true, polled: false),
             [
@@ -136,9 +151,11 @@ internal sealed class LinuxComparison
             host.FirstDoorbellBuffer?.ShadowAddress, host.FirstDoorbellBuffer?.EventIdxAddress,
             host.Controller.ReadCommandAccounting(), c.InvalidDoorbellWrites, c.ShadowRereadHits, c.InternalErrors,
             host.Host.MmioDoorbellWrites, host.Host.Sleeps, host.Host.Describe(), host.Server.DmaMapCount);
-        return Collect("ShadowIo (vfio-user-pci, QEMU 11.1)", jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with
+        string name = mapped ? "ShadowIo (vfio-user-pci, QEMU 11.1, doorbells mapped)" : "ShadowIo (vfio-user-pci, QEMU 11.1, doorbells region-write)";
+        return Collect(name, jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with
         {
             Controller = observation,
+            ControllerNaps = host.Host.Naps,
             InterruptsDelivered = host.Server.Interrupts.Delivered,
         };
     }

@@ -13,21 +13,41 @@ internal sealed class NvmeVfioUserHost : IDisposable
 {
     /// <param name="socketPath">Where the server listens (QEMU's <c>socket.path</c>, seen from the host).</param>
     /// <param name="spin">How long the controller thread keeps polling after the last work before it sleeps.</param>
-    public NvmeVfioUserHost(string socketPath, IBlockStorage storage, TimeSpan spin, Action<string>? log = null)
+    /// <param name="doorbells">
+    /// How the guest's doorbell stores reach the controller: as (posted) region writes trapped into
+    /// the shadow page with eventfds, or as stores into BAR0's doorbell page, which the server
+    /// offers as a sparse mmap area backed by the shadow memfd, and the controller polls.
+    /// </param>
+    public NvmeVfioUserHost(string socketPath, IBlockStorage storage, TimeSpan spin, DoorbellDelivery doorbells, Action<string>? log = null)
     {
         var memory = new GuestMemory();
         Controller = new NvmeController(memory, storage);
-        var doorbells = DoorbellSet.Create(NvmeController.DoorbellTable, static e => e.Element != 0);
-        Controller.DoorbellSource = doorbells.Shadow;
+        Delivery = doorbells;
+        bool mapped = doorbells == DoorbellDelivery.Mapped;
+        // Admin queue doorbells (element 0) are left to the controller's MMIO dispatch when trapped;
+        // in a mapped page they are polled like the rest.
+        var set = mapped
+            ? DoorbellSet.CreateMappable(NvmeController.DoorbellTable, static e => e.Element != 0)
+            : DoorbellSet.Create(NvmeController.DoorbellTable, static e => e.Element != 0);
+        Controller.DoorbellSource = set.Shadow;
         Controller.DoorbellBufferConfigured = pages => DoorbellBuffer = FirstDoorbellBuffer ??= pages;
         Controller.DoorbellBufferReleased = () => DoorbellBuffer = null;
         Msix = new MsixTable(NvmeRegisters.QueueCount);
-        var bar0 = new PciBar(0, PciBarKind.Memory64, NvmeRegisters.BlockSize, Controller, doorbells);
+        var bar0 = new PciBar(0, PciBarKind.Memory64, NvmeRegisters.BlockSize, Controller, set);
         var bar4 = new PciBar(4, PciBarKind.Memory32, Msix.BarSize, Msix);
         var function = new PciFunction(NvmeProxyHost.Identity, [bar0, bar4], ResetController, PciMsix.InBar(4, Msix));
-        Host = new VfioUserDeviceHost(socketPath, function, memory, Controller, doorbells,
-            server => Controller.InterruptRequested = vector => server.Interrupts.Raise(vector), "controller", spin, log).Start();
+        Host = new VfioUserDeviceHost(socketPath, function, memory, Controller, set,
+            server => Controller.InterruptRequested = vector => server.Interrupts.Raise(vector), "controller", spin, log)
+        {
+            // Nothing signals a store into the mapped page: the idle thread naps and looks (DeviceRunner.NapUntilWork).
+            IdleNapLimit = mapped ? MappedIdleNapLimit : TimeSpan.Zero,
+        }.Start();
     }
+
+    /// <summary>The longest idle nap of the polling controller thread in mapped mode: the worst first-command latency after a quiet spell.</summary>
+    public static readonly TimeSpan MappedIdleNapLimit = TimeSpan.FromMilliseconds(4);
+
+    public DoorbellDelivery Delivery { get; }
 
     /// <summary>The device-agnostic part: server, device thread, statistics.</summary>
     public VfioUserDeviceHost Host { get; }
@@ -59,4 +79,14 @@ internal sealed class NvmeVfioUserHost : IDisposable
         Controller.Dispose();
         Doorbells.Dispose();
     }
+}
+
+/// <summary>How doorbells reach a device served over vfio-user to QEMU (whose client never asks for region IO fds).</summary>
+internal enum DoorbellDelivery
+{
+    /// <summary>Each doorbell store exits in QEMU and arrives as a (posted) REGION_WRITE.</summary>
+    RegionWrite,
+
+    /// <summary>The doorbell page is mmapped into the guest; stores land in the shadow page, the device polls.</summary>
+    Mapped,
 }

@@ -49,6 +49,7 @@ internal sealed class VfioUserDeviceHost(
             PollIdle = spin,
             IdlePause = IdlePause.Yield,
             SleepTimeoutMilliseconds = 100,
+            IdleNapLimit = IdleNapLimit,
             ThreadName = $"{name}-vfio-user-doorbells",
             DeviceName = name,
         });
@@ -56,8 +57,14 @@ internal sealed class VfioUserDeviceHost(
         return this;
     }
 
-    /// <summary>Times the device thread went to sleep on the eventfds.</summary>
+    /// <summary>When positive, the idle device thread naps and polls instead of sleeping on the eventfds (doorbells in a mapped page signal nothing).</summary>
+    public TimeSpan IdleNapLimit { get; init; }
+
+    /// <summary>Times the device thread went idle (asleep on the eventfds, or napping).</summary>
     public long Sleeps => _runner?.Sleeps ?? 0;
+
+    /// <summary>Timed naps of the idle device thread (mapped doorbells).</summary>
+    public long Naps => _runner?.Naps ?? 0;
 
     /// <summary>MMIO doorbell writes that reached the server (trapped into the doorbell set, or dispatched when not bound).</summary>
     public long MmioDoorbellWrites => Server.Statistics.DoorbellWrites;

@@ -142,10 +142,28 @@ public sealed partial class VfioUserServer
         if (error != 0) return Problem(error, "malformed GET_REGION_INFO");
         ulong size = RegionSize(index);
         var flags = size == 0 ? 0 : RegionFlags.Read | RegionFlags.Write;
-        // Offsets in the device's "file" as libvfio-user numbers them (index << 40); nothing is mmappable.
+        if (MappedDoorbells(index) is { } doorbells)
+        {
+            // The BAR's "file" is the doorbell set's memfd, laid out like the BAR (PciBar checks
+            // the block starts at its base), so the region's fd offset is 0 and the one sparse
+            // area is the doorbell page: QEMU maps just that into the guest (hw/vfio/region.c
+            // maps each area at fd_offset + area offset) and every other BAR0 offset still traps.
+            // A region with MMAP but no SPARSE_MMAP would be mapped whole, so the capability
+            // always goes with the flag; the fd only with the full answer (QEMU asks again with
+            // the argsz the short one named, and that answer is the one it keeps).
+            SparseMmapArea page = new(doorbells.MappableOffset!.Value, doorbells.ShadowPageLength);
+            _replyLength = RegionInfo.EncodeReply(_reply, argsz, flags | RegionFlags.Mmap, index, size, 0, [page]);
+            if (argsz >= RegionInfo.ReplySize(1)) _replyFds[_replyFdCount++] = doorbells.ShadowFd;
+            return 0;
+        }
+        // Offsets in the device's "file" as libvfio-user numbers them (index << 40); nothing else is mmappable.
         _replyLength = RegionInfo.EncodeReply(_reply, argsz, flags, index, size, (ulong)index << 40, default);
         return 0;
     }
+
+    /// <summary>The doorbells of BAR <paramref name="index"/> when their page is offered for mmap (a <see cref="DoorbellSet.CreateMappable"/> set), else null.</summary>
+    private DoorbellSet? MappedDoorbells(uint index) =>
+        index <= RegionIndex.Bar5 && ConfigSpace.GetBar((int)index) is { Doorbells: { MappableOffset: not null } doorbells } ? doorbells : null;
 
     private int HandleRegionIoFds(ReadOnlySpan<byte> payload, int fdCount)
     {
@@ -171,7 +189,7 @@ public sealed partial class VfioUserServer
             var flags = e.HasDataMatch ? IoFdFlags.DataMatch : 0;
             ulong offset = bar!.DoorbellOffset + e.Offset;   // the region's offset, not the block's
             entries.Add(e.Kind == DoorbellKind.Value
-                ? new RegionIoFdEntry(offset, (ulong)e.Width, (uint)fdIndex, IoFdType.IoEventFdShadow, flags, 0, (ulong)e.ShadowOffset, e.DataMatch)
+                ? new RegionIoFdEntry(offset, (ulong)e.Width, (uint)fdIndex, IoFdType.IoEventFdShadow, flags, 0, doorbells.ShadowFileOffset + (ulong)e.ShadowOffset, e.DataMatch)
                 : new RegionIoFdEntry(offset, (ulong)e.Width, (uint)fdIndex, IoFdType.IoEventFd, flags, 0, 0, e.DataMatch));
             fdIndex++;
         }
