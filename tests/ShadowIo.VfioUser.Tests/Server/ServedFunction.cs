@@ -37,9 +37,10 @@ internal sealed class ServedFunction : IDisposable
         new DoorbellEntry("kick", 0, 0x2000, 2, DoorbellKind.Notify, true, 0x7, -1),
     ]);
 
-    public ServedFunction(Action<string>? log = null)
+    /// <param name="mappableDoorbells">Build the doorbells with <see cref="DoorbellSet.CreateMappable"/>: the server then offers BAR0's page 0x1000 for mmap.</param>
+    public ServedFunction(Action<string>? log = null, bool mappableDoorbells = false)
     {
-        Doorbells = DoorbellSet.Create(Table);
+        Doorbells = mappableDoorbells ? DoorbellSet.CreateMappable(Table) : DoorbellSet.Create(Table);
         Msix = new MsixTable(4);
         var function = new PciFunction(Identity,
             [new PciBar(0, PciBarKind.Memory64, 0x4000, Device, Doorbells), new PciBar(4, PciBarKind.Memory32, Msix.BarSize, Msix)],

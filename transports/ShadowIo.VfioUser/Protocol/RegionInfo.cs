@@ -105,9 +105,11 @@ internal readonly record struct RegionInfo(uint Argsz, RegionFlags Flags, uint I
 
     /// <summary>
     /// Writes the reply to a request with <paramref name="requestArgsz"/>: the structure with argsz =
-    /// the size needed, and the SPARSE_MMAP capability when there are areas and argsz holds them;
-    /// when it does not, CAPS is still set (the client asks again) and no capability is written.
-    /// Returns the reply's length.
+    /// the size needed, and the SPARSE_MMAP capability (with CAPS) when there are areas and argsz
+    /// holds them; when it does not, neither the capability nor CAPS: the client asks again on
+    /// argsz alone, and QEMU's vfio-user client (hw/vfio-user/device.c) refuses a reply with CAPS
+    /// whose cap_offset is not within [32, argsz] with EINVAL before it looks at argsz (measured
+    /// with QEMU 11.1.3: "failed to get region 0 info: Invalid argument"). Returns the reply's length.
     /// </summary>
     public static int EncodeReply(Span<byte> destination, uint requestArgsz, RegionFlags flags, uint index, ulong size, ulong offset, ReadOnlySpan<SparseMmapArea> areas)
     {
@@ -116,7 +118,7 @@ internal readonly record struct RegionInfo(uint Argsz, RegionFlags Flags, uint I
         int length = withCaps ? needed : WireSize;
         Wire.Require(destination, length, "GET_REGION_INFO");
         flags &= ~RegionFlags.Caps;
-        if (!areas.IsEmpty)
+        if (withCaps)
             flags |= RegionFlags.Caps;
         BinaryPrimitives.WriteUInt32LittleEndian(destination, (uint)needed);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[4..], (uint)flags);
