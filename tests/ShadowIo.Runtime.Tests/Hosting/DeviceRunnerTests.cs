@@ -25,8 +25,11 @@ public sealed class DeviceRunnerTests
             Processed.Enqueue(row);
         }
 
+        public long Polls;
+
         public int Poll()
         {
+            Interlocked.Increment(ref Polls);
             uint tail = new TestDoorbellBlock.DoorbellReader(doorbells.Shadow).SqTail(1);
             if (tail == _seenTail) return 0;
             _seenTail = tail;
@@ -122,5 +125,45 @@ public sealed class DeviceRunnerTests
         var died = Assert.Throws<InvalidOperationException>(runner.CheckHealth);
         Assert.Equal("the widget thread failed: InvalidDataException: boom", died.Message);
         Assert.IsType<InvalidDataException>(died.InnerException);
+    }
+
+    /// <summary>
+    /// Doorbells that raise no event (a mapped doorbell page): the idle thread naps 1, 2, 4 ms and
+    /// looks after each, so an idle second costs a few hundred looks instead of a spinning core,
+    /// and a value stored with no signal at all is still found within a nap.
+    /// </summary>
+    [Fact]
+    public void Idle_naps_bound_the_looks_and_still_find_a_store_that_signalled_nothing()
+    {
+        using var doorbells = DoorbellSet.Create(Table);
+        using var events = new DoorbellEvents();
+        events.Add(doorbells);
+        var device = new RecordingDevice(doorbells);
+        using (var runner = new DeviceRunner(device, events, new DeviceRunnerOptions
+        {
+            Mode = DeviceRunnerMode.AdaptivePolling,
+            PollIdle = TimeSpan.FromMilliseconds(1),
+            IdlePause = IdlePause.Yield,
+            IdleNapLimit = TimeSpan.FromMilliseconds(4),
+        }))
+        {
+            Thread.Sleep(200);   // past the spin: napping at the limit
+            long before = Interlocked.Read(ref device.Polls);
+            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+            Thread.Sleep(1000);
+            long looks = Interlocked.Read(ref device.Polls) - before;
+            double perSecond = looks / stopwatch.Elapsed.TotalSeconds;
+            // 4 ms naps: about 250 looks a second; a spinning thread makes millions.
+            Assert.InRange(perSecond, 50, 400);
+            Assert.True(runner.Naps > 0);
+
+            // A store straight into the shadow page, as the guest's into a mapped page: no eventfd.
+            doorbells.ShadowPage.WriteUInt32(TestDoorbellBlock.ShadowLayout.SqTail + TestDoorbellBlock.ShadowLayout.SqTailStride, 3);
+            var found = System.Diagnostics.Stopwatch.StartNew();
+            while (!device.Calls.Any(c => c.StartsWith("work 3", StringComparison.Ordinal)) && found.ElapsedMilliseconds < 2000) Thread.Sleep(1);
+            Assert.Contains(device.Calls, c => c.StartsWith("work 3", StringComparison.Ordinal));
+            Assert.True(found.ElapsedMilliseconds < 100, $"found after {found.ElapsedMilliseconds} ms");
+            runner.CheckHealth();
+        }
     }
 }
