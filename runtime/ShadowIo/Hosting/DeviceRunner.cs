@@ -150,13 +150,18 @@ public sealed class DeviceRunner : IDisposable
                 continue;
             }
             _device.IsPolling = false;
-            if (_device.Poll() == 0)
+            if (_device.Poll() > 0) _device.IsPolling = true;
+            else
             {
                 Interlocked.Increment(ref _sleeps);
-                // The next Poll picks up whatever rang: fired rows need no handling of their own.
-                Interlocked.Add(ref _doorbellEvents, _events.Wait(fired, _options.SleepTimeoutMilliseconds));
+                int n = _events.Wait(fired, _options.SleepTimeoutMilliseconds);
+                _device.IsPolling = true;
+                // Each fired row goes to the device as in event-driven mode, so what the device counts
+                // as notifications is what the guest rang in either mode (the next Poll would find the
+                // work as well, but not that a doorbell brought it).
+                for (int i = 0; i < n; i++) _device.ProcessDoorbell(fired[i].Row);
+                Interlocked.Add(ref _doorbellEvents, n);
             }
-            _device.IsPolling = true;
             lastWork = Stopwatch.GetTimestamp();
         }
     }
