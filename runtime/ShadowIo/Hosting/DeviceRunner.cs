@@ -155,14 +155,13 @@ public sealed class DeviceRunner : IDisposable
                 continue;
             }
             _device.IsPolling = false;
-            if (_device.Poll() == 0)
+            if (_device.Poll() > 0) _device.IsPolling = true;
+            else
             {
                 Interlocked.Increment(ref _sleeps);
-                // The next Poll picks up whatever rang: fired rows need no handling of their own.
                 if (napLimit > 0) NapUntilWork(fired, napLimit);
-                else Interlocked.Add(ref _doorbellEvents, _events.Wait(fired, _options.SleepTimeoutMilliseconds));
+                else HandOver(fired[.._events.Wait(fired, _options.SleepTimeoutMilliseconds)]);
             }
-            _device.IsPolling = true;
             lastWork = Stopwatch.GetTimestamp();
         }
     }
@@ -185,10 +184,30 @@ public sealed class DeviceRunner : IDisposable
         {
             Interlocked.Increment(ref _naps);
             int events = _events.Wait(fired, nap);
-            Interlocked.Add(ref _doorbellEvents, events);
-            if (_device.Poll() > 0 || events > 0) return;
+            if (events > 0)
+            {
+                HandOver(fired[..events]);
+                return;
+            }
+            if (_device.Poll() > 0)
+            {
+                _device.IsPolling = true;
+                return;
+            }
             nap = Math.Min(nap * 2, napLimit);
         }
+    }
+
+    /// <summary>
+    /// Back from a sleep that doorbells ended: polling again, and each fired row goes to the device
+    /// as in event-driven mode, so what the device counts as notifications is what the guest rang in
+    /// either mode (the next Poll would find the work as well, but not that a doorbell brought it).
+    /// </summary>
+    private void HandOver(ReadOnlySpan<DoorbellEvent> fired)
+    {
+        _device.IsPolling = true;
+        foreach (var e in fired) _device.ProcessDoorbell(e.Row);
+        Interlocked.Add(ref _doorbellEvents, fired.Length);
     }
 
     private static long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);

@@ -77,9 +77,9 @@ internal sealed record ComparisonResult(PeerResult ShadowIo, PeerResult Qemu);
 
 /// <summary>
 /// What the virtio-blk device saw of Linux's virtio_blk driver (its counters at the end of the run).
-/// <see cref="Notifications"/> counts only notifies the device was handed one by one; the adaptive
-/// polling runner finds work by polling, so the notify writes that reached the server
-/// (<see cref="NotifyWrites"/>) are the measure of what the driver rang.
+/// <see cref="Notifications"/> counts the notify doorbells the device thread was woken by (one per
+/// fired row per wake-up, in either runner mode); <see cref="NotifyWrites"/> counts every notify write
+/// that reached the server, the per-I/O figure of the table.
 /// </summary>
 internal sealed record VirtioObservation(
     long Notifications,

@@ -17,6 +17,9 @@ internal sealed class LinuxComparison
 {
     public const int GuestMemoryMiB = 1024;
 
+    /// <summary>The guest's vCPUs (-smp): also our virtio-blk's request queues, one per CPU.</summary>
+    public const int GuestCpus = 2;
+
     /// <summary>The Debian test guest both peers boot (guest/setup.sh's build).</summary>
     public required GuestImage Image { get; init; }
 
@@ -179,7 +182,7 @@ internal sealed class LinuxComparison
         using var storage = new MemoryBlockStorage((long)RangeMiB << 20);
         Prefill(storage);
         const string socket = "virtio-blk.sock";
-        using var host = new VirtioBlkVfioUserHost(sockets.HostPath(socket), storage, Spin, line => Log?.Invoke($"[vfio-user] {line}"));
+        using var host = new VirtioBlkVfioUserHost(sockets.HostPath(socket), storage, Spin, GuestCpus, line => Log?.Invoke($"[vfio-user] {line}"));
         var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true, polled: false, GuestDisk.VirtioBlk),
             [
@@ -325,6 +328,7 @@ internal sealed class LinuxComparison
                 Log?.Invoke(line);
             },
             MemoryMiB = GuestMemoryMiB,
+            Cpus = GuestCpus,
             Timeout = BootTimeout,
         };
 

@@ -13,10 +13,16 @@ internal sealed class VirtioBlkVfioUserHost : IDisposable
 {
     /// <param name="socketPath">Where the server listens (QEMU's <c>socket.path</c>, seen from the host).</param>
     /// <param name="spin">How long the device thread keeps polling after the last work before it sleeps.</param>
-    public VirtioBlkVfioUserHost(string socketPath, IBlockStorage storage, TimeSpan spin, Action<string>? log = null)
+    /// <param name="queues">
+    /// Request queues (VIRTIO_BLK_F_MQ above 1): one per guest vCPU, as QEMU's virtio-blk-pci gives
+    /// by default (num-queues = vCPUs since QEMU 5.2). Linux's virtio_blk then maps each CPU to its
+    /// own queue and MSI-X vector, so a completion interrupts the CPU that submitted; with one queue
+    /// every interrupt lands on one CPU and fio on the other waits for the cross-CPU wake-up.
+    /// </param>
+    public VirtioBlkVfioUserHost(string socketPath, IBlockStorage storage, TimeSpan spin, int queues, Action<string>? log = null)
     {
         var memory = new GuestMemory();
-        Device = new VirtioBlkDevice(memory, storage);
+        Device = new VirtioBlkDevice(memory, storage, new VirtioBlkDeviceOptions { Queues = queues });
         Pci = new VirtioPciFunction(Device);
         Host = new VfioUserDeviceHost(socketPath, Pci.Function, memory, Device, Pci.Doorbells,
             server => Pci.ConnectInterrupts(() => server.Interrupts.MsixMode, server.Interrupts.Raise), "virtio-blk", spin, log).Start();

@@ -45,11 +45,12 @@ public sealed class VfioUserVirtioBlkDriverTests(ITestOutputHelper output)
         Assert.Equal(0, device.NeedsResetRaised);
         Assert.Equal(0, device.InternalErrors);
         Assert.Equal(0, device.RequestsFailed);
-        // What the driver negotiated, as it says in sysfs (bit n is character n): VERSION_1 and
-        // EVENT_IDX, the notification suppression the device's hand-over relies on.
+        // What the driver negotiated, as it says in sysfs (bit n is character n): VERSION_1,
+        // EVENT_IDX (the notification suppression the device's hand-over relies on) and MQ.
         var features = ours.Output.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith("features ", StringComparison.Ordinal))["features ".Length..];
         Assert.Equal('1', features[32]);   // VIRTIO_F_VERSION_1
         Assert.Equal('1', features[29]);   // VIRTIO_F_EVENT_IDX
+        Assert.Equal('1', features[12]);   // VIRTIO_BLK_F_MQ: one request queue per vCPU
         Assert.True(device.RequestsCompleted > 0);
         Assert.True(device.NotifyWrites > 0, "no notify doorbell write reached the server");
     }
