@@ -13,7 +13,8 @@ internal sealed class NvmeVfioUserHost : IDisposable
 {
     /// <param name="socketPath">Where the server listens (QEMU's <c>socket.path</c>, seen from the host).</param>
     /// <param name="spin">How long the controller thread keeps polling after the last work before it sleeps.</param>
-    public NvmeVfioUserHost(string socketPath, IBlockStorage storage, TimeSpan spin, Action<string>? log = null)
+    /// <param name="runnerOptions">The controller thread's options instead of adaptive polling with <paramref name="spin"/>.</param>
+    public NvmeVfioUserHost(string socketPath, IBlockStorage storage, TimeSpan spin, Action<string>? log = null, Hosting.DeviceRunnerOptions? runnerOptions = null)
     {
         var memory = new GuestMemory();
         Controller = new NvmeController(memory, storage);
@@ -26,7 +27,7 @@ internal sealed class NvmeVfioUserHost : IDisposable
         var bar4 = new PciBar(4, PciBarKind.Memory32, Msix.BarSize, Msix);
         var function = new PciFunction(NvmeProxyHost.Identity, [bar0, bar4], ResetController, PciMsix.InBar(4, Msix));
         Host = new VfioUserDeviceHost(socketPath, function, memory, Controller, doorbells,
-            server => Controller.InterruptRequested = vector => server.Interrupts.Raise(vector), "controller", spin, log).Start();
+            server => Controller.InterruptRequested = vector => server.Interrupts.Raise(vector), "controller", spin, log, runnerOptions).Start();
     }
 
     /// <summary>The device-agnostic part: server, device thread, statistics.</summary>
