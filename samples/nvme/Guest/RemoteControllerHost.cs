@@ -87,18 +87,30 @@ internal sealed class RemoteControllerHost : IControllerHost
 
     public void CheckHealth()
     {
-        if (_device.ExitDescription is { } exit) throw new WorkloadException(exit);
-        if (_client.FailedAccesses != 0)
-            throw new WorkloadException($"{_client.FailedAccesses} REGION_READ/REGION_WRITE(s) to the vfio-user device process failed.");
+        string? failure = _device.ExitDescription ??
+            (_client.FailedAccesses != 0 ? $"{_client.FailedAccesses} REGION_READ/REGION_WRITE(s) to the vfio-user device process failed." : null);
+        if (failure is null) return;
+        _failed = true;
+        throw new WorkloadException(failure);
     }
 
-    /// <summary>Closes the link (the device process then reports and exits 0), then checks it did.</summary>
+    private bool _failed;
+
+    /// <summary>
+    /// Closes the link (the device process then reports and exits 0), then checks it did; after a
+    /// failure already reported the device's end is not checked again, so that error is the one the user sees.
+    /// </summary>
+    /// <exception cref="WorkloadException">The device process did not end cleanly.</exception>
     public void Dispose()
     {
         _client.Dispose();
         try
         {
-            _device.ReadReport();
+            if (!_failed) _device.ReadReport();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new WorkloadException(e.Message, e);
         }
         finally
         {
