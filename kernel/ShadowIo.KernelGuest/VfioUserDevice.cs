@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
 using ShadowIo.Pci;
 using ShadowIo.Testing;
+using ShadowIo.VfioUser.Client;
 using ShadowIo.VfioUser.Server;
 
 namespace ShadowIo.KernelGuest;
@@ -34,7 +34,7 @@ internal static class VfioUserDevice
         int source = events.Add(doorbells);
         using var counter = new DoorbellSignalCounter(events, source, DoorbellTestBlock.DoorbellTable.Count);
         var serving = server.Serve(socketPath);
-        Console.WriteLine("ready");
+        Console.WriteLine(VfioUserDeviceProcess.ReadyLine);
         Console.Out.Flush();
         serving.GetAwaiter().GetResult();
 
@@ -101,62 +101,21 @@ internal sealed record DeviceReport(
     }
 }
 
-/// <summary>The device process, started from this program's own executable, and its report.</summary>
+/// <summary>The device process, started from this program's own executable (<see cref="VfioUserDeviceProcess"/>), and its report.</summary>
 internal sealed class DeviceProcess : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
-    private readonly Process _process;
-    private readonly Task<string> _errors;
-    private readonly string _directory;
-
-    public DeviceProcess()
-    {
-        _directory = Directory.CreateTempSubdirectory("shadowio-kernel-guest-").FullName;
-        SocketPath = Path.Combine(_directory, "device.sock");
-        var start = new ProcessStartInfo(Environment.ProcessPath ?? throw new InvalidOperationException("this program has no path to start again"))
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(VfioUserDevice.Verb);
-        start.ArgumentList.Add(SocketPath);
-        _process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} could not be started");
-        _errors = _process.StandardError.ReadToEndAsync();
-        var ready = _process.StandardOutput.ReadLineAsync();
-        if (!ready.Wait(Patience) || ready.Result != "ready")
-        {
-            Kill();
-            throw new InvalidOperationException($"the device process did not get ready: {ready.Result ?? "(it exited)"} {(_process.HasExited ? _errors.Result : "")}".Trim());
-        }
-    }
+    private readonly VfioUserDeviceProcess _process = VfioUserDeviceProcess.Start(
+        VfioUserDeviceProcess.ProgramOf(typeof(DeviceProcess).Assembly), VfioUserDevice.Verb, [], Patience);
 
     /// <summary>Where the device listens.</summary>
-    public string SocketPath { get; }
+    public string SocketPath => _process.SocketPath;
 
     /// <summary>The process id, for the report.</summary>
     public int Id => _process.Id;
 
     /// <summary>After the client disconnected: the device's report; the process has exited 0.</summary>
-    public DeviceReport ReadReport()
-    {
-        var line = _process.StandardOutput.ReadLineAsync();
-        if (!line.Wait(Patience) || line.Result == null)
-            throw new InvalidOperationException($"the device process printed no report: {(_process.HasExited ? _errors.Result : "(still running)")}");
-        if (!_process.WaitForExit(Patience) || _process.ExitCode != 0)
-            throw new InvalidOperationException($"the device process failed: {_errors.Result}");
-        return DeviceReport.Parse(line.Result);
-    }
+    public DeviceReport ReadReport() => DeviceReport.Parse(_process.ReadReport());
 
-    public void Dispose()
-    {
-        Kill();
-        _process.Dispose();
-        Directory.Delete(_directory, recursive: true);
-    }
-
-    private void Kill()
-    {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-    }
+    public void Dispose() => _process.Dispose();
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ShadowIo.Pci;
+using ShadowIo.VfioUser.Client;
 using ShadowIo.VfioUser.Server;
 
 namespace ShadowIo.Benchmarks.VfioUser;
@@ -34,7 +35,7 @@ internal static class DoorbellDeviceCommand
         var observer = new DoorbellObserver(doorbells);
         var observing = observe ? observer.Start() : Task.CompletedTask;
         var serving = server.Serve(args[1]);
-        Console.WriteLine("ready");
+        Console.WriteLine(VfioUserDeviceProcess.ReadyLine);
         Console.Out.Flush();
         serving.GetAwaiter().GetResult();
         if (observe)

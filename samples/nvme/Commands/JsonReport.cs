@@ -7,7 +7,8 @@ namespace ShadowIo.Samples.Nvme.Commands;
 /// <c>{"modes": [{"mode", "ios", "verified", "doorbell_writes", "userspace_exits", "iops_qd1",
 /// "iops_qd32"}, ...]}</c> plus detail fields. An unsupported mode has <c>"supported": false</c>,
 /// its <c>"reason"</c>, and null measurements. <c>"iops_qd32"</c> is measured at
-/// <c>"queue_depth"</c> (32 unless --queue-depth says otherwise).
+/// <c>"queue_depth"</c> (32 unless --queue-depth says otherwise); <c>"transport"</c> says where the
+/// controller ran (<c>in-process</c> or <c>vfio-user</c>).
 /// </summary>
 internal static class JsonReport
 {
@@ -15,6 +16,7 @@ internal static class JsonReport
     {
         using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
+        json.WriteString("transport", options.Transport.Name());
         json.WriteNumber("blocks", options.Blocks);
         json.WriteNumber("block_bytes", WorkloadOptions.BlockBytes);
         json.WriteNumber("queue_depth", options.QueueDepth);

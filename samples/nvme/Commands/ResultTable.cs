@@ -9,7 +9,7 @@ internal static class ResultTable
 {
     public static void Write(IAnsiConsole console, IReadOnlyList<ModeResult> results, WorkloadOptions options)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title($"NVMe workload: {options.Blocks} blocks x {WorkloadOptions.BlockBytes} B x {options.Rounds} round(s), " +
+        var table = new Table().Border(TableBorder.Rounded).Title($"NVMe workload, controller {(options.Transport == WorkloadTransport.VfioUser ? "in a vfio-user device process" : "in process")}: {options.Blocks} blocks x {WorkloadOptions.BlockBytes} B x {options.Rounds} round(s), " +
             $"namespace in {(options.BackingFile is null ? "memory" : Markup.Escape(options.BackingFile))}");
         table.AddColumn(new TableColumn("mode").NoWrap());
         table.AddColumn(new TableColumn("I/Os").RightAligned());

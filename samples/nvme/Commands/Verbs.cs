@@ -9,5 +9,7 @@ internal static class Verbs
     {
         // QEMU: the real Linux nvme driver and fio against this controller through QEMU's proxy, beside QEMU's own nvme.
         yield return LinuxCommand.Create();
+        // The device process of --transport vfio-user (hidden: this program starts it itself).
+        yield return NvmeDeviceCommand.Create();
     }
 }

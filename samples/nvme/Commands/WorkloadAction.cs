@@ -17,6 +17,7 @@ internal static class WorkloadAction
             QueueDepth = options.QueueDepth,
             Rounds = options.Rounds,
             BackingFile = options.BackingFile,
+            Transport = options.Transport,
         };
         var results = ProgressDisplay.Run(options.Modes, progress =>
         {

@@ -56,13 +56,25 @@ internal static class WorkloadCommand
             DefaultValueFactory = _ => ShadowIo.Kvm.KvmSystem.DefaultPath,
             HelpName = "path",
         };
+        var transport = new Option<string>("--transport")
+        {
+            Description = "Where the controller runs: in-process, or vfio-user (a device process this program starts, attached with our vfio-user client).",
+            DefaultValueFactory = _ => WorkloadTransport.InProcess.Name(),
+            HelpName = "transport",
+        };
+        transport.Validators.Add(result =>
+        {
+            string? value = result.GetValueOrDefault<string>();
+            if (value is null || !WorkloadTransports.TryParse(value, out _))
+                result.AddError($"--transport '{value}' is not one of: {string.Join(", ", WorkloadTransports.All.Select(t => t.Name()))}.");
+        });
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout (progress still goes to stderr)." };
 
         var root = new RootCommand(
             "ShadowIo NVMe demo: a CPL3 KVM guest drives the sample NVMe controller (write, read back, verify) " +
             "with doorbells trapped, on ioeventfds, behind EventIdx, and through the kernel post-write patch.")
         {
-            backingFile, blocks, queueDepth, rounds, mode, kvmDevice, json,
+            backingFile, blocks, queueDepth, rounds, mode, transport, kvmDevice, json,
         };
         root.SetAction(parsed =>
         {
@@ -76,6 +88,7 @@ internal static class WorkloadCommand
                 Modes = modeName == "all" ? WorkloadModes.All : [WorkloadModes.TryParse(modeName, out var m) ? m : throw new UserErrorException($"unknown mode '{modeName}'.")],
                 KvmDevice = parsed.GetValue(kvmDevice)!,
                 Json = parsed.GetValue(json),
+                Transport = WorkloadTransports.TryParse(parsed.GetValue(transport)!, out var t) ? t : throw new UserErrorException($"unknown transport '{parsed.GetValue(transport)}'."),
             };
             return WorkloadAction.Run(options);
         });

@@ -30,6 +30,9 @@ internal sealed record WorkloadOptions
 
     public bool Json { get; init; }
 
+    /// <summary>Where the controller runs.</summary>
+    public WorkloadTransport Transport { get; init; } = WorkloadTransport.InProcess;
+
     public string KvmDevice { get; init; } = ShadowIo.Kvm.KvmSystem.DefaultPath;
 
     /// <summary>Bytes the namespace must hold: every block the workload writes.</summary>

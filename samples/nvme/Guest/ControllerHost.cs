@@ -15,7 +15,7 @@ namespace ShadowIo.Samples.Nvme.Guest;
 /// them in the Doorbell Buffer Config shadow page, so a wildcard ioeventfd would lose their value.
 /// They reach the controller through MMIO dispatch on the vCPU thread, as QEMU handles them.
 /// </remarks>
-internal sealed class ControllerHost : IDisposable
+internal sealed class ControllerHost : IControllerHost
 {
     private readonly DoorbellEvents _events = new();
     private readonly DeviceRunner _runner;
@@ -70,6 +70,15 @@ internal sealed class ControllerHost : IDisposable
 
     /// <summary>EventIdx mode: how often the polling thread went idle and slept until a doorbell.</summary>
     public long Sleeps => _runner.Sleeps;
+
+    public bool IsGuestShadowAttached => Binding.IsGuestShadowAttached;
+
+    public string? LastEnableFailure => Controller.LastEnableFailure;
+
+    /// <summary>Nothing to do: the controller's own <see cref="NvmeController.DoorbellBufferConfigured"/> attached the page, inside the command.</summary>
+    public void DoorbellBufferConfigured(ShadowRegion guestShadow)
+    {
+    }
 
     /// <summary>Throws when the controller thread died or the controller caught one of its own bugs.</summary>
     public void CheckHealth()

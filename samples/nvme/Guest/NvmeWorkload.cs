@@ -26,8 +26,8 @@ internal sealed partial class NvmeWorkload : IDisposable
     private readonly IWorkloadProgress? _progress;
     private readonly WorkloadLayout _layout;
     private readonly TestGuest _guest;
-    private readonly IBlockStorage _storage;
-    private readonly ControllerHost _host;
+    private readonly IBlockStorage? _storage;
+    private readonly IControllerHost _host;
     private readonly byte[] _page = new byte[WorkloadLayout.PageSize];
     private int _lbaShift;
 
@@ -44,16 +44,25 @@ internal sealed partial class NvmeWorkload : IDisposable
         _guest = TestGuest.Create(kvm, ram);
         try
         {
-            long bytes = (long)settings.Blocks * WorkloadLayout.PageSize;
-            _storage = settings.BackingFile is null ? new MemoryBlockStorage(bytes) : FileBlockStorage.Open(settings.BackingFile);
-            try
+            bool polling = mode == WorkloadMode.EventIdx;
+            if (settings.Transport == WorkloadTransport.VfioUser)
             {
-                _host = new ControllerHost(_guest, _storage, Bar, BindingMode(mode), polling: mode == WorkloadMode.EventIdx, settings.EventSpin, settings.PollIdle);
+                // The namespace lives with the controller, in the device process.
+                _host = new RemoteControllerHost(_guest, settings, Bar, BindingMode(mode), polling);
             }
-            catch
+            else
             {
-                _storage.Dispose();
-                throw;
+                long bytes = (long)settings.Blocks * WorkloadLayout.PageSize;
+                _storage = settings.BackingFile is null ? new MemoryBlockStorage(bytes) : FileBlockStorage.Open(settings.BackingFile);
+                try
+                {
+                    _host = new ControllerHost(_guest, _storage, Bar, BindingMode(mode), polling, settings.EventSpin, settings.PollIdle);
+                }
+                catch
+                {
+                    _storage.Dispose();
+                    throw;
+                }
             }
         }
         catch
@@ -129,7 +138,13 @@ internal sealed partial class NvmeWorkload : IDisposable
         };
         if (UsesDoorbellBuffer) commands.Add(e => SubmissionEntries.DoorbellBufferConfig(e, _layout.ShadowDoorbells, _layout.EventIndexes));
         var queues = Setup(p => p.Run(AdminJob([.. commands])), "creating the I/O queues");
-        if (UsesDoorbellBuffer && !_host.Binding.IsGuestShadowAttached)
+        if (UsesDoorbellBuffer)
+        {
+            if (!_guest.Memory.TryGetShadowRegion(_layout.ShadowDoorbells, WorkloadLayout.PageSize, out var guestShadow))
+                throw new WorkloadException($"the Doorbell Buffer Config page 0x{_layout.ShadowDoorbells:x} is outside guest RAM.");
+            _host.DoorbellBufferConfigured(guestShadow);
+        }
+        if (UsesDoorbellBuffer && !_host.IsGuestShadowAttached)
             throw new WorkloadException("Doorbell Buffer Config completed but the binding has no guest shadow page attached.");
 
         // Each round writes every block with a pattern no earlier round used, then reads it back:
@@ -261,7 +276,7 @@ internal sealed partial class NvmeWorkload : IDisposable
     {
         GuestFailure.CompletionTimeout => $"no completion arrived within {_settings.CompletionTimeoutTscTicks} TSC ticks",
         GuestFailure.ReadyTimeout => "CSTS.RDY never rose after CC.EN was set",
-        GuestFailure.ControllerFatal => $"the controller set CSTS.CFS while enabling ({_host.Controller.LastEnableFailure ?? "no reason given"})",
+        GuestFailure.ControllerFatal => $"the controller set CSTS.CFS while enabling ({_host.LastEnableFailure ?? "no reason given"})",
         _ => failure.ToString(),
     };
 
@@ -312,7 +327,7 @@ internal sealed partial class NvmeWorkload : IDisposable
     public void Dispose()
     {
         _host.Dispose();
-        _storage.Dispose();
+        _storage?.Dispose();
         _guest.Dispose();
     }
 }

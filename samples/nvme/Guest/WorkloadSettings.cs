@@ -24,6 +24,9 @@ internal sealed record WorkloadSettings
     /// </summary>
     public TimeSpan PollIdle { get; init; } = TimeSpan.FromMilliseconds(1);
 
+    /// <summary>Where the controller runs: in this process or in a vfio-user device process.</summary>
+    public WorkloadTransport Transport { get; init; } = WorkloadTransport.InProcess;
+
     /// <summary>A file backing the namespace, or null for memory.</summary>
     public string? BackingFile { get; init; }
 

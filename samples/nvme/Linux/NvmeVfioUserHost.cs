@@ -18,7 +18,8 @@ internal sealed class NvmeVfioUserHost : IDisposable
     /// the shadow page with eventfds, or as stores into BAR0's doorbell page, which the server
     /// offers as a sparse mmap area backed by the shadow memfd, and the controller polls.
     /// </param>
-    public NvmeVfioUserHost(string socketPath, IBlockStorage storage, TimeSpan spin, DoorbellDelivery doorbells, Action<string>? log = null)
+    /// <param name="runnerOptions">The controller thread's options instead of adaptive polling with <paramref name="spin"/>.</param>
+    public NvmeVfioUserHost(string socketPath, IBlockStorage storage, TimeSpan spin, DoorbellDelivery doorbells, Action<string>? log = null, Hosting.DeviceRunnerOptions? runnerOptions = null)
     {
         var memory = new GuestMemory();
         Controller = new NvmeController(memory, storage);
@@ -37,7 +38,7 @@ internal sealed class NvmeVfioUserHost : IDisposable
         var bar4 = new PciBar(4, PciBarKind.Memory32, Msix.BarSize, Msix);
         var function = new PciFunction(NvmeProxyHost.Identity, [bar0, bar4], ResetController, PciMsix.InBar(4, Msix));
         Host = new VfioUserDeviceHost(socketPath, function, memory, Controller, set,
-            server => Controller.InterruptRequested = vector => server.Interrupts.Raise(vector), "controller", spin, log)
+            server => Controller.InterruptRequested = vector => server.Interrupts.Raise(vector), "controller", spin, log, runnerOptions)
         {
             // Nothing signals a store into the mapped page: the idle thread naps and looks (DeviceRunner.NapUntilWork).
             IdleNapLimit = mapped ? MappedIdleNapLimit : TimeSpan.Zero,

@@ -24,9 +24,10 @@ namespace ShadowIo.Samples.Nvme.Linux;
 /// <param name="connectInterrupts">Connects the device's interrupt requests to the server's <see cref="VfioUserServer.Interrupts"/>.</param>
 /// <param name="name">The device's name in thread names and health reports.</param>
 /// <param name="spin">How long the device thread keeps polling after the last work before it sleeps.</param>
+/// <param name="runnerOptions">The device thread's options instead of adaptive polling with <paramref name="spin"/> (the workload's device process runs its controller exactly as in process).</param>
 internal sealed class VfioUserDeviceHost(
     string socketPath, PciFunction function, GuestMemory memory, IDoorbellDevice device, DoorbellSet doorbells,
-    Action<VfioUserServer> connectInterrupts, string name, TimeSpan spin, Action<string>? log = null) : IDisposable
+    Action<VfioUserServer> connectInterrupts, string name, TimeSpan spin, Action<string>? log = null, DeviceRunnerOptions? runnerOptions = null) : IDisposable
 {
     private readonly DoorbellEvents _events = Watch(doorbells);
 
@@ -43,7 +44,7 @@ internal sealed class VfioUserDeviceHost(
     /// <summary>Starts the device thread, then the server's listener.</summary>
     public VfioUserDeviceHost Start()
     {
-        _runner = new DeviceRunner(device, _events, new DeviceRunnerOptions
+        _runner = new DeviceRunner(device, _events, runnerOptions ?? new DeviceRunnerOptions
         {
             Mode = DeviceRunnerMode.AdaptivePolling,
             PollIdle = spin,
@@ -65,6 +66,9 @@ internal sealed class VfioUserDeviceHost(
 
     /// <summary>Timed naps of the idle device thread (mapped doorbells).</summary>
     public long Naps => _runner?.Naps ?? 0;
+
+    /// <summary>Doorbell events the device thread received (eventfd signals, coalesced).</summary>
+    public long DoorbellEvents => _runner?.DoorbellEvents ?? 0;
 
     /// <summary>MMIO doorbell writes that reached the server (trapped into the doorbell set, or dispatched when not bound).</summary>
     public long MmioDoorbellWrites => Server.Statistics.DoorbellWrites;

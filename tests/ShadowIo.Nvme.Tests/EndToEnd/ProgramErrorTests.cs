@@ -13,6 +13,7 @@ public sealed class ProgramErrorTests
     [InlineData("--blocks many", "Cannot parse argument 'many' for option '--blocks'")]
     [InlineData("--queue-depth 4096", "--queue-depth 4096 is out of range")]
     [InlineData("--mode turbo", "--mode 'turbo' is not one of: all, trap, ioeventfd, eventidx, post-write")]
+    [InlineData("--transport pigeon", "--transport 'pigeon' is not one of: in-process, vfio-user")]
     [InlineData("--frobnicate", "Unrecognized command or argument '--frobnicate'")]
     [InlineData("--blocks", "Required argument missing for option: '--blocks'")]
     [InlineData("linux --runtime soon", "Cannot parse argument 'soon' for option '--runtime'")]

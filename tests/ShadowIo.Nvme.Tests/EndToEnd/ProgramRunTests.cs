@@ -36,6 +36,26 @@ public sealed class ProgramRunTests
     }
 
     [Fact]
+    public void Over_vfio_user_the_json_says_so_and_every_supported_mode_verifies()
+    {
+        RequireKvm.Present();
+
+        var outcome = DemoProgram.Run("--json", "--transport", "vfio-user", "--blocks", "32", "--rounds", "1");
+
+        Assert.True(outcome.ExitCode == 0, outcome.StandardError);
+        using var json = JsonDocument.Parse(outcome.StandardOutput);
+        Assert.Equal("vfio-user", json.RootElement.GetProperty("transport").GetString());
+        var modes = json.RootElement.GetProperty("modes").EnumerateArray().ToArray();
+        Assert.Equal(["trap", "ioeventfd", "eventidx", "post-write"], modes.Select(m => m.GetProperty("mode").GetString()));
+        foreach (var mode in modes.Where(m => m.GetProperty("supported").GetBoolean()))
+        {
+            Assert.Equal(4 * 32 + 2 * 8, mode.GetProperty("ios").GetInt64());
+            Assert.True(mode.GetProperty("verified").GetBoolean());
+        }
+        Assert.Equal(0, modes[1].GetProperty("userspace_exits").GetInt64()); // ioeventfd: the device process's eventfds, registered by our VMM
+    }
+
+    [Fact]
     public void The_table_names_every_column_and_mode()
     {
         RequireKvm.Present();
@@ -56,7 +76,7 @@ public sealed class ProgramRunTests
         var outcome = DemoProgram.Run("--help");
 
         Assert.Equal(0, outcome.ExitCode);
-        foreach (var word in (string[])["--backing-file", "--blocks", "--queue-depth", "--mode", "--json", "linux"])
+        foreach (var word in (string[])["--backing-file", "--blocks", "--queue-depth", "--mode", "--transport", "--json", "linux"])
             Assert.Contains(word, outcome.StandardOutput, StringComparison.Ordinal);
     }
 

@@ -7,17 +7,19 @@ namespace ShadowIo.Nvme.Tests.EndToEnd;
 /// <summary>
 /// The demo's workload on the real /dev/kvm: a CPL3 guest enables the controller, creates an I/O
 /// queue pair, writes every block with its own pattern and reads it back at QD1 and QD32, in
-/// each doorbell mode. Counts are checked against what the mode promises, never timings.
+/// each doorbell mode, with the controller in process and in a vfio-user device process. Counts are checked against what the mode promises, never timings.
 /// </summary>
 public sealed class WorkloadModeTests
 {
     private const int Blocks = 128;
     private static readonly WorkloadSettings Settings = new() { Blocks = Blocks, QueueDepth = 32 };
 
-    [Fact]
-    public void Trapped_doorbells_move_every_block_and_each_doorbell_write_is_one_exit()
+    [Theory]
+    [InlineData("in-process")]
+    [InlineData("vfio-user")]
+    public void Trapped_doorbells_move_every_block_and_each_doorbell_write_is_one_exit(string transport)
     {
-        var result = Run(WorkloadMode.Trap);
+        var result = Run(WorkloadMode.Trap, transport);
 
         AssertVerified(result);
         Assert.True(result.DoorbellWrites >= 2 * Blocks, $"QD1 alone rings SQ and CQ once per command; saw {result.DoorbellWrites}.");
@@ -26,10 +28,12 @@ public sealed class WorkloadModeTests
         Assert.Equal(0, result.SuppressedDoorbells);
     }
 
-    [Fact]
-    public void Ioeventfd_doorbells_move_every_block_without_a_single_exit_while_the_guest_rings_every_time()
+    [Theory]
+    [InlineData("in-process")]
+    [InlineData("vfio-user")]
+    public void Ioeventfd_doorbells_move_every_block_without_a_single_exit_while_the_guest_rings_every_time(string transport)
     {
-        var result = Run(WorkloadMode.IoEventFd);
+        var result = Run(WorkloadMode.IoEventFd, transport);
 
         AssertVerified(result);
         Assert.True(result.DoorbellWrites >= 2 * Blocks, $"QD1 alone rings SQ and CQ once per command; saw {result.DoorbellWrites}.");
@@ -37,11 +41,13 @@ public sealed class WorkloadModeTests
         Assert.Equal(0, result.SuppressedDoorbells);
     }
 
-    [Fact]
-    public void EventIdx_lets_the_guest_skip_nearly_every_doorbell_and_nothing_exits()
+    [Theory]
+    [InlineData("in-process")]
+    [InlineData("vfio-user")]
+    public void EventIdx_lets_the_guest_skip_nearly_every_doorbell_and_nothing_exits(string transport)
     {
         // A controller that never stops polling: only the protocol decides when the guest rings.
-        var result = Run(WorkloadMode.EventIdx, Settings with { PollIdle = TimeSpan.FromMinutes(10) });
+        var result = Run(WorkloadMode.EventIdx, transport, Settings with { PollIdle = TimeSpan.FromMinutes(10) });
 
         AssertVerified(result);
         Assert.Equal(0, result.UserspaceExits);
@@ -51,22 +57,26 @@ public sealed class WorkloadModeTests
         Assert.True(result.DoorbellWrites < result.Ios / 10, $"{result.DoorbellWrites} doorbell writes for {result.Ios} I/Os.");
     }
 
-    [Fact]
-    public void EventIdx_with_a_controller_that_sleeps_whenever_idle_still_moves_every_block_without_exits()
+    [Theory]
+    [InlineData("in-process")]
+    [InlineData("vfio-user")]
+    public void EventIdx_with_a_controller_that_sleeps_whenever_idle_still_moves_every_block_without_exits(string transport)
     {
         // Idle after every command: the controller arms EventIdx and sleeps, so the guest's next
         // submission must ring (an ioeventfd) to wake it. Data and exits must not care.
-        var result = Run(WorkloadMode.EventIdx, Settings with { PollIdle = TimeSpan.Zero });
+        var result = Run(WorkloadMode.EventIdx, transport, Settings with { PollIdle = TimeSpan.Zero });
 
         AssertVerified(result);
         Assert.Equal(0, result.UserspaceExits);
         Assert.True(result.DoorbellWrites > 0, "a sleeping controller is woken by the guest's doorbell");
     }
 
-    [Fact]
-    public void Post_write_runs_where_the_kernel_has_it_and_otherwise_says_why_not()
+    [Theory]
+    [InlineData("in-process")]
+    [InlineData("vfio-user")]
+    public void Post_write_runs_where_the_kernel_has_it_and_otherwise_says_why_not(string transport)
     {
-        var result = Run(WorkloadMode.PostWrite);
+        var result = Run(WorkloadMode.PostWrite, transport);
 
         if (result.Supported)
         {
@@ -83,7 +93,7 @@ public sealed class WorkloadModeTests
     [Fact]
     public void A_queue_depth_of_one_for_both_phases_still_verifies()
     {
-        var result = Run(WorkloadMode.EventIdx, Settings with { Blocks = 16, QueueDepth = 1 });
+        var result = Run(WorkloadMode.EventIdx, "in-process", Settings with { Blocks = 16, QueueDepth = 1 });
 
         AssertVerified(result, blocks: 16);
     }
@@ -92,16 +102,18 @@ public sealed class WorkloadModeTests
     public void A_deep_queue_that_wraps_many_times_still_verifies()
     {
         // 300 commands through a 64-entry queue pair at depth 63: the rings wrap and the phase flips repeatedly.
-        var result = Run(WorkloadMode.Trap, Settings with { Blocks = 300, QueueDepth = 63 });
+        var result = Run(WorkloadMode.Trap, "in-process", Settings with { Blocks = 300, QueueDepth = 63 });
 
         AssertVerified(result, blocks: 300);
     }
 
-    private static ModeResult Run(WorkloadMode mode, WorkloadSettings? settings = null)
+    /// <param name="transport">in-process, or vfio-user: the controller in a device process (this sample's hidden verb), attached with our client.</param>
+    private static ModeResult Run(WorkloadMode mode, string transport, WorkloadSettings? settings = null)
     {
         RequireKvm.Present();
+        Assert.True(WorkloadTransports.TryParse(transport, out var where), transport);
         using var kvm = KvmSystem.Open();
-        return NvmeWorkload.Run(kvm, mode, settings ?? Settings, progress: null);
+        return NvmeWorkload.Run(kvm, mode, (settings ?? Settings) with { Transport = where }, progress: null);
     }
 
     private static void AssertVerified(ModeResult result, int blocks = Blocks)
