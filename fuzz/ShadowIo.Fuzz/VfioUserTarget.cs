@@ -14,7 +14,7 @@ namespace ShadowIo.Fuzz;
 /// requester), as the server's dispatch will.
 /// </summary>
 /// <remarks>
-/// <para>Input format: <see cref="ProxyInput"/>'s send records (a control byte with bit 7 clear:
+/// <para>Input format: <see cref="SocketInput"/>'s send records (a control byte with bit 7 clear:
 /// <c>len + 1</c> raw stream bytes in one sendmsg, any framing or none, with <c>ctl &amp; 0x1F</c>
 /// fds from a pool of a memfd and two eventfds); its RAM records are skipped. The whole input goes
 /// into the socket first, then the receive loop runs on the calling thread until the stream ends.</para>
@@ -90,7 +90,7 @@ public static unsafe class VfioUserTarget
             GrowBuffers(peer);
             GrowBuffers(ends[0]);
             Span<int> slots = stackalloc int[32];
-            foreach (var record in new ProxyInput(input))
+            foreach (var record in new SocketInput(input))
             {
                 if (record.IsRamWrite)
                     continue;

@@ -9,7 +9,7 @@ namespace ShadowIo.Fuzz.Tests;
 /// kept as a regression) runs through the target exactly as a campaign runs it, uninstrumented: no
 /// invariant may fail and no exception may escape. One collection with the project's other tests,
 /// so the targets' fd accounting never runs beside another test (a child process's pipes would
-/// count as fds the proxy server leaked).
+/// count as fds a vfio-user session leaked).
 /// </summary>
 [Collection(FdAccounting)]
 public sealed class CorpusReplayTests(ITestOutputHelper output)
@@ -19,7 +19,6 @@ public sealed class CorpusReplayTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData(FuzzTargets.Nvme)]
-    [InlineData(FuzzTargets.QemuProxy)]
     [InlineData(FuzzTargets.VfioUser)]
     [InlineData(FuzzTargets.VirtioBlk)]
     public void Every_corpus_file_passes_the_target(string target)
@@ -43,23 +42,6 @@ public sealed class CorpusReplayTests(ITestOutputHelper output)
         }
         output.WriteLine($"{target}: {files.Length} files replayed in {clock.ElapsedMilliseconds} ms");
         Assert.True(failures.Count == 0, $"{failures.Count} of {files.Length} corpus files fail:{Environment.NewLine}{string.Join(Environment.NewLine, failures)}");
-    }
-
-    /// <summary>
-    /// The proxy seed that maps RAM, enables the controller and creates an I/O queue really gets
-    /// commands fetched and completed through proxy-mapped memory: the harness reaches the device,
-    /// not only the decoder.
-    /// </summary>
-    [Fact]
-    public void The_admin_session_seed_reaches_the_controller_through_mapped_memory()
-    {
-        QemuProxyTarget.Run(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "corpus", FuzzTargets.QemuProxy, "admin-identify")));
-        var session = QemuProxyTarget.LastSession!;
-        output.WriteLine(session.ToString());
-        Assert.Equal(0, session.Rejected);
-        Assert.Equal(1, session.MemorySyncs);
-        Assert.True(session.CommandsFetched >= 4, session.ToString());
-        Assert.Equal(session.CommandsFetched, session.CompletionsPosted);
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace ShadowIo.Linux.Tests.Qemu.EndToEnd;
+namespace ShadowIo.Linux.Tests.Guest;
 
 /// <summary>QEMU TCG guests take a core each: run them one at a time.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]

@@ -1,7 +1,7 @@
 using ShadowIo.Samples.Nvme.Linux;
 using Xunit;
 
-namespace ShadowIo.Linux.Tests.Qemu.EndToEnd;
+namespace ShadowIo.Linux.Tests.Guest;
 
 /// <summary>
 /// The I/O phase check on kernel logs shaped like the Debian 6.1 guest's (no guest boots here):
