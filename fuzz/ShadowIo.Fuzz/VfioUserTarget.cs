@@ -269,7 +269,7 @@ public static unsafe class VfioUserTarget
     }
 
     /// <summary>Descriptors open in this process, by number and target (a leak shows as a new pair).</summary>
-    private static HashSet<string> FdsOpen()
+    internal static HashSet<string> FdsOpen()
     {
         var open = new HashSet<string>(StringComparer.Ordinal);
         foreach (var path in Directory.GetFiles("/proc/self/fd"))
@@ -301,7 +301,7 @@ public static unsafe class VfioUserTarget
     }
 
     /// <summary>All of <paramref name="data"/> without blocking, the fds on its first byte; false once the socket is full.</summary>
-    private static bool Send(int fd, ReadOnlySpan<byte> data, ReadOnlySpan<int> fds)
+    internal static bool Send(int fd, ReadOnlySpan<byte> data, ReadOnlySpan<int> fds)
     {
         var control = stackalloc byte[RightsControl.BufferSize(32)];
         int sent = 0;

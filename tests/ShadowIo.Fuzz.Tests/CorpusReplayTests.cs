@@ -20,9 +20,12 @@ public sealed class CorpusReplayTests(ITestOutputHelper output)
     [Theory]
     [InlineData(FuzzTargets.Nvme)]
     [InlineData(FuzzTargets.VfioUser)]
+    [InlineData(FuzzTargets.VfioUserClient)]
     [InlineData(FuzzTargets.VirtioBlk)]
     public void Every_corpus_file_passes_the_target(string target)
     {
+        // The client target binds doorbells to a real VM, as our VMM does.
+        Assert.SkipWhen(target == FuzzTargets.VfioUserClient && !ShadowIo.Kvm.KvmSystem.IsPresent(), "/dev/kvm is absent.");
         string directory = Path.Combine(AppContext.BaseDirectory, "corpus", target);
         var files = Directory.GetFiles(directory).Order(StringComparer.Ordinal).ToArray();
         Assert.True(files.Length >= 5, $"only {files.Length} corpus files in {directory}");
@@ -79,6 +82,29 @@ public sealed class CorpusReplayTests(ITestOutputHelper output)
         var run = Virtio.VirtqueueByteFuzzer.LastRun;
         output.WriteLine(run.ToString());
         Assert.Equal((completed, 0L, needsReset, reason), (run.RequestsCompleted, run.RequestsFailed, run.NeedsResetRaised, run.LastReason));
+    }
+
+    /// <summary>
+    /// The client seeds reach past the connect: BAR0 attached with its two doorbells bound from
+    /// the server's region IO fds, guest accesses through the bus, MSI-X enabled past a DMA request
+    /// the client refuses; the seed whose reply has the wrong id fails its one operation cleanly.
+    /// </summary>
+    [Theory]
+    [InlineData("connect-config", 2, 0, 0, 0, 0)]
+    [InlineData("attach-trap", 2, 1, 2, 0, 4)]
+    [InlineData("attach-guest-shadow", 1, 1, 2, 0, 1)]
+    [InlineData("attach-none", 1, 1, 0, 0, 2)]
+    [InlineData("msix-reset", 2, 0, 0, 1, 0)]
+    [InlineData("wrong-id", 0, 0, 0, 0, 0)]
+    public void The_vfio_user_client_seeds_reach_past_the_connect(string seed, int succeeded, int bars, int doorbells, int msix, int mmio)
+    {
+        Assert.SkipUnless(ShadowIo.Kvm.KvmSystem.IsPresent(), "/dev/kvm is absent.");
+        VfioUserClientTarget.Run(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "corpus", FuzzTargets.VfioUserClient, seed)));
+        var session = VfioUserClientTarget.LastSession!;
+        output.WriteLine(session.ToString());
+        Assert.True(session.Connected, session.ToString());
+        Assert.Equal((succeeded, bars, doorbells, msix, mmio, 0L), (session.Succeeded, session.BarsAttached, session.DoorbellsBound, session.MsixEnabled, session.MmioAccesses, session.FailedAccesses));
+        Assert.Equal(seed == "wrong-id" ? 1 : 0, session.Refused);
     }
 
     [Fact]
