@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing campaign: AFL++ over a SharpFuzz-instrumented ShadowIo target.
 #
-#   fuzz/run-campaign.sh nvme|qemu-proxy|vfio-user|virtio-blk [minutes=10]
+#   fuzz/run-campaign.sh nvme|vfio-user|vfio-user-client|virtio-blk [minutes=10]
 #
 # Installs afl++ (Debian) and the sharpfuzz tool (under ~/.cache/shadowio) if missing, publishes
 # fuzz/ShadowIo.Fuzz in Release, instruments the ShadowIo assemblies in place, runs one afl-fuzz
@@ -11,9 +11,9 @@
 # Environment: AFL_CMIN=1 also minimizes the final queue (afl-cmin -e) into fuzz/findings/TARGET-cmin.
 set -euo pipefail
 
-target=${1:?usage: fuzz/run-campaign.sh nvme|qemu-proxy|vfio-user|virtio-blk [minutes]}
+target=${1:?usage: fuzz/run-campaign.sh nvme|vfio-user|vfio-user-client|virtio-blk [minutes]}
 minutes=${2:-10}
-case "$target" in nvme|qemu-proxy|vfio-user|virtio-blk) ;; *) echo "unknown target '$target' (nvme, qemu-proxy, vfio-user, virtio-blk)" >&2; exit 2 ;; esac
+case "$target" in nvme|vfio-user|vfio-user-client|virtio-blk) ;; *) echo "unknown target '$target' (nvme, vfio-user, vfio-user-client, virtio-blk)" >&2; exit 2 ;; esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${SHADOWIO_CACHE:-$HOME/.cache/shadowio}
@@ -35,12 +35,12 @@ fi
 echo "publishing fuzz/ShadowIo.Fuzz (Release)..."
 rm -rf "$publish"
 dotnet publish "$root/fuzz/ShadowIo.Fuzz/ShadowIo.Fuzz.csproj" -c Release -o "$publish" --nologo -v quiet >/dev/null
-# The code under test: the runtime, the two transports, the NVMe controller and the virtio-blk
+# The code under test: the runtime, the vfio-user transport, the NVMe controller and the virtio-blk
 # device, plus the controller's episode and raw drivers (ShadowIo.Fuzz.Nvme.dll, instrumented as
 # they were when they lived in the sample's assembly, so AFL also sees which driver paths an input
 # takes) and the virtio driver model (ShadowIo.Fuzz.Virtio.dll, for the same reason). The
 # harness, shadowio-fuzz.dll, SharpFuzz and third-party packages stay uninstrumented.
-for dll in ShadowIo.dll ShadowIo.Qemu.dll ShadowIo.VfioUser.dll ShadowIo.Devices.Nvme.dll ShadowIo.Fuzz.Nvme.dll ShadowIo.Devices.Virtio.dll ShadowIo.Fuzz.Virtio.dll; do
+for dll in ShadowIo.dll ShadowIo.VfioUser.dll ShadowIo.Devices.Nvme.dll ShadowIo.Fuzz.Nvme.dll ShadowIo.Devices.Virtio.dll ShadowIo.Fuzz.Virtio.dll; do
     "$tools/sharpfuzz" "$publish/$dll" >/dev/null
     echo "instrumented $dll"
 done

@@ -58,7 +58,7 @@ public static class ControllerByteFuzzer
     }
 }
 
-/// <summary>An invariant of the controller or the proxy decoder failed for a fuzz input.</summary>
+/// <summary>An invariant of the code under test (a device, a decoder, a transport) failed for a fuzz input.</summary>
 public sealed class FuzzInvariantException : Exception
 {
     public FuzzInvariantException(string message) : base(message) { }

@@ -14,22 +14,22 @@ public static class FuzzTargets
     /// <summary>The NVMe controller's command, doorbell and BAR0 stream (<see cref="ControllerByteFuzzer"/>).</summary>
     public const string Nvme = "nvme";
 
-    /// <summary>The QEMU multi-process proxy server's message decoder, NVMe controller behind BAR0 (<see cref="QemuProxyTarget"/>).</summary>
-    public const string QemuProxy = "qemu-proxy";
-
     /// <summary>The vfio-user channel and every message decoder, as a server receives a client's stream (<see cref="VfioUserTarget"/>).</summary>
     public const string VfioUser = "vfio-user";
+
+    /// <summary>Our vfio-user client against a hostile server's replies and requests (<see cref="VfioUserClientTarget"/>).</summary>
+    public const string VfioUserClient = "vfio-user-client";
 
     /// <summary>The virtio-blk device's rings, descriptors, requests and BAR, as a hostile driver writes them (<see cref="VirtqueueByteFuzzer"/>).</summary>
     public const string VirtioBlk = "virtio-blk";
 
-    public static IReadOnlyList<string> Names { get; } = [Nvme, QemuProxy, VfioUser, VirtioBlk];
+    public static IReadOnlyList<string> Names { get; } = [Nvme, VfioUser, VfioUserClient, VirtioBlk];
 
     public static Action<byte[]> Get(string name) => name switch
     {
         Nvme => static input => ControllerByteFuzzer.Run(input),
-        QemuProxy => static input => QemuProxyTarget.Run(input),
         VfioUser => static input => VfioUserTarget.Run(input),
+        VfioUserClient => static input => VfioUserClientTarget.Run(input),
         VirtioBlk => static input => VirtqueueByteFuzzer.Run(input),
         _ => throw new ArgumentException($"unknown target '{name}' (targets: {string.Join(", ", Names)})", nameof(name)),
     };

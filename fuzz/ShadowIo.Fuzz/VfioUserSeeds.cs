@@ -27,14 +27,14 @@ internal static class VfioUserSeeds
         };
         // One message split over several sends, and several messages in one send.
         var version = new Stream().Version().Bytes;
-        var split = new ProxyInputBuilder().Raw(version.AsSpan(0, 3)).Raw(version.AsSpan(3, 20)).Raw(version.AsSpan(23));
+        var split = new SocketInputBuilder().Raw(version.AsSpan(0, 3)).Raw(version.AsSpan(3, 20)).Raw(version.AsSpan(23));
         seeds.Add(("framing", split.Raw([.. new Stream().Reset().Bytes, .. new Stream().Reset().Bytes]).ToArray()));
         return seeds;
     }
 
-    private static ProxyInputBuilder Handshake()
+    private static SocketInputBuilder Handshake()
     {
-        var b = new ProxyInputBuilder();
+        var b = new SocketInputBuilder();
         Add(b, new Stream().Version());
         Add(b, new Stream().Map(DmaMapFlags.Read | DmaMapFlags.Write, 0, 0, 0xc0000), fds: 1);
         Add(b, new Stream().Map(DmaMapFlags.Read, 0, 0xc0000, 0x20000));
@@ -58,9 +58,9 @@ internal static class VfioUserSeeds
         return b;
     }
 
-    private static ProxyInputBuilder Doorbells()
+    private static SocketInputBuilder Doorbells()
     {
-        var b = new ProxyInputBuilder();
+        var b = new SocketInputBuilder();
         var s = new Stream().Version();
         for (uint tail = 1; tail <= 4; tail++)
         {
@@ -75,9 +75,9 @@ internal static class VfioUserSeeds
         return b;
     }
 
-    private static ProxyInputBuilder Interrupts()
+    private static SocketInputBuilder Interrupts()
     {
-        var b = new ProxyInputBuilder();
+        var b = new SocketInputBuilder();
         Add(b, new Stream().Command(VfioUserCommand.DeviceGetIrqInfo, buffer => IrqInfo.EncodeRequest(buffer, IrqIndex.Msix)));
         // MSI-X enabled with no vectors (no fd), then two vectors' eventfds, a mask by bool, and the disable.
         Add(b, new Stream().Command(VfioUserCommand.DeviceSetIrqs,
@@ -92,9 +92,9 @@ internal static class VfioUserSeeds
     }
 
     /// <summary>Replies our client receives, and the server-to-client DMA messages in QEMU's layout.</summary>
-    private static ProxyInputBuilder ClientReplies()
+    private static SocketInputBuilder ClientReplies()
     {
-        var b = new ProxyInputBuilder();
+        var b = new SocketInputBuilder();
         Add(b, new Stream().Reply(VfioUserCommand.DeviceGetRegionInfo, buffer =>
             RegionInfo.EncodeReply(buffer, 64, RegionFlags.Read | RegionFlags.Write | RegionFlags.Mmap, RegionIndex.Bar0, 0x4000, 0, [new SparseMmapArea(0x1000, 0x1000)])), fds: 1);
         Add(b, new Stream().Reply(VfioUserCommand.DeviceGetRegionIoFds, buffer => RegionIoFds.EncodeReply(buffer, 512, RegionIndex.Bar0,
@@ -110,9 +110,9 @@ internal static class VfioUserSeeds
         return b;
     }
 
-    private static ProxyInputBuilder Broken()
+    private static SocketInputBuilder Broken()
     {
-        var b = new ProxyInputBuilder();
+        var b = new SocketInputBuilder();
         // Oversized (past the target's 4 KiB transfer limit): drained and refused, the next one framed.
         Add(b, new Stream().Command(VfioUserCommand.RegionWrite, buffer => new RegionAccess(0, RegionIndex.Bar0, 4200).Encode(buffer, new byte[4200])));
         Add(b, new Stream().Raw(new MessageHeader(1, VfioUserCommand.Version, 20, (MessageFlags)0x42, 0), [0, 0, 0, 0]));
@@ -124,7 +124,7 @@ internal static class VfioUserSeeds
         return b;
     }
 
-    private static void Add(ProxyInputBuilder builder, Stream stream, int fds = 0, int rotation = 0) => builder.Raw(stream.Bytes, fds, rotation);
+    private static void Add(SocketInputBuilder builder, Stream stream, int fds = 0, int rotation = 0) => builder.Raw(stream.Bytes, fds, rotation);
 
     /// <summary>Whole vfio-user messages, back to back, numbered as QEMU numbers them.</summary>
     private sealed class Stream

@@ -68,7 +68,7 @@ internal static unsafe class VfioUserServerSession
             {
                 int[] pool = [s_ram.Fd, eventFds[0], eventFds[1]];
                 Span<int> slots = stackalloc int[32];
-                foreach (var record in new ProxyInput(input))
+                foreach (var record in new SocketInput(input))
                 {
                     if (record.IsRamWrite)
                     {

@@ -14,7 +14,7 @@ namespace ShadowIo.Fuzz;
 /// requester), as the server's dispatch will.
 /// </summary>
 /// <remarks>
-/// <para>Input format: <see cref="ProxyInput"/>'s send records (a control byte with bit 7 clear:
+/// <para>Input format: <see cref="SocketInput"/>'s send records (a control byte with bit 7 clear:
 /// <c>len + 1</c> raw stream bytes in one sendmsg, any framing or none, with <c>ctl &amp; 0x1F</c>
 /// fds from a pool of a memfd and two eventfds); its RAM records are skipped. The whole input goes
 /// into the socket first, then the receive loop runs on the calling thread until the stream ends.</para>
@@ -90,7 +90,7 @@ public static unsafe class VfioUserTarget
             GrowBuffers(peer);
             GrowBuffers(ends[0]);
             Span<int> slots = stackalloc int[32];
-            foreach (var record in new ProxyInput(input))
+            foreach (var record in new SocketInput(input))
             {
                 if (record.IsRamWrite)
                     continue;
@@ -269,7 +269,7 @@ public static unsafe class VfioUserTarget
     }
 
     /// <summary>Descriptors open in this process, by number and target (a leak shows as a new pair).</summary>
-    private static HashSet<string> FdsOpen()
+    internal static HashSet<string> FdsOpen()
     {
         var open = new HashSet<string>(StringComparer.Ordinal);
         foreach (var path in Directory.GetFiles("/proc/self/fd"))
@@ -301,7 +301,7 @@ public static unsafe class VfioUserTarget
     }
 
     /// <summary>All of <paramref name="data"/> without blocking, the fds on its first byte; false once the socket is full.</summary>
-    private static bool Send(int fd, ReadOnlySpan<byte> data, ReadOnlySpan<int> fds)
+    internal static bool Send(int fd, ReadOnlySpan<byte> data, ReadOnlySpan<int> fds)
     {
         var control = stackalloc byte[RightsControl.BufferSize(32)];
         int sent = 0;

@@ -11,7 +11,7 @@ public sealed class LinuxGuestOptions
     public IReadOnlyList<GuestFile> Files { get; init; } = [];
 
     /// <summary>Guest memory (-m). Must equal the size of a memory backend passed in
-    /// <see cref="ExtraQemuArgs"/> (e.g. memory-backend-memfd for x-pci-proxy-dev).</summary>
+    /// <see cref="ExtraQemuArgs"/> (e.g. memory-backend-memfd for vfio-user-pci).</summary>
     public int MemoryMiB { get; init; } = 1024;
 
     /// <summary>Virtual CPUs (-smp).</summary>
@@ -22,16 +22,11 @@ public sealed class LinuxGuestOptions
 
     /// <summary>Arguments appended to QEMU's command line, e.g.
     /// <c>-object memory-backend-memfd,id=mem,size=1G,share=on -machine pc,memory-backend=mem
-    /// -device x-pci-proxy-dev,id=p0,fd=N</c>.</summary>
+    /// -device vfio-user-pci,socket=...</c>.</summary>
     public IReadOnlyList<string> ExtraQemuArgs { get; init; } = [];
 
-    /// <summary>Appended to the kernel command line (e.g. <c>nvme.poll_queues=1</c>).</summary>
+    /// <summary>Appended to the kernel command line (e.g. <c>nvme.io_queue_depth=64</c>).</summary>
     public IReadOnlyList<string> ExtraKernelArgs { get; init; } = [];
-
-    /// <summary>Descriptors of this process that QEMU must inherit under the same numbers
-    /// (e.g. one end of a socketpair for x-pci-proxy-dev,fd=N). Their close-on-exec flag is
-    /// cleared just for the spawn.</summary>
-    public IReadOnlyList<int> InheritedFds { get; init; } = [];
 
     /// <summary>
     /// Run QEMU 11.1 chrooted in this root (for <c>vfio-user-pci</c>) instead of the host's QEMU

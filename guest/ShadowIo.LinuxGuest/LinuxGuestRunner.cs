@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -16,9 +15,6 @@ public static partial class LinuxGuestRunner
     /// <summary>The line /init prints before the script's output (the end line carries its exit status).</summary>
     public const string BeginMarker = "=====SHADOWIO-OUTPUT-BEGIN=====";
     private const string GuestScriptPath = "/shadowio/run.sh";
-
-    // One spawn at a time: descriptors made inheritable for one QEMU must not leak into another.
-    private static readonly Lock SpawnLock = new();
 
     [GeneratedRegex(@"^=====SHADOWIO-OUTPUT-END rc=(\d+)=====$", RegexOptions.Multiline)]
     private static partial Regex EndMarker();
@@ -128,7 +124,7 @@ public static partial class LinuxGuestRunner
         var console = new StringBuilder();
         var stall = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stopwatch = Stopwatch.StartNew();
-        using var qemu = Spawn(info, options.InheritedFds);
+        using var qemu = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {info.FileName}");
         var stderr = qemu.StandardError.ReadToEndAsync(CancellationToken.None);
         var reader = Task.Run(async () =>
         {
@@ -184,41 +180,4 @@ public static partial class LinuxGuestRunner
         var output = text[outputStart..end.Index];
         return new GuestRunResult(output, int.Parse(end.Groups[1].Value, CultureInfo.InvariantCulture), text, stopwatch.Elapsed);
     }
-
-    private static Process Spawn(ProcessStartInfo info, IReadOnlyList<int> inheritedFds)
-    {
-        lock (SpawnLock)
-        {
-            // .NET opens every descriptor close-on-exec; QEMU must receive these ones.
-            foreach (var fd in inheritedFds)
-                SetCloseOnExec(fd, false);
-            try
-            {
-                var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {info.FileName}");
-                return process;
-            }
-            finally
-            {
-                foreach (var fd in inheritedFds)
-                    SetCloseOnExec(fd, true);
-            }
-        }
-    }
-
-    private const int F_GETFD = 1;
-    private const int F_SETFD = 2;
-    private const int FD_CLOEXEC = 1;
-
-    private static void SetCloseOnExec(int fd, bool closeOnExec)
-    {
-        var flags = Fcntl(fd, F_GETFD, 0);
-        if (flags < 0)
-            throw new InvalidOperationException($"fcntl(F_GETFD) on inherited fd {fd} failed: errno {Marshal.GetLastPInvokeError()}");
-        flags = closeOnExec ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
-        if (Fcntl(fd, F_SETFD, flags) < 0)
-            throw new InvalidOperationException($"fcntl(F_SETFD) on inherited fd {fd} failed: errno {Marshal.GetLastPInvokeError()}");
-    }
-
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static partial int Fcntl(int fd, int command, int argument);
 }

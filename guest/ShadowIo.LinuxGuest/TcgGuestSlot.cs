@@ -9,7 +9,7 @@ namespace ShadowIo.LinuxGuest;
 /// </summary>
 /// <remarks>
 /// A guest emulates each vCPU on a host thread (multi-threaded TCG) and its devices and timers
-/// (PIT, serial, the proxy's socket) on QEMU's main-loop thread. Two or three guests at once beside
+/// (PIT, serial, a vfio-user socket) on QEMU's main-loop thread. Two or three guests at once beside
 /// the other test assemblies' KVM guests put a dozen busy threads on this machine's two cores, and
 /// the guest kernel's timing assumptions break: the boot-time timer check panics (see
 /// <c>no_timer_check</c> in <see cref="LinuxGuestRunner"/>), and the nested-KVM tests wedged with

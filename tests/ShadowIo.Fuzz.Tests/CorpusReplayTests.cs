@@ -9,7 +9,7 @@ namespace ShadowIo.Fuzz.Tests;
 /// kept as a regression) runs through the target exactly as a campaign runs it, uninstrumented: no
 /// invariant may fail and no exception may escape. One collection with the project's other tests,
 /// so the targets' fd accounting never runs beside another test (a child process's pipes would
-/// count as fds the proxy server leaked).
+/// count as fds a vfio-user session leaked).
 /// </summary>
 [Collection(FdAccounting)]
 public sealed class CorpusReplayTests(ITestOutputHelper output)
@@ -19,11 +19,13 @@ public sealed class CorpusReplayTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData(FuzzTargets.Nvme)]
-    [InlineData(FuzzTargets.QemuProxy)]
     [InlineData(FuzzTargets.VfioUser)]
+    [InlineData(FuzzTargets.VfioUserClient)]
     [InlineData(FuzzTargets.VirtioBlk)]
     public void Every_corpus_file_passes_the_target(string target)
     {
+        // The client target binds doorbells to a real VM, as our VMM does.
+        Assert.SkipWhen(target == FuzzTargets.VfioUserClient && !ShadowIo.Kvm.KvmSystem.IsPresent(), "/dev/kvm is absent.");
         string directory = Path.Combine(AppContext.BaseDirectory, "corpus", target);
         var files = Directory.GetFiles(directory).Order(StringComparer.Ordinal).ToArray();
         Assert.True(files.Length >= 5, $"only {files.Length} corpus files in {directory}");
@@ -43,23 +45,6 @@ public sealed class CorpusReplayTests(ITestOutputHelper output)
         }
         output.WriteLine($"{target}: {files.Length} files replayed in {clock.ElapsedMilliseconds} ms");
         Assert.True(failures.Count == 0, $"{failures.Count} of {files.Length} corpus files fail:{Environment.NewLine}{string.Join(Environment.NewLine, failures)}");
-    }
-
-    /// <summary>
-    /// The proxy seed that maps RAM, enables the controller and creates an I/O queue really gets
-    /// commands fetched and completed through proxy-mapped memory: the harness reaches the device,
-    /// not only the decoder.
-    /// </summary>
-    [Fact]
-    public void The_admin_session_seed_reaches_the_controller_through_mapped_memory()
-    {
-        QemuProxyTarget.Run(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "corpus", FuzzTargets.QemuProxy, "admin-identify")));
-        var session = QemuProxyTarget.LastSession!;
-        output.WriteLine(session.ToString());
-        Assert.Equal(0, session.Rejected);
-        Assert.Equal(1, session.MemorySyncs);
-        Assert.True(session.CommandsFetched >= 4, session.ToString());
-        Assert.Equal(session.CommandsFetched, session.CompletionsPosted);
     }
 
     /// <summary>
@@ -97,6 +82,29 @@ public sealed class CorpusReplayTests(ITestOutputHelper output)
         var run = Virtio.VirtqueueByteFuzzer.LastRun;
         output.WriteLine(run.ToString());
         Assert.Equal((completed, 0L, needsReset, reason), (run.RequestsCompleted, run.RequestsFailed, run.NeedsResetRaised, run.LastReason));
+    }
+
+    /// <summary>
+    /// The client seeds reach past the connect: BAR0 attached with its two doorbells bound from
+    /// the server's region IO fds, guest accesses through the bus, MSI-X enabled past a DMA request
+    /// the client refuses; the seed whose reply has the wrong id fails its one operation cleanly.
+    /// </summary>
+    [Theory]
+    [InlineData("connect-config", 2, 0, 0, 0, 0)]
+    [InlineData("attach-trap", 2, 1, 2, 0, 4)]
+    [InlineData("attach-guest-shadow", 1, 1, 2, 0, 1)]
+    [InlineData("attach-none", 1, 1, 0, 0, 2)]
+    [InlineData("msix-reset", 2, 0, 0, 1, 0)]
+    [InlineData("wrong-id", 0, 0, 0, 0, 0)]
+    public void The_vfio_user_client_seeds_reach_past_the_connect(string seed, int succeeded, int bars, int doorbells, int msix, int mmio)
+    {
+        Assert.SkipUnless(ShadowIo.Kvm.KvmSystem.IsPresent(), "/dev/kvm is absent.");
+        VfioUserClientTarget.Run(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "corpus", FuzzTargets.VfioUserClient, seed)));
+        var session = VfioUserClientTarget.LastSession!;
+        output.WriteLine(session.ToString());
+        Assert.True(session.Connected, session.ToString());
+        Assert.Equal((succeeded, bars, doorbells, msix, mmio, 0L), (session.Succeeded, session.BarsAttached, session.DoorbellsBound, session.MsixEnabled, session.MmioAccesses, session.FailedAccesses));
+        Assert.Equal(seed == "wrong-id" ? 1 : 0, session.Refused);
     }
 
     [Fact]

@@ -6,8 +6,8 @@ namespace ShadowIo.Fuzz.Tests;
 /// <summary>
 /// <c>shadowio-fuzz property</c>, the NVMe controller's property run from the command line (it was
 /// the demo's <c>fuzz</c> verb), run as a user runs it: the program copied beside the tests, as a
-/// child process. In the corpus replay's collection: its pipes must not appear while the proxy
-/// target counts fds.
+/// child process. In the corpus replay's collection: its pipes must not appear while the vfio-user
+/// targets count fds.
 /// </summary>
 [Collection(CorpusReplayTests.FdAccounting)]
 public sealed class PropertyVerbTests

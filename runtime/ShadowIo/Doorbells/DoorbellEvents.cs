@@ -6,7 +6,7 @@ namespace ShadowIo;
 
 /// <summary>
 /// One wait set over the eventfds of any number of <see cref="DoorbellSet"/>s (a KVM
-/// <see cref="DoorbellBinding"/>'s, a proxy server's): the emulator's single wait for "some
+/// <see cref="DoorbellBinding"/>'s, a vfio-user server's): the emulator's single wait for "some
 /// doorbell rang", whatever transport and mode each came through. <see cref="Wait"/> may be
 /// called from any one thread at a time (typically the emulator's own); <see cref="Wake"/> from
 /// any. Steady state allocates nothing.

@@ -8,7 +8,7 @@ namespace ShadowIo;
 /// <see cref="DoorbellTable"/>, a memfd shadow page in the block's shadow layout, and the trap
 /// handler that does what KVM does when an ioeventfd matches (store the value, then signal).
 /// Every transport builds on it: the KVM <c>DoorbellBinding</c> (which adds KVM registrations),
-/// QEMU's proxy server (BAR writes), a vfio-user server. Consumers wait with
+/// a vfio-user server (region writes), the vfio-user client's trapped doorbells. Consumers wait with
 /// <see cref="DoorbellEvents"/> and read values from <see cref="Shadow"/> with the block's
 /// generated <c>DoorbellReader</c>: the same code whatever carried the write.
 /// </summary>

@@ -58,7 +58,7 @@ public sealed class DoorbellTable
 
     /// <summary>
     /// Finds the doorbell that starts at <paramref name="offset"/> in the block (the trap path
-    /// and proxy transports see raw offsets); of several on one address (datamatch doorbells),
+    /// and the vfio-user transport see raw offsets); of several on one address (datamatch doorbells),
     /// the first declared. Binary search: no allocation.
     /// </summary>
     public bool TryFind(ulong offset, out int index)

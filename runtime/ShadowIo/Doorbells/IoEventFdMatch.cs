@@ -5,8 +5,8 @@ namespace ShadowIo;
 /// <summary>
 /// KVM's rule for whether an ioeventfd fires on a write (virt/kvm/eventfd.c,
 /// <c>ioeventfd_in_range</c>): the access starts at the doorbell, has exactly its width, and,
-/// when the doorbell has a datamatch, its bytes equal it. Every trap path (a KVM exit, a BAR
-/// write from QEMU's proxy) applies the same rule so a doorbell behaves alike whatever carried it.
+/// when the doorbell has a datamatch, its bytes equal it. Every trap path (a KVM exit, a vfio-user
+/// region write) applies the same rule so a doorbell behaves alike whatever carried it.
 /// </summary>
 public static class IoEventFdMatch
 {

@@ -6,7 +6,7 @@ namespace ShadowIo;
 
 /// <summary>
 /// An owned shared memory mapping: anonymous, or backed by a memfd whose descriptor can be
-/// handed to KVM (as a memory slot), to another process, or to QEMU's proxy.
+/// handed to KVM (as a memory slot), or to another process (a vfio-user peer).
 /// </summary>
 /// <remarks>
 /// Dispose is atomic and idempotent (the first caller unmaps, and the memfd's handle closes once);

@@ -5,7 +5,7 @@ namespace ShadowIo.Native;
 /// <summary>
 /// SCM_RIGHTS control data (unix(7), cmsg(3)) in the glibc x86_64 layout of
 /// <see cref="SocketMessages"/>: written for a send, walked after a receive, for every transport
-/// that passes fds over a UNIX socket (the QEMU proxy link, vfio-user).
+/// that passes fds over a UNIX socket (vfio-user).
 /// </summary>
 /// <remarks>
 /// The walk is by hand within the <c>msg_controllen</c> the kernel returned, so a message without

@@ -9,20 +9,16 @@ namespace ShadowIo.Pci;
 /// <remarks>
 /// <para>Every byte has a writable mask, so a write merges <c>(old &amp; ~mask) | (value &amp; mask)</c>
 /// byte by byte. That one rule gives BAR sizing for free: writing all ones reads back
-/// <c>~(size - 1)</c> with the type bits, which is how both QEMU's proxy (probe_pci_info) and the
-/// guest's PCI core discover the size. A 64-bit BAR's upper dword is all writable (below 4 GiB of
+/// <c>~(size - 1)</c> with the type bits, which is how the guest's PCI core discovers the size. A 64-bit BAR's upper dword is all writable (below 4 GiB of
 /// size), so the pair reads back the 64-bit <c>~(size - 1)</c>. When the function has MSI-X or other
 /// capabilities (<see cref="PciCapability"/>, e.g. virtio's vendor capabilities), the status
 /// register's Capabilities List bit is set; MSI-X comes first, at <see cref="MsixCapabilityOffset"/>,
-/// the others follow 4-byte aligned, chained in the order given. QEMU 7.2's proxy delivers no MSI-X,
-/// so there a function has INTx only.</para>
+/// the others follow 4-byte aligned, chained in the order given.</para>
 /// <para>A transport owns it: config writes, routing, reset and the interrupt-status bit are
 /// internal to the transports. A device only reads it (command bits, BAR bases, MSI-X enable).</para>
-/// <para>Threading: the server thread reads and writes config space; the one other writer is the
-/// INTx line, which mirrors its level into the status register's Interrupt Status bit from the
-/// device's thread (<see cref="SetInterruptStatus"/>, called in order under the line's lock).
-/// Every access to the bytes takes this space's lock, so a read never sees a half-applied write
-/// and a reset never loses or resurrects that bit's updates out of order.</para>
+/// <para>Threading: the server thread reads and writes config space; device threads read it
+/// (command bits, BAR bases, MSI-X enable). Every access to the bytes takes this space's lock, so
+/// a read never sees a half-applied write or reset.</para>
 /// </remarks>
 public sealed class PciConfigSpace
 {
@@ -37,7 +33,7 @@ public sealed class PciConfigSpace
     public const int DeviceIdOffset = 0x02;
     /// <summary>Command register (16 bits): see the <c>Command*</c> bits.</summary>
     public const int CommandOffset = 0x04;
-    /// <summary>Status register (16 bits): <see cref="StatusInterrupt"/> mirrors the INTx line.</summary>
+    /// <summary>Status register (16 bits, read-only here): Capabilities List when the function has any.</summary>
     public const int StatusOffset = 0x06;
     /// <summary>Revision ID (8 bits, read-only).</summary>
     public const int RevisionIdOffset = 0x08;
@@ -283,17 +279,6 @@ public sealed class PciConfigSpace
             }
         }
         return true;
-    }
-
-    /// <summary>Sets or clears the status register's Interrupt Status bit (mirrors the INTx line).</summary>
-    internal void SetInterruptStatus(bool asserted)
-    {
-        lock (_gate)
-        {
-            ushort status = BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(StatusOffset));
-            status = asserted ? (ushort)(status | StatusInterrupt) : (ushort)(status & ~StatusInterrupt);
-            BinaryPrimitives.WriteUInt16LittleEndian(_bytes.AsSpan(StatusOffset), status);
-        }
     }
 
     /// <summary>Power-on state: command 0, BARs unassigned, interrupt line 0.</summary>

@@ -1,8 +1,8 @@
 namespace ShadowIo.Pci;
 
 /// <summary>
-/// What a PCI function says it is in its type-0 header. QEMU's proxy reads vendor, device,
-/// class and subsystem ids at realize time (probe_pci_info) and the guest reads the rest.
+/// What a PCI function says it is in its type-0 header: a vfio-user client reads it through
+/// config-space REGION_READs, as the guest's PCI core does.
 /// </summary>
 /// <param name="VendorId">PCI vendor id (offset 0x00), e.g. 0x1b36 for QEMU's Red Hat range.</param>
 /// <param name="DeviceId">Device id (offset 0x02), chosen by the vendor.</param>

@@ -6,9 +6,8 @@ namespace ShadowIo.Samples.Nvme.Commands;
 
 /// <summary>
 /// <c>linux</c>: the real Linux nvme driver, nvme-cli and fio (Debian 6.1 guest under QEMU TCG)
-/// against the sample controller served over vfio-user to QEMU 11.1 (or through QEMU 7.2's
-/// x-pci-proxy-dev with <c>--transport proxy</c>), then the same guest and jobs against QEMU's
-/// own <c>-device nvme</c> (null-co) under the same QEMU; over vfio-user also Linux's virtio_blk on
+/// against the sample controller served over vfio-user to QEMU 11.1, then the same guest and jobs
+/// against QEMU's own <c>-device nvme</c> (null-co) under the same QEMU; and Linux's virtio_blk on
 /// our virtio-blk device beside QEMU's own <c>-device virtio-blk-pci</c>; prints each pair side by side.
 /// </summary>
 internal static class LinuxCommand
@@ -24,8 +23,8 @@ internal static class LinuxCommand
         runtime.AcceptRange(1, 120);
         var spin = new Option<int>("--spin-us")
         {
-            Description = "Microseconds the controller thread keeps polling after the last command before it sleeps (0..100000; default 0 over vfio-user, where completions interrupt and a spinning thread takes a core from the TCG vCPUs, 1000 behind the proxy, where the guest polls).",
-            DefaultValueFactory = _ => 1000,
+            Description = "Microseconds the device thread keeps polling after the last request before it sleeps (0..100000; default 0: completions interrupt, and a spinning thread takes a core from the TCG vCPUs).",
+            DefaultValueFactory = _ => 0,
             HelpName = "microseconds",
         };
         spin.AcceptRange(0, 100_000);
@@ -48,16 +47,9 @@ internal static class LinuxCommand
             Description = "Path of guest/setup.sh (default: found by walking up from the current directory).",
             HelpName = "path",
         };
-        var transport = new Option<string>("--transport")
-        {
-            Description = "How our controller reaches the guest: vfio-user (QEMU 11.1's vfio-user-pci, MSI-X interrupts; QEMU's nvme under the same QEMU 11.1) or proxy (QEMU 7.2's x-pci-proxy-dev, polled).",
-            DefaultValueFactory = _ => "vfio-user",
-            HelpName = "transport",
-        };
-        transport.AcceptOnlyFromAmong("vfio-user", "proxy");
         var device = new Option<string>("--device")
         {
-            Description = "Which device pairs to run over vfio-user: both, nvme (our controller vs QEMU's nvme) or virtio-blk (our virtio-blk vs QEMU's virtio-blk-pci). The proxy transport runs nvme only.",
+            Description = "Which device pairs to run: both, nvme (our controller vs QEMU's nvme) or virtio-blk (our virtio-blk vs QEMU's virtio-blk-pci).",
             DefaultValueFactory = _ => "both",
             HelpName = "device",
         };
@@ -71,14 +63,14 @@ internal static class LinuxCommand
         };
         doorbells.AcceptOnlyFromAmong("region-write", "mapped", "both");
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout (progress goes to stderr)." };
-        var verbose = new Option<bool>("--verbose") { Description = "Echo the guest console and proxy log to stderr." };
+        var verbose = new Option<bool>("--verbose") { Description = "Echo the guest console and the vfio-user server's log to stderr." };
 
         var command = new Command("linux",
-            "Linux's nvme driver, nvme-cli and fio (QEMU TCG guest) on the sample controller over vfio-user (or x-pci-proxy-dev), " +
+            "Linux's nvme driver, nvme-cli and fio (QEMU 11.1 TCG guest) on the sample controller over vfio-user, " +
             "side by side with QEMU's own nvme, and Linux's virtio_blk on our virtio-blk over vfio-user beside QEMU's virtio-blk-pci: " +
             "IOPS, mean latency, doorbell/notify writes per I/O.")
         {
-            runtime, spin, peer, rounds, transport, device, doorbells, setup, json, verbose,
+            runtime, spin, peer, rounds, device, doorbells, setup, json, verbose,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -90,18 +82,13 @@ internal static class LinuxCommand
             if (!File.Exists(script))
                 throw new FileNotFoundException($"guest set-up script not found at {script} (pass --guest-setup or run from the repository).");
             var image = await GuestImage.GetAsync(script, chatty ? progress.WriteLine : null, cancellationToken);
-            bool vfioUser = parsed.GetValue(transport) == "vfio-user";
-            QemuRoot? root = null;
-            if (vfioUser)
-            {
-                progress.WriteLine("linux: setting up the trixie root with QEMU 11.1 (guest/qemu-root.sh; cached after the first run)...");
-                root = await QemuRoot.GetAsync(Path.Combine(Path.GetDirectoryName(script)!, "qemu-root.sh"), chatty ? progress.WriteLine : null, cancellationToken);
-            }
+            progress.WriteLine("linux: setting up the trixie root with QEMU 11.1 (guest/qemu-root.sh; cached after the first run)...");
+            var root = await QemuRoot.GetAsync(Path.Combine(Path.GetDirectoryName(script)!, "qemu-root.sh"), chatty ? progress.WriteLine : null, cancellationToken);
             var comparison = new LinuxComparison
             {
                 Image = image,
                 RuntimeSeconds = parsed.GetValue(runtime),
-                Spin = TimeSpan.FromMicroseconds(parsed.GetResult(spin) is { Implicit: false } ? parsed.GetValue(spin) : vfioUser ? 0 : 1000),
+                Spin = TimeSpan.FromMicroseconds(parsed.GetValue(spin)),
                 Log = line =>
                 {
                     if (chatty) progress.WriteLine(line);
@@ -110,8 +97,8 @@ internal static class LinuxCommand
             };
             string which = parsed.GetValue(peer)!;
             string devices = parsed.GetValue(device)!;
-            bool runNvme = devices is "both" or "nvme" || !vfioUser;
-            bool runVirtio = devices is "both" or "virtio-blk" && root != null;
+            bool runNvme = devices is "both" or "nvme";
+            bool runVirtio = devices is "both" or "virtio-blk";
             var empty = new PeerResult("(not run)", [], null, null, "", TimeSpan.Zero);
             string delivery = parsed.GetValue(doorbells)!;
             DoorbellDelivery[] deliveries = delivery switch
@@ -132,31 +119,27 @@ internal static class LinuxCommand
                 if (runVirtio && which is "both" or "shadowio")
                 {
                     progress.WriteLine($"linux: booting the guest with our virtio-blk behind vfio-user-pci{of}...");
-                    ourVirtioRuns.Add(await comparison.RunShadowIoVirtioBlkVfioUserAsync(root!, cancellationToken));
+                    ourVirtioRuns.Add(await comparison.RunShadowIoVirtioBlkVfioUserAsync(root, cancellationToken));
                 }
                 if (runVirtio && which is "both" or "qemu")
                 {
-                    progress.WriteLine($"linux: booting the guest with QEMU's -device virtio-blk-pci (null-co) under QEMU {root!.QemuVersion}{of}...");
-                    qemuVirtioRuns.Add(await comparison.RunQemuVirtioBlkAsync(root!, cancellationToken));
+                    progress.WriteLine($"linux: booting the guest with QEMU's -device virtio-blk-pci (null-co) under QEMU {root.QemuVersion}{of}...");
+                    qemuVirtioRuns.Add(await comparison.RunQemuVirtioBlkAsync(root, cancellationToken));
                 }
                 if (!runNvme) continue;
                 if (which is "both" or "shadowio")
                 {
-                    progress.WriteLine($"linux: booting the guest with the sample controller behind {(vfioUser ? "vfio-user-pci" : "x-pci-proxy-dev")}{of}...");
-                    if (root == null) ourRuns.Add(await comparison.RunShadowIoAsync(cancellationToken));
-                    else
+                    progress.WriteLine($"linux: booting the guest with the sample controller behind vfio-user-pci{of}...");
+                    foreach (var d in deliveries)
                     {
-                        foreach (var d in deliveries)
-                        {
-                            if (deliveries.Length > 1) progress.WriteLine($"linux:   doorbells {(d == DoorbellDelivery.Mapped ? "mapped" : "region-write")}");
-                            (d == DoorbellDelivery.Mapped && deliveries.Length > 1 ? mappedRuns : ourRuns).Add(await comparison.RunShadowIoVfioUserAsync(root, d, cancellationToken));
-                        }
+                        if (deliveries.Length > 1) progress.WriteLine($"linux:   doorbells {(d == DoorbellDelivery.Mapped ? "mapped" : "region-write")}");
+                        (d == DoorbellDelivery.Mapped && deliveries.Length > 1 ? mappedRuns : ourRuns).Add(await comparison.RunShadowIoVfioUserAsync(root, d, cancellationToken));
                     }
                 }
                 if (which is "both" or "qemu")
                 {
-                    progress.WriteLine($"linux: booting the guest with QEMU's -device nvme (null-co){(root != null ? $" under QEMU {root.QemuVersion}" : "")}{of}...");
-                    qemuRuns.Add(root != null ? await comparison.RunQemuNvmeAsync(root, cancellationToken) : await comparison.RunQemuNvmeAsync(cancellationToken));
+                    progress.WriteLine($"linux: booting the guest with QEMU's -device nvme (null-co) under QEMU {root.QemuVersion}{of}...");
+                    qemuRuns.Add(await comparison.RunQemuNvmeAsync(root, cancellationToken));
                 }
             }
             var ours = ourRuns.Count > 0 ? PeerResult.Best(ourRuns) : empty;

@@ -7,7 +7,7 @@ internal static class Verbs
 {
     public static IEnumerable<Command> Create()
     {
-        // QEMU: the real Linux nvme driver and fio against this controller through QEMU's proxy, beside QEMU's own nvme.
+        // QEMU 11.1: Linux's nvme and virtio_blk drivers and fio on our devices over vfio-user, beside QEMU's own devices.
         yield return LinuxCommand.Create();
         // The device process of --transport vfio-user (hidden: this program starts it itself).
         yield return NvmeDeviceCommand.Create();

@@ -3,20 +3,14 @@ using System.Globalization;
 namespace ShadowIo.Samples.Nvme.Linux;
 
 /// <summary>
-/// One fio job of the comparison: 4 KiB random I/O on the disk under test (/dev/nvme0n1, /dev/vda), polled completions
-/// (<c>hipri</c>: the driver's poll queue, since no interrupt reaches a TCG guest through the proxy).
+/// One fio job of the comparison: 4 KiB random direct I/O on the disk under test (/dev/nvme0n1,
+/// /dev/vda), completing by interrupt (MSI-X over vfio-user; QEMU's own devices alike).
 /// </summary>
 /// <param name="Name">Job name (also the marker the host watches for).</param>
 /// <param name="Verify">Write-then-read-back with crc32c (fio's verify); bounded by size, not time.</param>
 internal sealed record FioJob(string Name, bool Write, int QueueDepth, bool Verify = false)
 {
-    /// <summary>
-    /// Always io_uring with IORING_SETUP_IOPOLL (<c>hipri</c>), at QD1 too. pvsync2's RWF_HIPRI is
-    /// not polled by Linux 6.1 (synchronous polled I/O went away with the 5.16 polling rework):
-    /// measured here, its commands land on the interrupt-driven queue and, with no INTx reaching a
-    /// TCG guest through the proxy, each completes only through the 1-second timeout handler.
-    /// io_uring at depth 1 is the polled equivalent, and both peers run the same jobs.
-    /// </summary>
+    /// <summary>io_uring at every depth, QD1 included: one engine for every job and both peers.</summary>
     public string Engine => "io_uring";
 
     /// <summary>The four measured jobs, identical for both peers.</summary>
@@ -36,12 +30,8 @@ internal sealed record FioJob(string Name, bool Write, int QueueDepth, bool Veri
     ];
 
     /// <summary>The fio command line (busybox sh).</summary>
-    /// <param name="polled">
-    /// <c>hipri</c> (IORING_SETUP_IOPOLL on the driver's poll queue): for the proxy, whose INTx never
-    /// reaches a TCG guest. False where interrupts arrive (vfio-user's MSI-X): completions by interrupt.
-    /// </param>
     /// <param name="device">The block device (the NVMe namespace by default).</param>
-    public string CommandLine(int runtimeSeconds, int rangeMiB, bool polled = true, string device = "/dev/nvme0n1")
+    public string CommandLine(int runtimeSeconds, int rangeMiB, string device = "/dev/nvme0n1")
     {
         var args = new List<string>
         {
@@ -49,7 +39,6 @@ internal sealed record FioJob(string Name, bool Write, int QueueDepth, bool Veri
             $"--rw={(Write ? "randwrite" : "randread")}", $"--ioengine={Engine}",
             $"--iodepth={QueueDepth.ToString(CultureInfo.InvariantCulture)}", "--output-format=json",
         };
-        if (polled) args.Add("--hipri");
         if (Verify)
         {
             // A region of its own, written once and read back: every block checked.

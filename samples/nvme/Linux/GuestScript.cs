@@ -27,9 +27,8 @@ internal static class GuestScript
     public const string KernelLogSection = "kernel-log-io";
 
     /// <param name="dataChecks">Identify, round trip and fio verification (a device that keeps data).</param>
-    /// <param name="polled">fio on the driver's poll queue (<see cref="FioJob.CommandLine"/>); false where interrupts arrive.</param>
     /// <param name="disk">The block device the jobs use (the NVMe namespace when null).</param>
-    public static string Build(IReadOnlyList<FioJob> jobs, int runtimeSeconds, int rangeMiB, bool dataChecks, bool polled = true, GuestDisk? disk = null)
+    public static string Build(IReadOnlyList<FioJob> jobs, int runtimeSeconds, int rangeMiB, bool dataChecks, GuestDisk? disk = null)
     {
         disk ??= GuestDisk.Nvme;
         var s = new StringBuilder();
@@ -58,7 +57,7 @@ internal static class GuestScript
                 """);
         }
         // Mark the I/O phase in the kernel log itself, so the host can tell the driver's
-        // complaints during I/O from the admin timeouts of boot (see IoPhaseKernelLog).
+        // complaints during I/O from whatever boot printed (see IoPhaseKernelLog).
         s.Append("echo ").Append(IoBeginMarker).Append(" > /dev/kmsg\n");
         if (dataChecks)
         {
@@ -82,7 +81,7 @@ internal static class GuestScript
             s.Append("echo \"").Append(JobBeginPrefix).Append(job.Name).Append("\"\n");
             // A hung job must not eat the whole boot: busybox timeout kills fio (exit 143).
             s.Append("timeout ").Append(JobTimeoutSeconds(job, runtimeSeconds).ToString(CultureInfo.InvariantCulture)).Append(' ')
-                .Append(job.CommandLine(runtimeSeconds, rangeMiB, polled, disk.Path)).Append('\n');
+                .Append(job.CommandLine(runtimeSeconds, rangeMiB, disk.Path)).Append('\n');
             s.Append("echo \"").Append(ExitPrefix).Append(job.Name).Append(" $?\"\n");
             s.Append("echo \"").Append(JobEndPrefix).Append(job.Name).Append("\"\n");
         }
@@ -95,28 +94,6 @@ internal static class GuestScript
         s.Append("exit 0\n");
         return s.ToString();
     }
-
-    /// <summary>The nvme module list with the parameters a TCG guest behind the proxy needs.</summary>
-    /// <remarks>
-    /// /init loads modules with insmod, which does not read module options from the kernel
-    /// command line, so they go on the module's list line: one poll queue for hipri I/O,
-    /// 1-second admin and I/O timeouts so commands on interrupt-driven queues complete through
-    /// the timeout handler's "completion polled" path.
-    /// </remarks>
-    public static string WithNvmeParameters(string moduleList)
-    {
-        var lines = moduleList.Split('\n').Select(line =>
-        {
-            string trimmed = line.Trim();
-            if (trimmed.EndsWith("/nvme-core.ko", StringComparison.Ordinal)) return trimmed + " admin_timeout=1 io_timeout=1";
-            if (trimmed.EndsWith("/nvme.ko", StringComparison.Ordinal)) return trimmed + " poll_queues=1";
-            return line;
-        });
-        return string.Join('\n', lines);
-    }
-
-    /// <summary>Kernel arguments (for a kernel with nvme built in; harmless otherwise).</summary>
-    public static IReadOnlyList<string> KernelArgs { get; } = ["nvme.poll_queues=1", "nvme_core.admin_timeout=1", "nvme_core.io_timeout=1"];
 
     private static int JobTimeoutSeconds(FioJob job, int runtimeSeconds) => job.Verify ? 120 : runtimeSeconds + 60;
 

@@ -1,17 +1,15 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using ShadowIo.LinuxGuest;
-using ShadowIo.Qemu;
 using ShadowIo.Devices.Storage;
 
 namespace ShadowIo.Samples.Nvme.Linux;
 
 /// <summary>
-/// Runs the same guest, kernel and fio jobs against the sample controller and against QEMU's own
-/// <c>-device nvme</c> on a null-co drive: through QEMU 7.2's x-pci-proxy-dev (no interrupt under
-/// TCG: poll queue, 1-second timeouts), or over vfio-user to QEMU 11.1's vfio-user-pci from the
-/// trixie root (MSI-X interrupts, the driver's defaults), QEMU's nvme then under the same QEMU 11.1.
+/// Runs the same guest, kernel and fio jobs against our devices served over vfio-user to QEMU
+/// 11.1's vfio-user-pci from the trixie root (MSI-X interrupts, the drivers' defaults) and against
+/// QEMU's own devices on a null-co drive under the same QEMU 11.1: the sample NVMe controller beside
+/// <c>-device nvme</c>, our virtio-blk beside <c>-device virtio-blk-pci</c>.
 /// </summary>
 internal sealed class LinuxComparison
 {
@@ -22,12 +20,6 @@ internal sealed class LinuxComparison
 
     /// <summary>The Debian test guest both peers boot (guest/setup.sh's build).</summary>
     public required GuestImage Image { get; init; }
-
-    /// <summary>The image's nvme module list (/etc/shadowio/modules.d/10-nvme.list, load order); parameters are added.</summary>
-    public string NvmeModuleList => File.ReadAllText(Path.Combine(Image.RootDirectory, NvmeModuleListPath.TrimStart('/')));
-
-    /// <summary>Path of that list inside the guest.</summary>
-    public string NvmeModuleListPath { get; init; } = "/etc/shadowio/modules.d/10-nvme.list";
 
     public int RuntimeSeconds { get; init; } = 8;
 
@@ -56,58 +48,12 @@ internal sealed class LinuxComparison
 
     private FioJob[] Select(IEnumerable<FioJob> jobs) => jobs.Where(j => JobFilter?.Invoke(j) ?? true).ToArray();
 
-    public async Task<ComparisonResult> RunAsync(CancellationToken cancellationToken)
-    {
-        var ours = await RunShadowIoAsync(cancellationToken);
-        var qemu = await RunQemuNvmeAsync(cancellationToken);
-        return new ComparisonResult(ours, qemu);
-    }
-
     /// <summary>Both peers under <paramref name="root"/>'s QEMU 11.1: ours over vfio-user, QEMU's own nvme; interrupts, no polling.</summary>
     public async Task<ComparisonResult> RunVfioUserAsync(QemuRoot root, CancellationToken cancellationToken)
     {
         var ours = await RunShadowIoVfioUserAsync(root, cancellationToken);
         var qemu = await RunQemuNvmeAsync(root, cancellationToken);
         return new ComparisonResult(ours, qemu);
-    }
-
-    public async Task<PeerResult> RunShadowIoAsync(CancellationToken cancellationToken)
-    {
-        var jobs = Select(FioJob.Measured.Concat(FioJob.Verifying));
-        using var link = ProxySocketPair.Create();
-        using var storage = new MemoryBlockStorage((long)RangeMiB << 20);
-        Prefill(storage);
-        using (var host = new NvmeProxyHost(link, storage, Spin, line => Log?.Invoke($"[proxy] {line}")))
-        {
-            var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-            var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true),
-                [
-                    "-object", $"memory-backend-memfd,id=mem,size={GuestMemoryMiB}M,share=on",
-                    "-machine", "pc,memory-backend=mem",
-                    "-device", $"x-pci-proxy-dev,id=nvme0,fd={link.QemuFd.ToString(CultureInfo.InvariantCulture)}",
-                ],
-                [link.QemuFd], line => Mark(line, marks, () => host.MmioDoorbellWrites));
-            var stopwatch = Stopwatch.StartNew();
-            string output;
-            try
-            {
-                output = (await LinuxGuestRunner.RunAsync(Image, request, cancellationToken)).Output;
-            }
-            finally
-            {
-                // QEMU has exited (or was killed): our copy of its end is the last; closing it ends the server loop.
-                link.CloseQemuEnd();
-            }
-            stopwatch.Stop();
-            await host.Running.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
-            host.CheckHealth();
-            var c = host.Controller.Counters;
-            var observation = new ControllerObservation(
-                host.FirstDoorbellBuffer?.ShadowAddress, host.FirstDoorbellBuffer?.EventIdxAddress,
-                host.Controller.ReadCommandAccounting(), c.InvalidDoorbellWrites, c.ShadowRereadHits, c.InternalErrors,
-                host.MmioDoorbellWrites, host.Sleeps, host.Server.Statistics.ToString(), host.Server.RamMapper.ActiveMappings);
-            return Collect("ShadowIo (x-pci-proxy-dev)", jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with { Controller = observation };
-        }
     }
 
     /// <summary>
@@ -129,13 +75,13 @@ internal sealed class LinuxComparison
         bool mapped = doorbells == DoorbellDelivery.Mapped;
         using var host = new NvmeVfioUserHost(sockets.HostPath(socket), storage, mapped ? MappedSpin : Spin, doorbells, line => Log?.Invoke($"[vfio-user] {line}"));
         var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true, polled: false),
+        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true),
             [
                 "-object", $"memory-backend-memfd,id=mem,size={GuestMemoryMiB}M,share=on",
                 "-machine", "pc,memory-backend=mem",
                 "-device", $$$"""{"driver":"vfio-user-pci","id":"nvme0","socket":{"path":"{{{sockets.PathInRoot(socket)}}}","type":"unix"}}""",
             ],
-            [], line => Mark(line, marks, () => host.Host.MmioDoorbellWrites), root, polled: false);
+            line => Mark(line, marks, () => host.Host.MmioDoorbellWrites), root);
         var stopwatch = Stopwatch.StartNew();
         string output;
         try
@@ -184,13 +130,13 @@ internal sealed class LinuxComparison
         const string socket = "virtio-blk.sock";
         using var host = new VirtioBlkVfioUserHost(sockets.HostPath(socket), storage, Spin, GuestCpus, line => Log?.Invoke($"[vfio-user] {line}"));
         var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true, polled: false, GuestDisk.VirtioBlk),
+        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true, GuestDisk.VirtioBlk),
             [
                 "-object", $"memory-backend-memfd,id=mem,size={GuestMemoryMiB}M,share=on",
                 "-machine", "pc,memory-backend=mem",
                 "-device", $$$"""{"driver":"vfio-user-pci","id":"vblk0","socket":{"path":"{{{sockets.PathInRoot(socket)}}}","type":"unix"}}""",
             ],
-            [], line => Mark(line, marks, () => host.Host.MmioDoorbellWrites), root, polled: false, extraFiles: VirtioModules());
+            line => Mark(line, marks, () => host.Host.MmioDoorbellWrites), root, extraFiles: VirtioModules());
         var stopwatch = Stopwatch.StartNew();
         string output;
         try
@@ -230,13 +176,13 @@ internal sealed class LinuxComparison
         File.WriteAllText(trace, "");
         using var counter = new TraceLineCounter(trace);
         var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: false, polled: false, GuestDisk.VirtioBlk),
+        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: false, GuestDisk.VirtioBlk),
             [
                 "-drive", $"driver=null-co,size={RangeMiB}M,read-zeroes=on,if=none,id=v0",
                 "-device", "virtio-blk-pci,drive=v0,disable-legacy=on",
                 "-trace", "virtio_queue_notify", "-D", files.PathInRoot(traceName),
             ],
-            [], line => Mark(line, marks, counter.Count), root, polled: false, extraFiles: VirtioModules());
+            line => Mark(line, marks, counter.Count), root, extraFiles: VirtioModules());
         var stopwatch = Stopwatch.StartNew();
         string output = (await LinuxGuestRunner.RunAsync(Image, request, cancellationToken)).Output;
         stopwatch.Stop();
@@ -257,44 +203,17 @@ internal sealed class LinuxComparison
         File.WriteAllText(trace, "");
         using var counter = new TraceLineCounter(trace);
         var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: false, polled: false),
+        var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: false),
             [
                 "-drive", $"driver=null-co,size={RangeMiB}M,read-zeroes=on,if=none,id=n0",
                 "-device", "nvme,serial=QEMUNVME0001,drive=n0",
                 "-trace", "pci_nvme_mmio_doorbell_sq", "-trace", "pci_nvme_mmio_doorbell_cq", "-D", files.PathInRoot(traceName),
             ],
-            [], line => Mark(line, marks, counter.Count), root, polled: false);
+            line => Mark(line, marks, counter.Count), root);
         var stopwatch = Stopwatch.StartNew();
         string output = (await LinuxGuestRunner.RunAsync(Image, request, cancellationToken)).Output;
         stopwatch.Stop();
         return Collect($"QEMU {root.QemuVersion} -device nvme (null-co)", jobs, output, marks, stopwatch.Elapsed, dataChecks: false);
-    }
-
-    public async Task<PeerResult> RunQemuNvmeAsync(CancellationToken cancellationToken)
-    {
-        var jobs = Select(FioJob.Measured);
-        string trace = Path.Combine(Path.GetTempPath(), $"shadowio-qemu-nvme-{Guid.NewGuid():N}.log");
-        try
-        {
-            using var counter = new TraceLineCounter(trace);
-            var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-            var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: false),
-                [
-                    "-drive", $"driver=null-co,size={RangeMiB}M,read-zeroes=on,if=none,id=n0",
-                    "-device", "nvme,serial=QEMUNVME0001,drive=n0",
-                    // Only the two doorbell events: one log line per MMIO doorbell write.
-                    "-trace", "pci_nvme_mmio_doorbell_sq", "-trace", "pci_nvme_mmio_doorbell_cq", "-D", trace,
-                ],
-                [], line => Mark(line, marks, counter.Count));
-            var stopwatch = Stopwatch.StartNew();
-            string output = (await LinuxGuestRunner.RunAsync(Image, request, cancellationToken)).Output;
-            stopwatch.Stop();
-            return Collect("QEMU -device nvme (null-co)", jobs, output, marks, stopwatch.Elapsed, dataChecks: false);
-        }
-        finally
-        {
-            File.Delete(trace);
-        }
     }
 
     /// <summary>
@@ -310,18 +229,15 @@ internal sealed class LinuxComparison
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
-    /// <param name="polled">The proxy's workaround for its missing interrupt: poll queue and 1-second timeouts. False for vfio-user.</param>
     /// <param name="extraFiles">Files added to the boot besides the nvme module list (the virtio modules).</param>
-    private LinuxGuestOptions Request(string script, IReadOnlyList<string> qemuArgs, IReadOnlyList<int> fds, Action<string> console, QemuRoot? root = null, bool polled = true,
+    private LinuxGuestOptions Request(string script, IReadOnlyList<string> qemuArgs, Action<string> console, QemuRoot root,
         IReadOnlyList<GuestFile>? extraFiles = null) =>
         new()
         {
             Script = script,
-            Files = [GuestFile.FromText(NvmeModuleListPath, polled ? GuestScript.WithNvmeParameters(NvmeModuleList) : NvmeModuleList), .. extraFiles ?? []],
+            Files = extraFiles ?? [],
             ExtraQemuArgs = qemuArgs,
-            ExtraKernelArgs = polled ? GuestScript.KernelArgs : [],
             QemuRoot = root,
-            InheritedFds = fds,
             ConsoleLine = line =>
             {
                 console(line);

@@ -11,6 +11,9 @@ namespace ShadowIo.Samples.Nvme.Linux;
 /// </summary>
 internal sealed class NvmeVfioUserHost : IDisposable
 {
+    /// <summary>PCI identity: NVMe class 01:08:02; vendor as in Identify (0x1B36), a device id of our own.</summary>
+    public static readonly PciIdentity Identity = new(0x1b36, 0x5349, 0x010802, RevisionId: 1, SubsystemVendorId: 0x1b36, SubsystemId: 0x5349);
+
     /// <param name="socketPath">Where the server listens (QEMU's <c>socket.path</c>, seen from the host).</param>
     /// <param name="spin">How long the controller thread keeps polling after the last work before it sleeps.</param>
     /// <param name="doorbells">
@@ -36,7 +39,7 @@ internal sealed class NvmeVfioUserHost : IDisposable
         Msix = new MsixTable(NvmeRegisters.QueueCount);
         var bar0 = new PciBar(0, PciBarKind.Memory64, NvmeRegisters.BlockSize, Controller, set);
         var bar4 = new PciBar(4, PciBarKind.Memory32, Msix.BarSize, Msix);
-        var function = new PciFunction(NvmeProxyHost.Identity, [bar0, bar4], ResetController, PciMsix.InBar(4, Msix));
+        var function = new PciFunction(Identity, [bar0, bar4], ResetController, PciMsix.InBar(4, Msix));
         Host = new VfioUserDeviceHost(socketPath, function, memory, Controller, set,
             server => Controller.InterruptRequested = vector => server.Interrupts.Raise(vector), "controller", spin, log, runnerOptions)
         {

@@ -1,5 +1,4 @@
 using ShadowIo.Linux.Tests.Infrastructure;
-using ShadowIo.Linux.Tests.Qemu.EndToEnd;
 using ShadowIo.LinuxGuest;
 using Xunit;
 

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace ShadowIo.Linux.Tests.Kernel;
 
-/// <summary>The test guest itself: set-up, boot, the payload's output and exit code, overlays, inherited fds.</summary>
+/// <summary>The test guest itself: set-up, boot, the payload's output and exit code, and overlays.</summary>
 public sealed class GuestImageTests
 {
     [Fact]
@@ -39,39 +39,5 @@ public sealed class GuestImageTests
         Assert.StartsWith("Kernel panic - not syncing: sysrq triggered crash", error.StallLine![error.StallLine!.IndexOf("Kernel panic", StringComparison.Ordinal)..], StringComparison.Ordinal);
         // panic() raises the console log level that /init lowered: the stack says where it stopped.
         Assert.Contains("sysrq_handle_crash", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Qemu_inherits_the_descriptors_it_is_given()
-    {
-        // QEMU's -add-fd refuses a descriptor it does not have, so a successful boot shows the fd
-        // crossed exec (x-pci-proxy-dev,fd=N relies on the same inheritance).
-        using var file = File.OpenHandle(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.DeleteOnClose);
-        var fd = (int)file.DangerousGetHandle();
-
-        var result = await RepositoryGuest.RunAsync(new LinuxGuestOptions
-        {
-            Script = "echo inherited\n",
-            ExtraQemuArgs = ["-add-fd", $"fd={fd},set=1"],
-            InheritedFds = [fd],
-            Timeout = TimeSpan.FromMinutes(3),
-        }, TestContext.Current.CancellationToken);
-
-        Assert.Equal(["inherited"], result.Lines);
-    }
-
-    [Fact]
-    public async Task A_descriptor_not_handed_over_stays_in_the_test_process()
-    {
-        using var file = File.OpenHandle(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.DeleteOnClose);
-        var fd = (int)file.DangerousGetHandle();
-
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => RepositoryGuest.RunAsync(new LinuxGuestOptions
-        {
-            ExtraQemuArgs = ["-add-fd", $"fd={fd},set=1"],
-            Timeout = TimeSpan.FromMinutes(3),
-        }, TestContext.Current.CancellationToken));
-
-        Assert.Contains("without the begin marker", error.Message, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,5 @@
 using ShadowIo.Linux.Tests.Infrastructure;
-using ShadowIo.Linux.Tests.Qemu.EndToEnd;
+using ShadowIo.Linux.Tests.Guest;
 using ShadowIo.LinuxGuest;
 using ShadowIo.VfioUser.Channel;
 using ShadowIo.VfioUser.Protocol;

@@ -1,6 +1,5 @@
 using ShadowIo.Linux.Tests.Infrastructure;
-using ShadowIo.Linux.Tests.Qemu.EndToEnd;
-using ShadowIo.Linux.Tests.Qemu.Support;
+using ShadowIo.Linux.Tests.Guest;
 using ShadowIo.LinuxGuest;
 using ShadowIo.Pci;
 using ShadowIo.VfioUser.Server;
@@ -29,11 +28,11 @@ public sealed class VfioUserFunctionBootTests(ITestOutputHelper output)
         var root = await RepositoryGuest.QemuRootAsync(ct);
         using var sockets = root.CreateRunDirectory();
         var device = new RecordingDevice();
-        using var doorbells = DoorbellSet.Create(ServedDevice.CreateTable());
+        using var doorbells = DoorbellSet.Create(RecordingDevice.CreateTable());
         var msix = new MsixTable(4);
         var log = new List<string>();
         using var server = new VfioUserServer(
-            new PciFunction(Identity, [new PciBar(0, PciBarKind.Memory64, ServedDevice.Bar0Size, device, doorbells), new PciBar(4, PciBarKind.Memory32, msix.BarSize, msix)],
+            new PciFunction(Identity, [new PciBar(0, PciBarKind.Memory64, RecordingDevice.Bar0Size, device, doorbells), new PciBar(4, PciBarKind.Memory32, msix.BarSize, msix)],
                 Msix: PciMsix.InBar(4, msix)),
             log: line => { lock (log) log.Add(line); });
         var serving = server.Serve(sockets.HostPath(SocketName));
@@ -72,7 +71,7 @@ public sealed class VfioUserFunctionBootTests(ITestOutputHelper output)
         Assert.Contains((0x40ul, 4, 0x12345678ul), device.Writes);
         Assert.Equal(7u, doorbells.Shadow.ReadUInt32(0));                          // SqTail doorbell, through the trap path
         Assert.NotEqual(0ul, doorbells.TakeSignals(0));
-        Assert.DoesNotContain(device.Writes, w => w.Offset == ServedDevice.SqTailOffset);
+        Assert.DoesNotContain(device.Writes, w => w.Offset == RecordingDevice.SqTailOffset);
         Assert.True(stats.DoorbellWrites >= 1);
         Assert.True(server.GuestMemory.Contains(0x10_0000, 0x100_0000), "guest RAM was not mapped through DMA_MAP with its memfd");
         Assert.Equal(0, stats.DeviceFailures);

@@ -1,6 +1,6 @@
 using ShadowIo.Devices.Nvme;
 using ShadowIo.Linux.Tests.Infrastructure;
-using ShadowIo.Linux.Tests.Qemu.EndToEnd;
+using ShadowIo.Linux.Tests.Guest;
 using ShadowIo.Samples.Nvme.Linux;
 using Xunit;
 

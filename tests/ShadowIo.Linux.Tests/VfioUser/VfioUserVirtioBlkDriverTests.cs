@@ -1,5 +1,5 @@
 using ShadowIo.Linux.Tests.Infrastructure;
-using ShadowIo.Linux.Tests.Qemu.EndToEnd;
+using ShadowIo.Linux.Tests.Guest;
 using ShadowIo.Samples.Nvme.Linux;
 using Xunit;
 

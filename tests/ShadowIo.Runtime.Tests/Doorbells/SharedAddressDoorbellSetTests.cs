@@ -4,7 +4,7 @@ namespace ShadowIo.Runtime.Tests.Doorbells;
 
 /// <summary>
 /// Issue 13 §2 without a VM: several datamatch doorbells on one address, the trap path every
-/// transport uses (a KVM exit, a BAR write from QEMU's proxy or a vfio-user client) fires exactly
+/// transport uses (a KVM exit, a region write from a vfio-user client) fires exactly
 /// the row whose datamatch equals the written bytes, and a hand-built table that KVM would refuse
 /// is refused.
 /// </summary>

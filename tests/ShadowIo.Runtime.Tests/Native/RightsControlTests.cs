@@ -5,7 +5,7 @@ using static Tmds.Linux.LibC;
 namespace ShadowIo.Runtime.Tests.Native;
 
 /// <summary>
-/// The SCM_RIGHTS layer both fd-passing transports use (QEMU proxy, vfio-user), over a real
+/// The SCM_RIGHTS layer the fd-passing transport uses (vfio-user), over a real
 /// socketpair: the kernel installs the fds, so what these tests see is what a peer would send.
 /// </summary>
 [Collection(ShadowIo.Runtime.Tests.Support.ResourceCountingCollection.Name)]

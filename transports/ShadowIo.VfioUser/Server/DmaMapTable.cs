@@ -18,7 +18,7 @@ namespace ShadowIo.VfioUser.Server;
 /// at a page-aligned offset: a page past the end of a file would raise SIGBUS when touched.</para>
 /// <para>An unmapped range may still be in use by a device thread that took a span from
 /// <see cref="Memory"/> just before the table changed, so its mapping is retired and unmapped
-/// only after <see cref="RetireGracePeriod"/> (the proxy's guest RAM mapper does the same).</para>
+/// only after <see cref="RetireGracePeriod"/>.</para>
 /// <para>Threading: the server thread changes the table; devices only read <see cref="Memory"/>,
 /// whose region list is swapped atomically.</para>
 /// </remarks>
