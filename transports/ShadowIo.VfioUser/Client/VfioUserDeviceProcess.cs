@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 
 namespace ShadowIo.VfioUser.Client;
@@ -84,13 +85,13 @@ public sealed class VfioUserDeviceProcess : IDisposable
     /// file) is its own executable.
     /// </summary>
     /// <exception cref="InvalidOperationException">There is no file to start.</exception>
+    // ILC reports IL3000 itself when a NativeAOT program (the kernel guest's runner) is published,
+    // and honours only this attribute there, not a #pragma: the empty Location is handled below.
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "An empty Location (NativeAOT, single-file) means the running executable is the program.")]
     public static ProcessStartInfo ProgramOf(Assembly assembly)
     {
         ArgumentNullException.ThrowIfNull(assembly);
-        // Location is empty in NativeAOT and single-file programs: the running executable is the program then.
-#pragma warning disable IL3000
         string location = assembly.Location;
-#pragma warning restore IL3000
         string? running = Environment.ProcessPath;
         if (location.Length == 0)
             return new ProcessStartInfo(running ?? throw new InvalidOperationException("this program has no path to start again."));
