@@ -34,13 +34,32 @@ public sealed class VirtioPciFunction : IDisposable
     /// </summary>
     /// <exception cref="ArgumentException">The device offers no MSI-X vector.</exception>
     public VirtioPciFunction(VirtioBlkDevice device)
+        : this(device, VirtioNotifyDelivery.Doorbells)
+    {
+    }
+
+    /// <summary>
+    /// Wraps <paramref name="device"/> as <see cref="VirtioPciFunction(VirtioBlkDevice)"/> does, its
+    /// notify writes delivered as <paramref name="notify"/> says: trapped into a
+    /// <see cref="DoorbellSet"/> for a device thread, or dispatched to the device on the
+    /// transport's thread (no <see cref="Doorbells"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The device offers no MSI-X vector.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="notify"/> is not a defined delivery.</exception>
+    public VirtioPciFunction(VirtioBlkDevice device, VirtioNotifyDelivery notify)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (device.Options.MsixVectors < 1) throw new ArgumentException("A virtio-pci function served with MSI-X needs at least one vector.", nameof(device));
+        if (notify is not (VirtioNotifyDelivery.Doorbells or VirtioNotifyDelivery.Inline)) throw new ArgumentOutOfRangeException(nameof(notify), notify, "Not a notify delivery.");
         Device = device;
-        Doorbells = DoorbellSet.Create(VirtioBlkDevice.DoorbellTable);
+        Notify = notify;
+        Doorbells = notify == VirtioNotifyDelivery.Doorbells ? DoorbellSet.Create(VirtioBlkDevice.DoorbellTable) : null;
         Msix = new MsixTable(device.Options.MsixVectors);
-        var structures = new PciBar(VirtioPciLayout.Bar, PciBarKind.Memory64, VirtioPciLayout.BarSize, device, Doorbells, VirtioPciLayout.NotifyOffset);
+        // Without a doorbell set a transport's BAR write reaches VirtioBlkDevice.WriteMmio, whose
+        // notify dispatch processes the queue there (VfioUserServer.WriteBar's fallback).
+        var structures = Doorbells != null
+            ? new PciBar(VirtioPciLayout.Bar, PciBarKind.Memory64, VirtioPciLayout.BarSize, device, Doorbells, VirtioPciLayout.NotifyOffset)
+            : new PciBar(VirtioPciLayout.Bar, PciBarKind.Memory64, VirtioPciLayout.BarSize, device);
         var msixBar = new PciBar(MsixBar, PciBarKind.Memory32, Msix.BarSize, Msix);
         Function = new PciFunction(Identity, [structures, msixBar], Reset, PciMsix.InBar(MsixBar, Msix), Capabilities);
     }
@@ -56,8 +75,14 @@ public sealed class VirtioPciFunction : IDisposable
     /// <summary>The device behind the structures' BAR.</summary>
     public VirtioBlkDevice Device { get; }
 
-    /// <summary>The notify doorbells, trapped by the transport (row n is queue n); the device thread waits on them.</summary>
-    public DoorbellSet Doorbells { get; }
+    /// <summary>How the driver's notify writes reach the device.</summary>
+    public VirtioNotifyDelivery Notify { get; }
+
+    /// <summary>
+    /// The notify doorbells, trapped by the transport (row n is queue n); the device thread waits on
+    /// them. Null with <see cref="VirtioNotifyDelivery.Inline"/>.
+    /// </summary>
+    public DoorbellSet? Doorbells { get; }
 
     /// <summary>The MSI-X table and PBA in <see cref="MsixBar"/>.</summary>
     public MsixTable Msix { get; }
@@ -104,5 +129,5 @@ public sealed class VirtioPciFunction : IDisposable
     }
 
     /// <summary>Closes the doorbells' eventfds and shadow page.</summary>
-    public void Dispose() => Doorbells.Dispose();
+    public void Dispose() => Doorbells?.Dispose();
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ShadowIo.Devices.Virtio;
 using ShadowIo.LinuxGuest;
 using ShadowIo.Samples.Nvme.Linux;
 
@@ -62,6 +63,14 @@ internal static class LinuxCommand
             HelpName = "delivery",
         };
         doorbells.AcceptOnlyFromAmong("region-write", "mapped", "both");
+        var virtioNotify = new Option<string>("--virtio-notify")
+        {
+            Description = "How our virtio-blk's notify writes reach it: doorbell (trapped into an eventfd the device thread sleeps on) " +
+                "or inline (served on the vfio-user server's thread as the REGION_WRITE arrives, one thread hop fewer).",
+            DefaultValueFactory = _ => "doorbell",
+            HelpName = "delivery",
+        };
+        virtioNotify.AcceptOnlyFromAmong("doorbell", "inline");
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout (progress goes to stderr)." };
         var verbose = new Option<bool>("--verbose") { Description = "Echo the guest console and the vfio-user server's log to stderr." };
 
@@ -70,7 +79,7 @@ internal static class LinuxCommand
             "side by side with QEMU's own nvme, and Linux's virtio_blk on our virtio-blk over vfio-user beside QEMU's virtio-blk-pci: " +
             "IOPS, mean latency, doorbell/notify writes per I/O.")
         {
-            runtime, spin, peer, rounds, device, doorbells, setup, json, verbose,
+            runtime, spin, peer, rounds, device, doorbells, virtioNotify, setup, json, verbose,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -89,6 +98,7 @@ internal static class LinuxCommand
                 Image = image,
                 RuntimeSeconds = parsed.GetValue(runtime),
                 Spin = TimeSpan.FromMicroseconds(parsed.GetValue(spin)),
+                VirtioNotify = parsed.GetValue(virtioNotify) == "inline" ? VirtioNotifyDelivery.Inline : VirtioNotifyDelivery.Doorbells,
                 Log = line =>
                 {
                     if (chatty) progress.WriteLine(line);

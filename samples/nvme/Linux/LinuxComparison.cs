@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using ShadowIo.LinuxGuest;
 using ShadowIo.Devices.Storage;
+using ShadowIo.Devices.Virtio;
 
 namespace ShadowIo.Samples.Nvme.Linux;
 
@@ -31,6 +32,9 @@ internal sealed class LinuxComparison
 
     /// <summary>How our controller's doorbells reach it over vfio-user (region writes or the mapped doorbell page).</summary>
     public DoorbellDelivery Doorbells { get; init; } = DoorbellDelivery.RegionWrite;
+
+    /// <summary>How our virtio-blk's notify writes reach it: a device thread behind doorbells, or served on the server's thread.</summary>
+    public VirtioNotifyDelivery VirtioNotify { get; init; } = VirtioNotifyDelivery.Doorbells;
 
     /// <summary>
     /// The controller thread's spin after the last command with mapped doorbells: nothing wakes a
@@ -128,7 +132,7 @@ internal sealed class LinuxComparison
         using var storage = new MemoryBlockStorage((long)RangeMiB << 20);
         Prefill(storage);
         const string socket = "virtio-blk.sock";
-        using var host = new VirtioBlkVfioUserHost(sockets.HostPath(socket), storage, Spin, GuestCpus, line => Log?.Invoke($"[vfio-user] {line}"));
+        using var host = new VirtioBlkVfioUserHost(sockets.HostPath(socket), storage, Spin, GuestCpus, VirtioNotify, line => Log?.Invoke($"[vfio-user] {line}"));
         var marks = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true, GuestDisk.VirtioBlk),
             [
@@ -136,7 +140,7 @@ internal sealed class LinuxComparison
                 "-machine", "pc,memory-backend=mem",
                 "-device", $$$"""{"driver":"vfio-user-pci","id":"vblk0","socket":{"path":"{{{sockets.PathInRoot(socket)}}}","type":"unix"}}""",
             ],
-            line => Mark(line, marks, () => host.Host.MmioDoorbellWrites), root, extraFiles: VirtioModules());
+            line => Mark(line, marks, () => host.NotifyWrites), root, extraFiles: VirtioModules());
         var stopwatch = Stopwatch.StartNew();
         string output;
         try
@@ -153,8 +157,9 @@ internal sealed class LinuxComparison
         var c = host.Device.Counters;
         var observation = new VirtioObservation(c.Notifications, c.RequestsCompleted, c.RequestsFailed, c.RequestsUnsupported,
             c.InterruptsRequested, c.InterruptsSuppressed, c.RearmRereadHits, c.NeedsResetRaised, host.Device.NeedsResetReason.ToString(),
-            host.Device.InternalErrors, host.Host.MmioDoorbellWrites, host.Host.Sleeps, host.Host.Describe());
-        return Collect("ShadowIo virtio-blk (vfio-user-pci, QEMU 11.1)", jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with
+            host.Device.InternalErrors, host.NotifyWrites, host.Host.Sleeps, host.Host.Describe());
+        string how = VirtioNotify == VirtioNotifyDelivery.Inline ? ", notify inline" : "";
+        return Collect($"ShadowIo virtio-blk (vfio-user-pci, QEMU 11.1{how})", jobs, output, marks, stopwatch.Elapsed, dataChecks: true) with
         {
             Virtio = observation,
             InterruptsDelivered = host.Host.Server.Interrupts.Delivered,

@@ -58,7 +58,7 @@ internal sealed class NvmeVfioUserHost : IDisposable
 
     public NvmeController Controller { get; }
 
-    public DoorbellSet Doorbells => Host.Doorbells;
+    public DoorbellSet Doorbells => Host.Doorbells!;   // the controller is always served with its doorbells
 
     public MsixTable Msix { get; }
 

@@ -15,25 +15,27 @@ namespace ShadowIo.Samples.Nvme.Linux;
 /// Interrupts are real: the device's interrupt request signals the vector's eventfd from SET_IRQS,
 /// which QEMU (under TCG, with no KVM irqfd) watches in its main loop and injects as the MSI-X
 /// message. <paramref name="connectInterrupts"/> runs before the server accepts its client.
+/// Without <paramref name="doorbells"/> no device thread runs: the function's BAR writes reach the
+/// device on the server's thread, the device's only driver then.
 /// </remarks>
 /// <param name="socketPath">Where the server listens (QEMU's <c>socket.path</c>, seen from the host).</param>
 /// <param name="function">What to serve.</param>
 /// <param name="memory">The guest memory the device was built over; the server publishes the client's DMA maps into it.</param>
 /// <param name="device">The device the runner drives from the doorbells.</param>
-/// <param name="doorbells">The doorbells of <paramref name="function"/>'s BAR, which the runner waits on.</param>
+/// <param name="doorbells">The doorbells of <paramref name="function"/>'s BAR, which the runner waits on; null for none (no runner).</param>
 /// <param name="connectInterrupts">Connects the device's interrupt requests to the server's <see cref="VfioUserServer.Interrupts"/>.</param>
 /// <param name="name">The device's name in thread names and health reports.</param>
 /// <param name="spin">How long the device thread keeps polling after the last work before it sleeps.</param>
 /// <param name="runnerOptions">The device thread's options instead of adaptive polling with <paramref name="spin"/> (the workload's device process runs its controller exactly as in process).</param>
 internal sealed class VfioUserDeviceHost(
-    string socketPath, PciFunction function, GuestMemory memory, IDoorbellDevice device, DoorbellSet doorbells,
+    string socketPath, PciFunction function, GuestMemory memory, IDoorbellDevice device, DoorbellSet? doorbells,
     Action<VfioUserServer> connectInterrupts, string name, TimeSpan spin, Action<string>? log = null, DeviceRunnerOptions? runnerOptions = null) : IDisposable
 {
-    private readonly DoorbellEvents _events = Watch(doorbells);
+    private readonly DoorbellEvents? _events = doorbells != null ? Watch(doorbells) : null;
 
     public VfioUserServer Server { get; } = Connect(new VfioUserServer(function, memory, log), connectInterrupts);
 
-    public DoorbellSet Doorbells => doorbells;
+    public DoorbellSet? Doorbells => doorbells;
 
     private DeviceRunner? _runner;
     private Task? _running;
@@ -41,10 +43,10 @@ internal sealed class VfioUserDeviceHost(
     /// <summary>Completes when QEMU closes the link (or the server is stopped).</summary>
     public Task Running => _running ?? throw new InvalidOperationException("Start the host first.");
 
-    /// <summary>Starts the device thread, then the server's listener.</summary>
+    /// <summary>Starts the device thread (when there are doorbells to wait on), then the server's listener.</summary>
     public VfioUserDeviceHost Start()
     {
-        _runner = new DeviceRunner(device, _events, runnerOptions ?? new DeviceRunnerOptions
+        if (_events != null) _runner = new DeviceRunner(device, _events, runnerOptions ?? new DeviceRunnerOptions
         {
             Mode = DeviceRunnerMode.AdaptivePolling,
             PollIdle = spin,
@@ -74,7 +76,12 @@ internal sealed class VfioUserDeviceHost(
     public long MmioDoorbellWrites => Server.Statistics.DoorbellWrites;
 
     /// <summary>Throws when the device thread died or the device caught one of its own bugs.</summary>
-    public void CheckHealth() => _runner?.CheckHealth();
+    public void CheckHealth()
+    {
+        if (_runner != null) _runner.CheckHealth();
+        else if (device.InternalErrors > 0)
+            throw new InvalidOperationException($"{name}: {device.InternalErrors} internal error(s) on the server's thread", device.LastInternalError);
+    }
 
     /// <summary>A one-line summary of the link and the interrupts.</summary>
     public string Describe()
@@ -104,6 +111,6 @@ internal sealed class VfioUserDeviceHost(
     {
         _runner?.Dispose();
         Server.Dispose();
-        _events.Dispose();
+        _events?.Dispose();
     }
 }

@@ -25,11 +25,16 @@ public sealed class VirtioPciFunctionTests
     private sealed class Served : IDisposable
     {
         public Served()
+            : this(VirtioNotifyDelivery.Doorbells)
+        {
+        }
+
+        public Served(VirtioNotifyDelivery notify)
         {
             var memory = new GuestMemory();
             Storage = new MemoryBlockStorage(1 << 20);
             Device = new VirtioBlkDevice(memory, Storage);
-            Pci = new VirtioPciFunction(Device);
+            Pci = new VirtioPciFunction(Device, notify);
             Server = new VfioUserServer(Pci.Function, memory);
             Pci.ConnectInterrupts(() => Server.Interrupts.MsixMode, Server.Interrupts.Raise);
             var (server, client) = VfioUserChannel.CreatePair(maxSendFds: 253);
@@ -129,8 +134,8 @@ public sealed class VirtioPciFunctionTests
         using var served = new Served();
         served.Write(VirtioPciLayout.NotifyOffset + 0, 2, 0);        // queue 0
         served.Write(VirtioPciLayout.NotifyOffset + 12, 2, 3);       // queue 3
-        Assert.Equal(1ul, served.Pci.Doorbells.TakeSignals(0));
-        Assert.Equal(1ul, served.Pci.Doorbells.TakeSignals(3));
+        Assert.Equal(1ul, served.Pci.Doorbells!.TakeSignals(0));
+        Assert.Equal(1ul, served.Pci.Doorbells!.TakeSignals(3));
         Assert.Equal(2, served.Server.Statistics.DoorbellWrites);
         Assert.Equal(0, served.Device.Counters.Notifications);         // signalled, not dispatched
         served.Write(0, 4, 1);                                          // device_feature_select: dispatched to the common configuration
@@ -146,7 +151,26 @@ public sealed class VirtioPciFunctionTests
             Assert.Equal(new RegionIoFdEntry(VirtioPciLayout.NotifyOffset + 4 * (ulong)q, 2, (uint)q, IoFdType.IoEventFd, 0, 0, 0, 0), entries[q]);
         ulong one = 1;
         Assert.Equal(8, (int)write(fds[2].Fd, &one, 8));   // what KVM does for an ioeventfd on queue 2's doorbell
-        Assert.Equal(1ul, served.Pci.Doorbells.TakeSignals(2));
+        Assert.Equal(1ul, served.Pci.Doorbells!.TakeSignals(2));
+    }
+
+    [Fact]
+    public void Inline_notify_writes_reach_the_device_on_the_server_thread_and_io_fds_offer_none()
+    {
+        using var served = new Served(VirtioNotifyDelivery.Inline);
+        Assert.Null(served.Pci.Doorbells);
+        served.Write(VirtioPciLayout.NotifyOffset + 0, 2, 0);        // queue 0
+        served.Write(VirtioPciLayout.NotifyOffset + 12, 2, 3);       // queue 3
+        Assert.Equal(2, served.Device.Counters.Notifications);        // dispatched, not signalled
+        Assert.Equal(0, served.Server.Statistics.DoorbellWrites);     // the server knows no doorbell offsets
+        Assert.Equal(0, served.Device.InternalErrors);
+
+        var request = new byte[RegionIoFds.HeaderSize];
+        RegionIoFds.EncodeRequest(request, (uint)RegionIoFds.ReplySize(4), Bar);
+        var reply = served.Client.Request(VfioUserCommand.DeviceGetRegionIoFds, request);
+        using var fds = reply.Fds;
+        Assert.Equal(0, RegionIoFds.DecodeReply(reply.Payload, fds.Count, out _, out int count, out _));
+        Assert.Equal(0, count);
     }
 
     [Fact]
