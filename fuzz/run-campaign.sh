@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing campaign: AFL++ over a SharpFuzz-instrumented ShadowIo target.
 #
-#   fuzz/run-campaign.sh nvme|vfio-user|vfio-user-client|virtio-blk [minutes=10]
+#   fuzz/run-campaign.sh nvme|vfio-user|vfio-user-virtio|vfio-user-client|virtio-blk [minutes=10]
 #
 # Installs afl++ (Debian) and the sharpfuzz tool (under ~/.cache/shadowio) if missing, publishes
 # fuzz/ShadowIo.Fuzz in Release, instruments the ShadowIo assemblies in place, runs one afl-fuzz
@@ -11,9 +11,9 @@
 # Environment: AFL_CMIN=1 also minimizes the final queue (afl-cmin -e) into fuzz/findings/TARGET-cmin.
 set -euo pipefail
 
-target=${1:?usage: fuzz/run-campaign.sh nvme|vfio-user|vfio-user-client|virtio-blk [minutes]}
+target=${1:?usage: fuzz/run-campaign.sh nvme|vfio-user|vfio-user-virtio|vfio-user-client|virtio-blk [minutes]}
 minutes=${2:-10}
-case "$target" in nvme|vfio-user|vfio-user-client|virtio-blk) ;; *) echo "unknown target '$target' (nvme, vfio-user, vfio-user-client, virtio-blk)" >&2; exit 2 ;; esac
+case "$target" in nvme|vfio-user|vfio-user-virtio|vfio-user-client|virtio-blk) ;; *) echo "unknown target '$target' (nvme, vfio-user, vfio-user-virtio, vfio-user-client, virtio-blk)" >&2; exit 2 ;; esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${SHADOWIO_CACHE:-$HOME/.cache/shadowio}

@@ -17,6 +17,7 @@ public static class Seeds
         {
             FuzzTargets.Nvme => Nvme(),
             FuzzTargets.VfioUser => VfioUserSeeds.Create(),
+            FuzzTargets.VfioUserVirtio => VfioUserVirtioSeeds.Create(),
             FuzzTargets.VfioUserClient => VfioUserClientSeeds.Create(),
             FuzzTargets.VirtioBlk => Virtio.VirtqueueSeeds.Create(),
             _ => throw new ArgumentException($"unknown target '{target}'", nameof(target)),

@@ -13,7 +13,7 @@ namespace ShadowIo.Fuzz;
 /// </summary>
 internal static class VfioUserSeeds
 {
-    private const int RotateToEventFds = 1;
+    internal const int RotateToEventFds = 1;
 
     public static List<(string, byte[])> Create()
     {
@@ -124,10 +124,10 @@ internal static class VfioUserSeeds
         return b;
     }
 
-    private static void Add(SocketInputBuilder builder, Stream stream, int fds = 0, int rotation = 0) => builder.Raw(stream.Bytes, fds, rotation);
+    internal static void Add(SocketInputBuilder builder, Stream stream, int fds = 0, int rotation = 0) => builder.Raw(stream.Bytes, fds, rotation);
 
     /// <summary>Whole vfio-user messages, back to back, numbered as QEMU numbers them.</summary>
-    private sealed class Stream
+    internal sealed class Stream
     {
         private static ushort s_id;
         private readonly List<byte> _bytes = [];

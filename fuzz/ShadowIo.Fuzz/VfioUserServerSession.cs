@@ -7,14 +7,16 @@ using ShadowIo.VfioUser.Protocol;
 using ShadowIo.VfioUser.Server;
 using static Tmds.Linux.LibC;
 using ShadowIo.Devices.Storage;
+using ShadowIo.Devices.Virtio;
 
 namespace ShadowIo.Fuzz;
 
 /// <summary>
-/// The second half of the vfio-user target: the same input replayed into a
-/// <see cref="VfioUserServer"/> serving the sample NVMe controller as the <c>linux</c> verb serves
-/// it (64-bit BAR0 with trapped I/O doorbells, MSI-X table in BAR4, client memory from the memfds
-/// the peer maps).
+/// A client's stream replayed into a <see cref="VfioUserServer"/>: the second half of the
+/// vfio-user target (the sample NVMe controller as the <c>linux</c> verb serves it: 64-bit BAR0
+/// with trapped I/O doorbells, MSI-X table in BAR4), and the whole of the vfio-user-virtio target
+/// (the virtio-blk device's <see cref="VirtioPciFunction"/>). Client memory comes from the memfd
+/// the peer maps.
 /// </summary>
 /// <remarks>
 /// <para>The whole stream goes into the socket first, then the server loop runs on the calling
@@ -22,11 +24,17 @@ namespace ShadowIo.Fuzz;
 /// <para>Checked: no exception leaves the loop; the replies are exactly one per framed command
 /// that asked for one (not NO_REPLY, not itself a reply), in order, each echoing its command's
 /// msg_id and cmd, and an error reply is the bare header with an errno the protocol uses; no reply
-/// to a posted message; the device never failed an access and the controller caught no internal
-/// error. The caller checks that no fd outlives the session.</para>
+/// to a posted message; the device never failed an access and caught no internal error. The caller checks that no fd outlives the session.</para>
 /// </remarks>
 internal static unsafe class VfioUserServerSession
 {
+    /// <summary>Which device the server serves.</summary>
+    internal enum ServedDevice
+    {
+        Nvme,
+        VirtioBlk,
+    }
+
     /// <summary>Client memory the pool's memfd offers to DMA_MAP (maps inside it succeed).</summary>
     public const int RamSize = 1 << 20;
 
@@ -34,29 +42,21 @@ internal static unsafe class VfioUserServerSession
     private static readonly int[] ReplyErrnos = [EINVAL, E2BIG, ENOTSUP, EEXIST, ENOENT, ENOSPC, ENOMEM];
     private static MemoryMapping? s_ram;
 
+    /// <summary>What the virtio-blk device did in the last session (null when it served NVMe).</summary>
+    public static VirtioServedSummary? LastVirtio { get; private set; }
+
     /// <summary>Counts from the last session.</summary>
     public static (long Messages, long ErrorReplies, long DmaMaps, long Replies) LastCounts { get; private set; }
 
-    public static void Run(ReadOnlySpan<byte> input, Func<int, ReadOnlySpan<byte>, ReadOnlySpan<int>, bool> send, int[] eventFds)
+    public static void Run(ReadOnlySpan<byte> input, Func<int, ReadOnlySpan<byte>, ReadOnlySpan<int>, bool> send, int[] eventFds, ServedDevice device)
     {
         s_ram ??= MemoryMapping.CreateMemfd("fuzz vfio-user client RAM", RamSize);
         s_ram.Span.Clear();
-        using var storage = new MemoryBlockStorage(1 << 20);
         var memory = new GuestMemory();
-        using var controller = new NvmeController(memory, storage);
-        using var doorbells = DoorbellSet.Create(NvmeController.DoorbellTable, static e => e.Element != 0);
-        controller.DoorbellSource = doorbells.Shadow;
-        var msix = new MsixTable(NvmeRegisters.QueueCount);
-        var function = new PciFunction(Identity,
-            [new PciBar(0, PciBarKind.Memory64, NvmeRegisters.BlockSize, controller, doorbells), new PciBar(4, PciBarKind.Memory32, msix.BarSize, msix)],
-            () =>
-            {
-                controller.WriteMmio(NvmeRegisters.CcOffset, 4, 0);
-                controller.Registers.ResetRegisters();
-            },
-            PciMsix.InBar(4, msix));
+        using IServed served = device == ServedDevice.Nvme ? new ServedNvme(memory) : new ServedVirtioBlk(memory);
+        var function = served.Function;
         var server = new VfioUserServer(function, memory);
-        controller.InterruptRequested = server.Interrupts.Raise;
+        served.Connect(server);
         var (serverEnd, peerEnd) = VfioUserChannel.CreatePair(maxSendFds: 253);
         var sent = new List<byte>();
         using (peerEnd)
@@ -88,7 +88,7 @@ internal static unsafe class VfioUserServerSession
                 try
                 {
                     server.ServeOnCallingThread(serverEnd);
-                    controller.Poll();
+                    served.AfterServe();
                 }
                 catch (Exception e)
                 {
@@ -97,8 +97,7 @@ internal static unsafe class VfioUserServerSession
                 var stats = server.Statistics;
                 if (stats.DeviceFailures != 0)
                     throw new FuzzInvariantException($"the device failed {stats.DeviceFailures} access(es)");
-                if (controller.Counters.InternalErrors != 0)
-                    throw new FuzzInvariantException($"the controller caught an internal error: {controller.LastInternalError}");
+                served.Check();
             }
             finally
             {
@@ -107,6 +106,111 @@ internal static unsafe class VfioUserServerSession
             }
             long replies = CheckReplies(CollectionsMarshalBytes(sent), peerEnd);
             LastCounts = (server.Statistics.Messages, server.Statistics.ErrorReplies, server.Statistics.DmaMaps, replies);
+            LastVirtio = served is ServedVirtioBlk virtio ? virtio.Summary() : null;
+        }
+    }
+
+    /// <summary>The device behind the server, built fresh for each session.</summary>
+    private interface IServed : IDisposable
+    {
+        PciFunction Function { get; }
+
+        /// <summary>Routes the device's interrupts to the server's.</summary>
+        void Connect(VfioUserServer server);
+
+        /// <summary>What the device thread would do once the stream is served: look at the doorbells and rings.</summary>
+        void AfterServe();
+
+        /// <summary>Throws if the device caught an internal error (a bug, never the guest's fault).</summary>
+        void Check();
+    }
+
+    /// <summary>The sample NVMe controller as the <c>linux</c> verb serves it: 64-bit BAR0 with trapped I/O doorbells, MSI-X table in BAR4.</summary>
+    private sealed class ServedNvme : IServed
+    {
+        private readonly MemoryBlockStorage _storage = new(1 << 20);
+        private readonly NvmeController _controller;
+        private readonly DoorbellSet _doorbells;
+
+        public ServedNvme(GuestMemory memory)
+        {
+            _controller = new NvmeController(memory, _storage);
+            _doorbells = DoorbellSet.Create(NvmeController.DoorbellTable, static e => e.Element != 0);
+            _controller.DoorbellSource = _doorbells.Shadow;
+            var msix = new MsixTable(NvmeRegisters.QueueCount);
+            Function = new PciFunction(Identity,
+                [new PciBar(0, PciBarKind.Memory64, NvmeRegisters.BlockSize, _controller, _doorbells), new PciBar(4, PciBarKind.Memory32, msix.BarSize, msix)],
+                () =>
+                {
+                    _controller.WriteMmio(NvmeRegisters.CcOffset, 4, 0);
+                    _controller.Registers.ResetRegisters();
+                },
+                PciMsix.InBar(4, msix));
+        }
+
+        public PciFunction Function { get; }
+
+        public void Connect(VfioUserServer server) => _controller.InterruptRequested = server.Interrupts.Raise;
+
+        public void AfterServe() => _controller.Poll();
+
+        public void Check()
+        {
+            if (_controller.Counters.InternalErrors != 0)
+                throw new FuzzInvariantException($"the controller caught an internal error: {_controller.LastInternalError}");
+        }
+
+        public void Dispose()
+        {
+            _doorbells.Dispose();
+            _controller.Dispose();
+            _storage.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The virtio-blk device as <c>VirtioBlkVfioUserHost</c> serves it: <see cref="VirtioPciFunction"/>
+    /// (the structures in BAR4 with the notify doorbells trapped into eventfds, MSI-X in BAR1),
+    /// interrupts routed by virtio vector. Four queues, so queue_select reaches every slot.
+    /// </summary>
+    private sealed class ServedVirtioBlk : IServed
+    {
+        private readonly MemoryBlockStorage _storage = new(1 << 20);
+        private readonly VirtioBlkDevice _device;
+        private readonly VirtioPciFunction _pci;
+
+        public ServedVirtioBlk(GuestMemory memory)
+        {
+            _device = new VirtioBlkDevice(memory, _storage, new VirtioBlkDeviceOptions { Queues = VirtioPciLayout.MaxQueues });
+            _pci = new VirtioPciFunction(_device);
+        }
+
+        public PciFunction Function => _pci.Function;
+
+        public void Connect(VfioUserServer server) => _pci.ConnectInterrupts(() => server.Interrupts.MsixMode, server.Interrupts.Raise);
+
+        /// <summary>The device thread's work: each notified queue (a trapped notify write signalled its row), then a poll of every ring.</summary>
+        public void AfterServe()
+        {
+            for (int row = 0; row < VirtioBlkDevice.DoorbellTable.Count; row++)
+                if (_pci.Doorbells.TakeSignals(row) != 0)
+                    _device.ProcessDoorbell(row);
+            _device.Poll();
+        }
+
+        public void Check()
+        {
+            if (_device.InternalErrors != 0)
+                throw new FuzzInvariantException($"the virtio-blk device caught an internal error: {_device.LastInternalError}");
+        }
+
+        public VirtioServedSummary Summary() => new(_device.Counters.Notifications, _device.Counters.RequestsCompleted, _device.Counters.RequestsFailed,
+            _device.Counters.NeedsResetRaised, _device.NeedsResetReason, (byte)_device.Status);
+
+        public void Dispose()
+        {
+            _pci.Dispose();
+            _storage.Dispose();
         }
     }
 
@@ -155,3 +259,6 @@ internal static unsafe class VfioUserServerSession
         return count;
     }
 }
+
+/// <summary>What the virtio-blk device did in one <see cref="VfioUserServerSession"/>.</summary>
+public sealed record VirtioServedSummary(long Notifications, long RequestsCompleted, long RequestsFailed, long NeedsResetRaised, VirtqueueError LastReason, byte DeviceStatus);

@@ -65,11 +65,11 @@ public static unsafe class VfioUserTarget
         // The same stream into the server itself (its first run opens the runtime's own fds, as above).
         if (!s_serverWarm)
         {
-            VfioUserServerSession.Run([], Send, [s_pool[1], s_pool[2]]);
+            VfioUserServerSession.Run([], Send, [s_pool[1], s_pool[2]], VfioUserServerSession.ServedDevice.Nvme);
             s_serverWarm = true;
         }
         before = FdsOpen();
-        VfioUserServerSession.Run(input, Send, [s_pool[1], s_pool[2]]);
+        VfioUserServerSession.Run(input, Send, [s_pool[1], s_pool[2]], VfioUserServerSession.ServedDevice.Nvme);
         leaked = FdsOpen().Except(before).ToList();
         if (leaked.Count != 0)
             throw new FuzzInvariantException($"{leaked.Count} fd(s) leaked by one server session: {string.Join(", ", leaked)}");
