@@ -192,8 +192,10 @@ internal static unsafe class VfioUserServerSession
         /// <summary>The device thread's work: each notified queue (a trapped notify write signalled its row), then a poll of every ring.</summary>
         public void AfterServe()
         {
+            // Built with the default delivery, so the notify doorbells are a trapped DoorbellSet.
+            var doorbells = _pci.Doorbells!;
             for (int row = 0; row < VirtioBlkDevice.DoorbellTable.Count; row++)
-                if (_pci.Doorbells.TakeSignals(row) != 0)
+                if (doorbells.TakeSignals(row) != 0)
                     _device.ProcessDoorbell(row);
             _device.Poll();
         }

@@ -21,6 +21,7 @@ public sealed class CorpusReplayTests(ITestOutputHelper output)
     [InlineData(FuzzTargets.Nvme)]
     [InlineData(FuzzTargets.VfioUser)]
     [InlineData(FuzzTargets.VfioUserClient)]
+    [InlineData(FuzzTargets.VfioUserVirtio)]
     [InlineData(FuzzTargets.VirtioBlk)]
     public void Every_corpus_file_passes_the_target(string target)
     {
