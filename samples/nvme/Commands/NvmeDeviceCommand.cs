@@ -60,15 +60,7 @@ internal static class NvmeDeviceCommand
     private static int Serve(string socketPath, long bytes, string? backingFile, bool polling, TimeSpan eventSpin, TimeSpan pollIdle)
     {
         using IBlockStorage storage = backingFile is null ? new MemoryBlockStorage(bytes) : FileBlockStorage.Open(backingFile);
-        var runner = new DeviceRunnerOptions
-        {
-            Mode = polling ? DeviceRunnerMode.AdaptivePolling : DeviceRunnerMode.EventDriven,
-            EventSpin = eventSpin,
-            PollIdle = pollIdle,
-            IdlePause = IdlePause.Spin,
-            ThreadName = polling ? "nvme-poll" : "nvme-doorbells",
-            DeviceName = "controller",
-        };
+        var runner = ControllerHost.RunnerOptions(polling, eventSpin, pollIdle);
         using var host = new NvmeVfioUserHost(socketPath, storage, pollIdle, DoorbellDelivery.RegionWrite, line => Console.Error.WriteLine($"{Name}: {line}"), runner);
         // Set before the VMM connects (it does so only after the ready line): as ControllerHost sets it before its thread starts.
         host.Controller.IsPolling = polling;

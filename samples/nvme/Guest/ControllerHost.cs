@@ -48,16 +48,22 @@ internal sealed class ControllerHost : IControllerHost
         // EventIdx mode polls the shadow tails and heads while the guest is busy and sleeps in
         // epoll after pollIdle without work; the other modes wait for each doorbell.
         Controller.IsPolling = polling;
-        _runner = new DeviceRunner(Controller, _events, new DeviceRunnerOptions
-        {
-            Mode = polling ? DeviceRunnerMode.AdaptivePolling : DeviceRunnerMode.EventDriven,
-            EventSpin = eventSpin,
-            PollIdle = pollIdle,
-            IdlePause = IdlePause.Spin,
-            ThreadName = polling ? "nvme-poll" : "nvme-doorbells",
-            DeviceName = "controller",
-        });
+        _runner = new DeviceRunner(Controller, _events, RunnerOptions(polling, eventSpin, pollIdle));
     }
+
+    /// <summary>
+    /// The controller thread's options in the workload, wherever the controller runs (here, or in
+    /// the vfio-user device process, which must run it exactly as here for the figures to compare).
+    /// </summary>
+    public static DeviceRunnerOptions RunnerOptions(bool polling, TimeSpan eventSpin, TimeSpan pollIdle) => new()
+    {
+        Mode = polling ? DeviceRunnerMode.AdaptivePolling : DeviceRunnerMode.EventDriven,
+        EventSpin = eventSpin,
+        PollIdle = pollIdle,
+        IdlePause = IdlePause.Spin,
+        ThreadName = polling ? "nvme-poll" : "nvme-doorbells",
+        DeviceName = "controller",
+    };
 
     public NvmeController Controller { get; }
 

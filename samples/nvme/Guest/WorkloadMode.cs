@@ -32,17 +32,6 @@ internal static class WorkloadModes
         _ => mode.ToString(),
     };
 
-    public static bool TryParse(string text, out WorkloadMode mode)
-    {
-        foreach (var candidate in All)
-        {
-            if (string.Equals(candidate.Name(), text, StringComparison.OrdinalIgnoreCase))
-            {
-                mode = candidate;
-                return true;
-            }
-        }
-        mode = default;
-        return false;
-    }
+    public static bool TryParse(string text, out WorkloadMode mode) =>
+        CommandLineNames.TryParse(All, static m => m.Name(), text, out mode);
 }

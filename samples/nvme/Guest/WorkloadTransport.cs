@@ -22,17 +22,6 @@ internal static class WorkloadTransports
         _ => transport.ToString(),
     };
 
-    public static bool TryParse(string text, out WorkloadTransport transport)
-    {
-        foreach (var candidate in All)
-        {
-            if (string.Equals(candidate.Name(), text, StringComparison.OrdinalIgnoreCase))
-            {
-                transport = candidate;
-                return true;
-            }
-        }
-        transport = default;
-        return false;
-    }
+    public static bool TryParse(string text, out WorkloadTransport transport) =>
+        CommandLineNames.TryParse(All, static m => m.Name(), text, out transport);
 }
