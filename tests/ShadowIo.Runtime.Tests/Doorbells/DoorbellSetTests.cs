@@ -66,6 +66,30 @@ public sealed class DoorbellSetTests
         Assert.Throws<ArgumentException>(() => DoorbellSet.Create(table));
     }
 
+    /// <summary>
+    /// The shadow memfd goes to peers (IOEVENTFD_SHADOW entries, a mapped doorbell page): one that
+    /// shrinks it would make the device's next read of the page SIGBUS. The size is sealed, so
+    /// ftruncate fails with EPERM for every holder, and no one can add or remove a seal.
+    /// </summary>
+    [Fact]
+    public void A_peer_cannot_resize_the_shadow_memfd_it_is_handed()
+    {
+        using var set = DoorbellSet.Create(Table);
+        int peer = Tmds.Linux.LibC.dup(set.ShadowFd);
+        try
+        {
+            Assert.Equal(-1, Tmds.Linux.LibC.ftruncate(peer, 0));
+            Assert.Equal(Tmds.Linux.LibC.EPERM, Tmds.Linux.LibC.errno);
+            Assert.Equal(-1, Tmds.Linux.LibC.ftruncate(peer, 1 << 20));
+            Assert.Equal(-1, Tmds.Linux.LibC.fcntl(peer, Tmds.Linux.LibC.F_ADD_SEALS, Tmds.Linux.LibC.F_SEAL_WRITE));
+        }
+        finally
+        {
+            Tmds.Linux.LibC.close(peer);
+        }
+        Assert.True(set.TryHandleWrite(Table[TestDoorbellBlock.DoorbellIndex.SqTail].Offset, 4, 7));
+    }
+
     [Fact]
     public void After_dispose_nothing_is_trapped_and_every_accessor_is_harmless()
     {
