@@ -24,8 +24,8 @@ internal static class LinuxCommand
         runtime.AcceptRange(1, 120);
         var spin = new Option<int>("--spin-us")
         {
-            Description = "Microseconds the device thread keeps polling after the last request before it sleeps (0..100000; default 0: completions interrupt, and a spinning thread takes a core from the TCG vCPUs).",
-            DefaultValueFactory = _ => 0,
+            Description = "Microseconds the device thread keeps polling after the last request before it sleeps, keeping the guest's doorbells and notifies suppressed while it does (0..100000; 0 on a host whose cores are busy: the spinning thread then takes a core from the TCG vCPUs).",
+            DefaultValueFactory = _ => (int)LinuxComparison.DefaultSpin.TotalMicroseconds,
             HelpName = "microseconds",
         };
         spin.AcceptRange(0, 100_000);

@@ -17,6 +17,13 @@ internal sealed record PeerResult(
     string Output,
     TimeSpan Elapsed)
 {
+    /// <summary>
+    /// From the guest's start to the end of its last measured job: boot, setup and the measured
+    /// jobs, the part both peers run alike (ours also runs the round trip and the verifying jobs
+    /// after it, which <see cref="Elapsed"/> includes). Null when the console never showed that end.
+    /// </summary>
+    public TimeSpan? MeasuredPhase { get; init; }
+
     /// <summary>MSI-X interrupts the server signalled (the vfio-user peer only).</summary>
     public long? InterruptsDelivered { get; init; }
 
@@ -51,6 +58,7 @@ internal sealed record PeerResult(
             RoundTripOk = roundTrip,
             KernelLog = IoPhaseKernelLog.Combine(runs.Select(r => r.KernelLog)),
             Elapsed = TimeSpan.FromTicks(runs.Sum(r => r.Elapsed.Ticks)),
+            MeasuredPhase = runs.All(r => r.MeasuredPhase != null) ? TimeSpan.FromTicks(runs.Sum(r => r.MeasuredPhase!.Value.Ticks)) : null,
             Rounds = runs.Count,
         };
     }

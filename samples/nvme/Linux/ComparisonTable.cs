@@ -24,9 +24,11 @@ internal static class ComparisonTable
         {
             var ours = result.ShadowIo.Find(job.Name);
             var peer = result.Qemu.Find(job.Name);
-            double ratio = ours != null && peer != null && peer.Fio.Iops > 0 ? ours.Fio.Iops / peer.Fio.Iops : 0;
+            // A peer left out (--peer) or a failed job has no ratio, not a ratio of 0.
+            string ratio = ours is { Succeeded: true } && peer is { Succeeded: true } && peer.Fio.Iops > 0
+                ? (ours.Fio.Iops / peer.Fio.Iops).ToString("0.00", CultureInfo.InvariantCulture) : "-";
             s.AppendLine(CultureInfo.InvariantCulture,
-                $"{job.Name,-16} | {Iops(ours),13} {Latency(ours),9} {PerIo(ours),6} | {Iops(peer),14} {Latency(peer),9} {PerIo(peer),6} | {ratio,6:0.00}");
+                $"{job.Name,-16} | {Iops(ours),13} {Latency(ours),9} {PerIo(ours),6} | {Iops(peer),14} {Latency(peer),9} {PerIo(peer),6} | {ratio,6}");
         }
         foreach (var job in FioJob.Verifying)
         {
@@ -57,7 +59,7 @@ internal static class ComparisonTable
                 $"(fetched {c.Commands.Fetched}, completed {c.Commands.Completed}, AERs outstanding {c.Commands.OutstandingAsyncEventRequests}, AERs discarded by reset {c.Commands.DiscardedAsyncEventRequests})");
             s.AppendLine(CultureInfo.InvariantCulture, $"link: {c.LinkStatistics}");
         }
-        s.Append(CultureInfo.InvariantCulture, $"guest runs: ShadowIo {result.ShadowIo.Rounds} x, {result.ShadowIo.Elapsed.TotalSeconds:0} s; QEMU {result.Qemu.Rounds} x, {result.Qemu.Elapsed.TotalSeconds:0} s (best run per job shown)");
+        s.Append(CultureInfo.InvariantCulture, $"guest runs: ShadowIo {Runs(result.ShadowIo)}; QEMU {Runs(result.Qemu)} (best run per job shown)");
         return s.ToString();
     }
 
@@ -87,6 +89,7 @@ internal static class ComparisonTable
     {
         ["peer"] = peer.Peer,
         ["elapsedSeconds"] = Math.Round(peer.Elapsed.TotalSeconds, 1),
+        ["measuredPhaseSeconds"] = peer.MeasuredPhase is { } m ? Math.Round(m.TotalSeconds, 1) : null,
         ["rounds"] = peer.Rounds,
         ["identify"] = peer.Identify,
         ["roundTripOk"] = peer.RoundTripOk,
@@ -111,6 +114,9 @@ internal static class ComparisonTable
             ["problem"] = j.Fio.Problem,
         }).ToArray(),
     };
+
+    private static string Runs(PeerResult peer) => peer.Jobs.Count == 0 ? "not run"
+        : $"{peer.Rounds} x, {peer.Elapsed.TotalSeconds:0} s (start to last measured job {(peer.MeasuredPhase is { } m ? $"{m.TotalSeconds:0.0} s" : "not seen")})";
 
     private static string Iops(JobResult? r) => r == null ? "-" : r.Succeeded ? r.Fio.Iops.ToString("0", CultureInfo.InvariantCulture) : "FAILED";
 
