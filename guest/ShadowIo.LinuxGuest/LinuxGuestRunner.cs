@@ -162,8 +162,10 @@ public static partial class LinuxGuestRunner
             await qemu.WaitForExitAsync(CancellationToken.None);
             await reader;
             cancellationToken.ThrowIfCancellationRequested();
+            // The kernel boots "quiet": an empty console means the guest never reached its script,
+            // and then QEMU's own complaints (a vfio-user peer that stopped answering, say) are all there is.
             throw new TimeoutException(
-                $"the guest did not finish within {options.Timeout}; console tail:\n{ScriptRunner.Tail(console.ToString(), 40)}");
+                $"the guest did not finish within {options.Timeout}; QEMU stderr:\n{ScriptRunner.Tail(await stderr, 20)}console tail:\n{ScriptRunner.Tail(console.ToString(), 40)}");
         }
         await reader;
         stopwatch.Stop();
