@@ -178,6 +178,7 @@ internal static unsafe class VfioUserServerSession
         private readonly MemoryBlockStorage _storage = new(1 << 20);
         private readonly VirtioBlkDevice _device;
         private readonly VirtioPciFunction _pci;
+        private long _completedByNotify;
 
         public ServedVirtioBlk(GuestMemory memory)
         {
@@ -194,9 +195,11 @@ internal static unsafe class VfioUserServerSession
         {
             // Built with the default delivery, so the notify doorbells are a trapped DoorbellSet.
             var doorbells = _pci.Doorbells!;
+            long before = _device.Counters.RequestsCompleted;
             for (int row = 0; row < VirtioBlkDevice.DoorbellTable.Count; row++)
                 if (doorbells.TakeSignals(row) != 0)
                     _device.ProcessDoorbell(row);
+            _completedByNotify = _device.Counters.RequestsCompleted - before;
             _device.Poll();
         }
 
@@ -206,7 +209,7 @@ internal static unsafe class VfioUserServerSession
                 throw new FuzzInvariantException($"the virtio-blk device caught an internal error: {_device.LastInternalError}");
         }
 
-        public VirtioServedSummary Summary() => new(_device.Counters.Notifications, _device.Counters.RequestsCompleted, _device.Counters.RequestsFailed,
+        public VirtioServedSummary Summary() => new(_device.Counters.Notifications, _device.Counters.RequestsCompleted, _completedByNotify, _device.Counters.RequestsFailed,
             _device.Counters.NeedsResetRaised, _device.NeedsResetReason, (byte)_device.Status);
 
         public void Dispose()
@@ -263,4 +266,5 @@ internal static unsafe class VfioUserServerSession
 }
 
 /// <summary>What the virtio-blk device did in one <see cref="VfioUserServerSession"/>.</summary>
-public sealed record VirtioServedSummary(long Notifications, long RequestsCompleted, long RequestsFailed, long NeedsResetRaised, VirtqueueError LastReason, byte DeviceStatus);
+/// <remarks><c>CompletedByNotify</c>: the requests the notified queues' doorbells got served (the rest were served at DRIVER_OK, which looks at every queue once).</remarks>
+public sealed record VirtioServedSummary(long Notifications, long RequestsCompleted, long CompletedByNotify, long RequestsFailed, long NeedsResetRaised, VirtqueueError LastReason, byte DeviceStatus);

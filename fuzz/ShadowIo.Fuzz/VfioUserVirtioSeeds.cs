@@ -32,12 +32,16 @@ internal static class VfioUserVirtioSeeds
     private static ulong Used(int q) => DescTable(q) + 0x2000;
     private const ulong Headers = 0x2_0000, Data = 0x3_0000, Statuses = 0x4_0000, IndirectTable = 0x5_0000;
 
+    /// <summary>The IOVA window of the seeds that publish after DRIVER_OK (<see cref="Publish"/>), and where in the memfd its second image lies.</summary>
+    private const ulong Window = VfioUserServerSession.RamSize / 2, Published = Window;
+
     public static List<(string, byte[])> Create() =>
     [
         ("write-read", WriteRead()),
         ("msix-config", MsixConfig()),
         ("reset-midway", ResetMidway()),
         ("two-queues", TwoQueues()),
+        ("notify-after-ready", NotifyAfterReady()),
         ("hostile", Hostile()),
     ];
 
@@ -111,32 +115,64 @@ internal static class VfioUserVirtioSeeds
         return b.ToArray();
     }
 
-    /// <summary>Two queues, notified in one WRITE_MULTI as QEMU coalesces posted writes.</summary>
+    /// <summary>Two queues, their requests published after DRIVER_OK and notified in one WRITE_MULTI as QEMU coalesces posted writes.</summary>
     private static byte[] TwoQueues()
     {
-        var b = Connect();
-        Requests(b, 0);
-        Requests(b, 2);
+        var b = Connect(Window);
+        Requests(b, 0, Published);
+        Requests(b, 2, Published);
         var s = Handshake(new Stream(), Linux);
         SetUpQueue(s, 0, vector: 1);
         SetUpQueue(s, 2, vector: 2);
         BarWrite(s, DeviceStatus, 1, 0x0f);
-        s.Command(VfioUserCommand.RegionWriteMulti, buffer => RegionWriteMulti.EncodeRequest(buffer,
-            [new(VirtioPciLayout.NotifyOffset, Bar, 2), new(VirtioPciLayout.NotifyOffset + 8, Bar, 2)], [0, 0, 2, 0]), noReply: true);
-        Add(b, s);
+        Publish(b, s);
+        Add(b, new Stream().Command(VfioUserCommand.RegionWriteMulti, buffer => RegionWriteMulti.EncodeRequest(buffer,
+            [new(VirtioPciLayout.NotifyOffset, Bar, 2), new(VirtioPciLayout.NotifyOffset + 8, Bar, 2)], [0, 0, 2, 0]), noReply: true));
         return b.ToArray();
     }
 
     /// <summary>
+    /// Linux's order (virtio_device_ready, then requests, then virtqueue_notify): the rings are empty
+    /// at DRIVER_OK, the four requests appear afterwards, and only the notify write gets them served.
+    /// </summary>
+    private static byte[] NotifyAfterReady()
+    {
+        var b = Connect(Window);
+        Requests(b, 0, Published);
+        var s = Handshake(new Stream(), Linux);
+        SetUpQueue(s, 0, vector: 1);
+        BarWrite(s, DeviceStatus, 1, 0x0f);
+        BarRead(s, DeviceStatus, 1);
+        Publish(b, s);
+        Add(b, Notify(new Stream(), 0));
+        return b.ToArray();
+    }
+
+    /// <summary>
+    /// The session's RAM records all land before the server runs, so "the driver wrote the rings
+    /// after DRIVER_OK" is played by the mapping instead: IOVA [0, Window) first shows memfd offset 0
+    /// (zeros: empty rings), then is unmapped and mapped again onto the image at
+    /// <see cref="Published"/>, which holds the requests. The device reads the rings through the map
+    /// at every access, so what it sees after the remap is what a driver published meanwhile.
+    /// </summary>
+    private static void Publish(SocketInputBuilder b, Stream s)
+    {
+        s.Command(VfioUserCommand.DmaUnmap, buffer => new DmaUnmapRequest(0, 0, Window).Encode(buffer));
+        Add(b, s);
+        Add(b, new Stream().Map(DmaMapFlags.Read | DmaMapFlags.Write, Published, 0, Window), fds: 1);
+    }
+
+    /// <summary>
     /// A driver that breaks the rules: a queue enabled before FEATURES_OK, a size not a power of
-    /// two, rings past the mapped RAM, unknown feature bits, notify writes for queues that do not
-    /// exist and of the wrong width, accesses across the structures' ends, and the RAM unmapped
-    /// under an enabled queue before its notify.
+    /// two, rings past the mapped RAM (DEVICE_NEEDS_RESET), unknown feature bits, notify writes for
+    /// queues that do not exist and of the wrong width, accesses across the structures' ends; then,
+    /// reset and set up again, requests past the disk's end (they fail, §5.2.6: VIRTIO_BLK_S_IOERR)
+    /// and the RAM unmapped under the enabled queue before its notify (DEVICE_NEEDS_RESET again).
     /// </summary>
     private static byte[] Hostile()
     {
         var b = Connect();
-        Requests(b, 0);
+        Requests(b, 0, ioSector: 1UL << 40);
         var s = new Stream();
         BarWrite(s, DeviceStatus, 1, 3);
         BarWrite(s, QueueEnable, 2, 1);
@@ -162,7 +198,11 @@ internal static class VfioUserVirtioSeeds
         s.Command(VfioUserCommand.RegionRead, buffer => new RegionAccess(VirtioPciLayout.DeviceConfigOffset + 0x40, Bar, 16).Encode(buffer));
         s.Command(VfioUserCommand.RegionRead, buffer => new RegionAccess(VirtioPciLayout.BarSize - 4, Bar, 8).Encode(buffer));
         s.Command(VfioUserCommand.RegionWrite, buffer => new RegionAccess(VirtioPciLayout.IsrOffset, Bar, 4).Encode(buffer, [0xff, 0xff, 0xff, 0xff]));
+        // The handshake opens with the driver's reset, the only way out of DEVICE_NEEDS_RESET (§2.1.2);
+        // DRIVER_OK then serves the waiting requests, the write and read past the end failing.
+        Handshake(s, Linux);
         SetUpQueue(s, 0, vector: 1);
+        BarWrite(s, DeviceStatus, 1, 0x0f);
         s.Command(VfioUserCommand.DmaUnmap, buffer => new DmaUnmapRequest(0, 0, VfioUserServerSession.RamSize).Encode(buffer));
         Notify(s, 0);
         Notify(s, 1);
@@ -170,12 +210,12 @@ internal static class VfioUserVirtioSeeds
         return b.ToArray();
     }
 
-    /// <summary>VERSION, the RAM memfd mapped at IOVA 0, device and region info, the config space read (capabilities included).</summary>
-    private static SocketInputBuilder Connect()
+    /// <summary>VERSION, the RAM memfd (its first <paramref name="size"/> bytes) mapped at IOVA 0, device and region info, the config space read (capabilities included).</summary>
+    private static SocketInputBuilder Connect(ulong size = VfioUserServerSession.RamSize)
     {
         var b = new SocketInputBuilder();
         Add(b, new Stream().Version());
-        Add(b, new Stream().Map(DmaMapFlags.Read | DmaMapFlags.Write, 0, 0, VfioUserServerSession.RamSize), fds: 1);
+        Add(b, new Stream().Map(DmaMapFlags.Read | DmaMapFlags.Write, 0, 0, size), fds: 1);
         var s = new Stream().Command(VfioUserCommand.DeviceGetInfo, buffer => DeviceInfo.EncodeRequest(buffer));
         foreach (uint region in new uint[] { VirtioPciFunction.MsixBar, Bar, RegionIndex.Config })
             s.Command(VfioUserCommand.DeviceGetRegionInfo, buffer => RegionInfo.EncodeRequest(buffer, 32, region));
@@ -221,9 +261,11 @@ internal static class VfioUserVirtioSeeds
     /// <summary>
     /// Queue q's descriptor table and avail ring in client RAM: a WRITE of one sector, a READ of it,
     /// GET_ID, and a FLUSH through an indirect table (virtio 1.2 §2.7.5.3, §5.2.6); avail idx 4.
+    /// Written at <paramref name="image"/> + IOVA in the memfd; the write and read at <paramref name="ioSector"/> (default 8 + q).
     /// </summary>
-    private static void Requests(SocketInputBuilder b, int q)
+    private static void Requests(SocketInputBuilder b, int q, ulong image = 0, ulong? ioSector = null)
     {
+        void RamWrite(ulong iova, byte[] bytes) => b.RamWrite(0, (int)(image + iova), bytes);
         ulong header = Headers + (ulong)q * 0x100, data = Data + (ulong)q * 0x1000, status = Statuses + (ulong)q * 0x10, indirect = IndirectTable + (ulong)q * 0x100;
         var desc = new byte[16 * Size];
         void Desc(int i, ulong address, uint length, ushort flags, ushort next)
@@ -244,7 +286,7 @@ internal static class VfioUserVirtioSeeds
         Desc(7, data + 0x400, 20, (ushort)(Write | Next), 8);
         Desc(8, status + 2, 1, Write, 0);
         Desc(9, indirect, 32, Indirect, 0);
-        b.RamWrite(0, (int)DescTable(q), desc);
+        RamWrite(DescTable(q), desc);
 
         var table = new byte[32];
         BinaryPrimitives.WriteUInt64LittleEndian(table, header + 0x30);
@@ -254,7 +296,7 @@ internal static class VfioUserVirtioSeeds
         BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(16), status + 3);
         BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan(24), 1);
         BinaryPrimitives.WriteUInt16LittleEndian(table.AsSpan(28), Write);
-        b.RamWrite(0, (int)indirect, table);
+        RamWrite(indirect, table);
 
         // virtio_blk_outhdr: type (IN 0, OUT 1, FLUSH 4, GET_ID 8), reserved, sector.
         var headers = new byte[0x40];
@@ -262,20 +304,20 @@ internal static class VfioUserVirtioSeeds
         for (int i = 0; i < types.Length; i++)
         {
             BinaryPrimitives.WriteUInt32LittleEndian(headers.AsSpan(16 * i), types[i]);
-            BinaryPrimitives.WriteUInt64LittleEndian(headers.AsSpan(16 * i + 8), i < 2 ? 8UL + (ulong)q : 0);
+            BinaryPrimitives.WriteUInt64LittleEndian(headers.AsSpan(16 * i + 8), i < 2 ? ioSector ?? 8UL + (ulong)q : 0);
         }
-        b.RamWrite(0, (int)header, headers);
+        RamWrite(header, headers);
         var sector = new byte[512];
         for (int i = 0; i < sector.Length; i++) sector[i] = (byte)(i * 7 + q);
-        b.RamWrite(0, (int)data, sector);
-        b.RamWrite(0, (int)status, [0xff, 0xff, 0xff, 0xff]);
+        RamWrite(data, sector);
+        RamWrite(status, [0xff, 0xff, 0xff, 0xff]);
 
         // avail: flags 0, idx 4, ring heads 0 3 6 9; used_event 0 after the ring.
         var avail = new byte[4 + 2 * Size + 2];
         BinaryPrimitives.WriteUInt16LittleEndian(avail.AsSpan(2), 4);
         ushort[] heads = [0, 3, 6, 9];
         for (int i = 0; i < heads.Length; i++) BinaryPrimitives.WriteUInt16LittleEndian(avail.AsSpan(4 + 2 * i), heads[i]);
-        b.RamWrite(0, (int)Avail(q), avail);
+        RamWrite(Avail(q), avail);
     }
 
     /// <summary>The notify write for queue q (§4.1.4.4: queue_notify_off × multiplier; the value is the queue index), posted as QEMU posts BAR writes.</summary>

@@ -86,6 +86,30 @@ public sealed class CorpusReplayTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The vfio-user-virtio seeds get past the protocol into the device's split rings: requests
+    /// waiting at DRIVER_OK are served by its one look at every queue; those published after it
+    /// (the seeds that remap the rings' IOVA window) only by the notify, so those seeds prove the
+    /// notify doorbell path; the hostile driver gets DEVICE_NEEDS_RESET for a queue it configured
+    /// wrongly, then for rings unmapped under an enabled queue, and its requests past the disk's end fail.
+    /// </summary>
+    [Theory]
+    [InlineData("write-read", 1, 4, 0, 0, 0, Devices.Virtio.VirtqueueError.None)]
+    [InlineData("msix-config", 1, 4, 0, 0, 0, Devices.Virtio.VirtqueueError.None)]
+    [InlineData("reset-midway", 2, 8, 0, 0, 0, Devices.Virtio.VirtqueueError.None)]
+    [InlineData("two-queues", 2, 8, 8, 0, 0, Devices.Virtio.VirtqueueError.None)]
+    [InlineData("notify-after-ready", 1, 4, 4, 0, 0, Devices.Virtio.VirtqueueError.None)]
+    [InlineData("hostile", 2, 4, 0, 2, 2, Devices.Virtio.VirtqueueError.RingOutsideMemory)]
+    public void The_vfio_user_virtio_seeds_reach_the_rings(string seed, long notifications, long completed, long byNotify, long failed, long needsReset,
+        Devices.Virtio.VirtqueueError reason)
+    {
+        VfioUserVirtioTarget.Run(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "corpus", FuzzTargets.VfioUserVirtio, seed)));
+        var session = VfioUserVirtioTarget.LastSession!;
+        output.WriteLine(session.ToString());
+        Assert.Equal((notifications, completed, byNotify, failed, needsReset, reason),
+            (session.Notifications, session.RequestsCompleted, session.CompletedByNotify, session.RequestsFailed, session.NeedsResetRaised, session.LastReason));
+    }
+
+    /// <summary>
     /// The client seeds reach past the connect: BAR0 attached with its two doorbells bound from
     /// the server's region IO fds, guest accesses through the bus, MSI-X enabled past a DMA request
     /// the client refuses; the seed whose reply has the wrong id fails its one operation cleanly.
