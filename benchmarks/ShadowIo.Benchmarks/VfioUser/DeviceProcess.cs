@@ -31,6 +31,12 @@ public sealed class DeviceProcess : IDisposable
     /// <summary>Where it listens.</summary>
     public string SocketPath => _process.SocketPath;
 
+    /// <summary>The process id (the client's tests kill it under a live link).</summary>
+    public int Id => _process.Id;
+
+    /// <summary>Null while it runs; once it exited, the line saying how (<see cref="VfioUserDeviceProcess.ExitDescription"/>).</summary>
+    public string? ExitDescription => _process.ExitDescription;
+
     /// <summary>
     /// After the client disconnected: the device's one-line JSON report (signals and shadow values
     /// per row, dispatched writes, vfio-user counts); the process has exited 0.

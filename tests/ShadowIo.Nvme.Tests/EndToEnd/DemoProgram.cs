@@ -13,6 +13,20 @@ internal static class DemoProgram
 
     public static Outcome Run(params string[] arguments)
     {
+        using var process = Process.Start(StartInfo(arguments))!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"shadowio-nvme {string.Join(' ', arguments)} did not finish in two minutes.");
+        }
+        return new Outcome(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+    }
+
+    /// <summary>How to start it with <paramref name="arguments"/>, stdout and stderr redirected, as a user's shell would (no SHADOWIO_TRACE).</summary>
+    public static ProcessStartInfo StartInfo(params string[] arguments)
+    {
         string program = Path.Combine(AppContext.BaseDirectory, "shadowio-nvme.dll");
         Assert.True(File.Exists(program), $"{program} is missing: the test project copies the demo program beside itself.");
         var start = new ProcessStartInfo("dotnet")
@@ -24,15 +38,6 @@ internal static class DemoProgram
         start.ArgumentList.Add(program);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment.Remove("SHADOWIO_TRACE");
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"shadowio-nvme {string.Join(' ', arguments)} did not finish in two minutes.");
-        }
-        return new Outcome(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+        return start;
     }
 }

@@ -26,10 +26,13 @@ public sealed class VfioUserDeviceProcess : IDisposable
     private readonly TimeSpan _patience;
     private int _disposed;
 
-    private VfioUserDeviceProcess(ProcessStartInfo program, string verb, IEnumerable<string> arguments, TimeSpan patience)
+    private VfioUserDeviceProcess(ProcessStartInfo program, string verb, IEnumerable<string> arguments, TimeSpan patience, string? temporaryRoot)
     {
         _patience = patience;
-        _directory = Directory.CreateTempSubdirectory("shadowio-vfio-user-").FullName;
+        // CreateTempSubdirectory makes it 0700 in the system's temp directory; a caller's root is its own to protect.
+        _directory = temporaryRoot is null
+            ? Directory.CreateTempSubdirectory(DirectoryPrefix).FullName
+            : Directory.CreateDirectory(Path.Combine(temporaryRoot, DirectoryPrefix + Path.GetRandomFileName())).FullName;
         SocketPath = Path.Combine(_directory, "device.sock");
         program.UseShellExecute = false;
         program.RedirectStandardOutput = true;
@@ -50,16 +53,25 @@ public sealed class VfioUserDeviceProcess : IDisposable
         _process = process ?? throw new InvalidOperationException($"the vfio-user device process ({program.FileName}) could not be started.");
         _errors = _process.StandardError.ReadToEndAsync();
         var ready = _process.StandardOutput.ReadLineAsync();
-        if (!ready.Wait(patience) || ready.Result != ReadyLine)
+        bool answered = ready.Wait(patience);
+        if (!answered || ready.Result != ReadyLine)
         {
-            string said = ready.IsCompleted ? ready.Result ?? "it exited" : $"nothing within {patience.TotalSeconds:0} s";
-            if (!ready.IsCompleted) _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(patience);
+            string said = !answered ? $"nothing within {patience.TotalSeconds:0.#} s"
+                : ready.Result is { } line ? $"it printed '{line}' instead of '{ReadyLine}'"
+                // End of stdout: it is exiting, or closed it and lives on (then it is killed below).
+                : _process.WaitForExit(patience) ? $"it exited with code {_process.ExitCode}"
+                : "it closed its stdout";
+            // Whatever it does instead, it is not serving: it (and anything it started) is killed
+            // and reaped here, so no half-started device outlives the error, and the error does
+            // not wait the patience out a second time for a child that will never exit.
+            KillAndReap();
             string message = $"the vfio-user device process did not get ready ({said}){ErrorSuffix()}";
             Dispose();
             throw new InvalidOperationException(message);
         }
     }
+
+    private const string DirectoryPrefix = "shadowio-vfio-user-";
 
     /// <summary>
     /// Starts <paramref name="program"/> with <c>VERB SOCKET ARGUMENTS…</c> and waits, at most
@@ -75,7 +87,21 @@ public sealed class VfioUserDeviceProcess : IDisposable
         ArgumentNullException.ThrowIfNull(program);
         ArgumentException.ThrowIfNullOrEmpty(verb);
         ArgumentNullException.ThrowIfNull(arguments);
-        return new VfioUserDeviceProcess(program, verb, arguments, patience);
+        return new VfioUserDeviceProcess(program, verb, arguments, patience, temporaryRoot: null);
+    }
+
+    /// <summary>
+    /// <see cref="Start(ProcessStartInfo, string, IEnumerable{string}, TimeSpan)"/> with the socket's
+    /// directory made in <paramref name="temporaryRoot"/> instead of the system's temp directory:
+    /// the tests' way to see that a failed start leaves nothing behind.
+    /// </summary>
+    internal static VfioUserDeviceProcess Start(ProcessStartInfo program, string verb, IEnumerable<string> arguments, TimeSpan patience, string temporaryRoot)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentException.ThrowIfNullOrEmpty(verb);
+        ArgumentNullException.ThrowIfNull(arguments);
+        ArgumentException.ThrowIfNullOrEmpty(temporaryRoot);
+        return new VfioUserDeviceProcess(program, verb, arguments, patience, temporaryRoot);
     }
 
     /// <summary>
@@ -137,10 +163,9 @@ public sealed class VfioUserDeviceProcess : IDisposable
         return last.Length == 0 ? "" : $": {last}";
     }
 
-    /// <summary>Kills the process if it still runs and removes its directory.</summary>
-    public void Dispose()
+    /// <summary>Kills the process (and what it started) if it still runs, and waits until it is reaped.</summary>
+    private void KillAndReap()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
             if (!_process.HasExited) _process.Kill(entireProcessTree: true);
@@ -150,6 +175,13 @@ public sealed class VfioUserDeviceProcess : IDisposable
         {
             // It exited between the check and the kill.
         }
+    }
+
+    /// <summary>Kills the process if it still runs and removes its directory.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        KillAndReap();
         _process.Dispose();
         try
         {
