@@ -20,7 +20,7 @@ internal static class ProcessTree
         {
             stat = File.ReadAllText($"/proc/{pid}/stat");
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
+        catch (IOException) // FileNotFound and DirectoryNotFound among them: the process is gone
         {
             return null;
         }
@@ -57,7 +57,7 @@ internal static class ProcessTree
         {
             return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').TrimEnd();
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
+        catch (IOException) // FileNotFound and DirectoryNotFound among them: the process is gone
         {
             return "";
         }

@@ -23,18 +23,16 @@ internal static unsafe class Memfd
         fixed (byte* n = nameBytes) fd = memfd_create(n, MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0) throw PosixError.Create("memfd_create", name);
         var handle = new FileDescriptorHandle(fd);
-        if (ftruncate(fd, (off_t)(long)length) != 0)
-        {
-            var e = PosixError.Create("ftruncate", name);
-            handle.Dispose();
-            throw e;
-        }
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
-        {
-            var e = PosixError.Create("fcntl(F_ADD_SEALS)", name);
-            handle.Dispose();
-            throw e;
-        }
+        if (ftruncate(fd, (off_t)(long)length) != 0) throw Fail(handle, "ftruncate", name);
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) throw Fail(handle, "fcntl(F_ADD_SEALS)", name);
         return handle;
+    }
+
+    /// <summary>The error of <paramref name="call"/>, taken before closing the memfd (whose close could change errno).</summary>
+    private static IOException Fail(FileDescriptorHandle handle, string call, string name)
+    {
+        var e = PosixError.Create(call, name);
+        handle.Dispose();
+        return e;
     }
 }

@@ -1,3 +1,4 @@
+using Tmds.Linux;
 using ShadowIo.Native;
 using ShadowIo.Runtime.Tests.Blocks;
 
@@ -75,17 +76,17 @@ public sealed class DoorbellSetTests
     public void A_peer_cannot_resize_the_shadow_memfd_it_is_handed()
     {
         using var set = DoorbellSet.Create(Table);
-        int peer = Tmds.Linux.LibC.dup(set.ShadowFd);
+        int peer = LibC.dup(set.ShadowFd);
         try
         {
-            Assert.Equal(-1, Tmds.Linux.LibC.ftruncate(peer, 0));
-            Assert.Equal(Tmds.Linux.LibC.EPERM, Tmds.Linux.LibC.errno);
-            Assert.Equal(-1, Tmds.Linux.LibC.ftruncate(peer, 1 << 20));
-            Assert.Equal(-1, Tmds.Linux.LibC.fcntl(peer, Tmds.Linux.LibC.F_ADD_SEALS, Tmds.Linux.LibC.F_SEAL_WRITE));
+            Assert.Equal(-1, LibC.ftruncate(peer, 0));
+            Assert.Equal(LibC.EPERM, LibC.errno);
+            Assert.Equal(-1, LibC.ftruncate(peer, 1 << 20));
+            Assert.Equal(-1, LibC.fcntl(peer, LibC.F_ADD_SEALS, LibC.F_SEAL_WRITE));
         }
         finally
         {
-            Tmds.Linux.LibC.close(peer);
+            LibC.close(peer);
         }
         Assert.True(set.TryHandleWrite(Table[TestDoorbellBlock.DoorbellIndex.SqTail].Offset, 4, 7));
     }

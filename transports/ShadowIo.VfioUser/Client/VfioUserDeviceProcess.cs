@@ -82,12 +82,15 @@ public sealed class VfioUserDeviceProcess : IDisposable
     /// <param name="arguments">What follows the socket path.</param>
     /// <param name="patience">How long the start may take (a .NET program under load takes seconds).</param>
     /// <exception cref="InvalidOperationException">It could not be started, exited or printed something else first: the message says which, with its last stderr line.</exception>
-    public static VfioUserDeviceProcess Start(ProcessStartInfo program, string verb, IEnumerable<string> arguments, TimeSpan patience)
+    public static VfioUserDeviceProcess Start(ProcessStartInfo program, string verb, IEnumerable<string> arguments, TimeSpan patience) =>
+        Launch(program, verb, arguments, patience, temporaryRoot: null);
+
+    private static VfioUserDeviceProcess Launch(ProcessStartInfo program, string verb, IEnumerable<string> arguments, TimeSpan patience, string? temporaryRoot)
     {
         ArgumentNullException.ThrowIfNull(program);
         ArgumentException.ThrowIfNullOrEmpty(verb);
         ArgumentNullException.ThrowIfNull(arguments);
-        return new VfioUserDeviceProcess(program, verb, arguments, patience, temporaryRoot: null);
+        return new VfioUserDeviceProcess(program, verb, arguments, patience, temporaryRoot);
     }
 
     /// <summary>
@@ -97,11 +100,8 @@ public sealed class VfioUserDeviceProcess : IDisposable
     /// </summary>
     internal static VfioUserDeviceProcess Start(ProcessStartInfo program, string verb, IEnumerable<string> arguments, TimeSpan patience, string temporaryRoot)
     {
-        ArgumentNullException.ThrowIfNull(program);
-        ArgumentException.ThrowIfNullOrEmpty(verb);
-        ArgumentNullException.ThrowIfNull(arguments);
         ArgumentException.ThrowIfNullOrEmpty(temporaryRoot);
-        return new VfioUserDeviceProcess(program, verb, arguments, patience, temporaryRoot);
+        return Launch(program, verb, arguments, patience, temporaryRoot);
     }
 
     /// <summary>
