@@ -94,11 +94,22 @@ public sealed partial class NvmeController
     private uint ReadCqHead(int qid) => UsesGuestShadow(qid) ? _guestReader.CqHead(qid) : _sourceReader.CqHead(qid);
 
     /// <summary>
-    /// Fetches and executes commands up to the tail. Every fetched command completes before the
-    /// next is fetched (AERs excepted), and nothing is fetched without room in the CQ, so every
-    /// fetched command completes exactly once.
+    /// Fetches and executes commands up to the tail, then interrupts once for all it posted (QEMU's
+    /// nvme does the same: one assert after posting what is ready). An interrupt per entry costs a
+    /// TCG guest an interrupt it has mostly nothing left to do in: its handler reaps every entry
+    /// already posted.
     /// </summary>
     private void ProcessSubmissionQueue(SubmissionQueue sq)
+    {
+        DrainSubmissionQueue(sq);
+        SignalPosted(sq.CompletionQueue);
+    }
+
+    /// <summary>
+    /// Every fetched command completes before the next is fetched (AERs excepted), and nothing is
+    /// fetched without room in the CQ, so every fetched command completes exactly once.
+    /// </summary>
+    private void DrainSubmissionQueue(SubmissionQueue sq)
     {
         if (!IsReady) return;
         while (true)
@@ -264,7 +275,16 @@ public sealed partial class NvmeController
         cq.Advance();
         Counters.CompletionsPosted++;
         if (!written) Counters.CompletionWriteFailures++;
-        if (cq.InterruptsEnabled) InvokeHost(InterruptRequested, cq.Vector);
+        if (cq.InterruptsEnabled) cq.InterruptPending = true;
+    }
+
+    /// <summary>Requests <paramref name="cq"/>'s interrupt if entries were posted to it since the last one.</summary>
+    private void SignalPosted(CompletionQueue cq)
+    {
+        if (!cq.InterruptPending) return;
+        cq.InterruptPending = false;
+        Counters.InterruptsRequested++;
+        InvokeHost(InterruptRequested, cq.Vector);
     }
 
     private void ReportInvalidDoorbell(int qid, AsyncErrorInfo info)
@@ -280,12 +300,13 @@ public sealed partial class NvmeController
     {
         var sq = _submissionQueues[0];
         if (sq is null) return;
-        while (_asyncEvents.CanDeliver && HasCompletionSpace(sq.CompletionQueue))
+        while (_asyncEvents.CanDeliver && HasCompletionSpace(sq.CompletionQueue)
+            && _asyncEvents.TryTakeMatch(out ushort commandId, out var e))
         {
-            if (!_asyncEvents.TryTakeMatch(out ushort commandId, out var e)) return;
             PostCompletion(sq, commandId, NvmeStatus.Success, e.Result);
             Counters.AsyncEventsPosted++;
         }
+        SignalPosted(sq.CompletionQueue);
     }
 
     /// <summary>

@@ -41,6 +41,12 @@ public sealed class NvmeControllerCounters
     /// <summary>Completion entries that could not be written because the CQ left guest RAM.</summary>
     public long CompletionWriteFailures { get; internal set; }
 
+    /// <summary>
+    /// Interrupts requested from the host: one per completion queue per pass that posted to it, so
+    /// completions per interrupt tell how much a pass batched.
+    /// </summary>
+    public long InterruptsRequested { get; internal set; }
+
     /// <summary>Doorbell writes ignored as invalid (no such queue, or value ≥ queue size).</summary>
     public long InvalidDoorbellWrites { get; internal set; }
 

@@ -20,6 +20,9 @@ internal sealed class CompletionQueue(ushort id, ulong baseAddress, int size, bo
     /// <summary>Phase tag of the next entry: starts at 1 and inverts on every wrap (section 4.6).</summary>
     public bool Phase { get; private set; } = true;
 
+    /// <summary>Entries posted since the last interrupt request for this queue.</summary>
+    public bool InterruptPending { get; set; }
+
     /// <summary>Submission queues that post here: a CQ in use cannot be deleted.</summary>
     public int SubmissionQueueCount { get; set; }
 

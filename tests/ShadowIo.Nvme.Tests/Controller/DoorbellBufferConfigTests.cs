@@ -161,7 +161,6 @@ public sealed class DoorbellBufferConfigTests : IDisposable
     {
         Assert.Equal(NvmeStatus.Success, _host.AdminCommand(Commands.DoorbellBufferConfig(ShadowPage, EventIdxPage)).Status);
         var pages = _configured[0];
-        // A CQ with interrupts enabled, so a host callback runs while the controller is busy.
         _host.Ram.At(NvmeTestHost.IoCq(1), 16 * 16).Clear();
         Assert.Equal(NvmeStatus.Success, _host.AdminCommand(Commands.CreateCq(1, 16, NvmeTestHost.IoCq(1), interrupts: true, vector: 1)).Status);
         Assert.Equal(NvmeStatus.Success, _host.AdminCommand(Commands.CreateSq(1, 16, NvmeTestHost.IoSq(1), 1)).Status);
@@ -171,8 +170,9 @@ public sealed class DoorbellBufferConfigTests : IDisposable
         // The race: the guest publishes entry 2 after the controller read tail 1, sees the old
         // EventIdx and does not ring. The re-read after writing EventIdx must find it.
         pages.Shadow.WriteUInt32(8, 1);
+        // The guest's store lands while the controller executes the first command.
         bool added = false;
-        _host.Controller.InterruptRequested = _ =>
+        _host.Controller.CommandFetched = (int _, int _, in SubmissionEntry _) =>
         {
             if (added) return;
             added = true;

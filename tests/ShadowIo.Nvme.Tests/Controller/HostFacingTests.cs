@@ -36,6 +36,29 @@ public sealed class HostFacingTests
     }
 
     [Fact]
+    public void Commands_rung_together_complete_under_one_interrupt()
+    {
+        using var host = new NvmeTestHost();
+        var vectors = new List<int>();
+        host.Enable();
+        Assert.Equal(NvmeStatus.Success, host.AdminCommand(Commands.CreateCq(1, 16, NvmeTestHost.IoCq(1), interrupts: true, vector: 3)).Status);
+        Assert.Equal(NvmeStatus.Success, host.AdminCommand(Commands.CreateSq(1, 16, NvmeTestHost.IoSq(1), 1)).Status);
+        var io = new HostQueue(1, NvmeTestHost.IoSq(1), 16, NvmeTestHost.IoCq(1), 16);
+        host.Controller.InterruptRequested = vectors.Add;
+        long requestedBefore = host.Controller.Counters.InterruptsRequested;
+        for (int i = 0; i < 5; i++) host.Submit(io, Commands.Io(IoOpcode.Read, (ulong)i, 1, Data));
+        host.RingSq(io);
+        // Five entries posted in one pass, then one interrupt: the driver's handler reaps them all.
+        Assert.Equal([3], vectors);
+        Assert.Equal(5, host.ReapAll(io).Count(c => c.Status == NvmeStatus.Success));
+        Assert.Equal(requestedBefore + 1, host.Controller.Counters.InterruptsRequested);
+        host.RingCq(io);
+        host.Submit(io, Commands.Io(IoOpcode.Read, 0, 1, Data));
+        host.RingSq(io);
+        Assert.Equal([3, 3], vectors);
+    }
+
+    [Fact]
     public void A_throwing_host_callback_is_counted_and_the_guest_is_still_served()
     {
         using var host = new NvmeTestHost();
