@@ -1,9 +1,14 @@
 namespace ShadowIo.Samples.Nvme.Linux;
 
-/// <summary>One fio job on one peer, with the MMIO doorbell writes that reached the device meanwhile.</summary>
-internal sealed record JobResult(FioJob Job, FioResult Fio, int ExitCode, long DoorbellWrites)
+/// <summary>
+/// One fio job on one peer, with the MMIO doorbell writes that reached the device meanwhile and the
+/// disk's interrupts the guest kernel counted (null when the guest printed no counts).
+/// </summary>
+internal sealed record JobResult(FioJob Job, FioResult Fio, int ExitCode, long DoorbellWrites, long? GuestInterrupts)
 {
     public double DoorbellsPerIo => Fio.IoCount == 0 ? 0 : (double)DoorbellWrites / Fio.IoCount;
+
+    public double? InterruptsPerIo => GuestInterrupts is { } n && Fio.IoCount > 0 ? (double)n / Fio.IoCount : null;
 
     public bool Succeeded => ExitCode == 0 && Fio.Error == 0 && Fio.IoCount > 0;
 }

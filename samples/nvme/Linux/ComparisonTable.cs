@@ -18,8 +18,9 @@ internal static class ComparisonTable
         if (!virtio) s.AppendLine(result.ShadowIo.Peer);
         s.AppendLine(virtio ? "virtio-blk: our device over vfio-user-pci vs QEMU's -device virtio-blk-pci (null-co); nt/IO = notify writes per I/O"
             : "nvme: our controller vs QEMU's -device nvme (null-co); db/IO = MMIO doorbell writes per I/O");
-        s.AppendLine(CultureInfo.InvariantCulture, $"{"job",-16} | {"ShadowIo IOPS",13} {"lat µs",9} {perIo,6} | {qemu,14} {"lat µs",9} {perIo,6} | {"ratio",6}");
-        s.AppendLine(new string('-', 96));
+        s.AppendLine("irq/IO = the disk's interrupts per I/O as the guest kernel counted them (/proc/interrupts)");
+        s.AppendLine(CultureInfo.InvariantCulture, $"{"job",-16} | {"ShadowIo IOPS",13} {"lat µs",9} {perIo,6} {"irq/IO",6} | {qemu,14} {"lat µs",9} {perIo,6} {"irq/IO",6} | {"ratio",6}");
+        s.AppendLine(new string('-', 110));
         foreach (var job in FioJob.Measured)
         {
             var ours = result.ShadowIo.Find(job.Name);
@@ -28,7 +29,7 @@ internal static class ComparisonTable
             string ratio = ours is { Succeeded: true } && peer is { Succeeded: true } && peer.Fio.Iops > 0
                 ? (ours.Fio.Iops / peer.Fio.Iops).ToString("0.00", CultureInfo.InvariantCulture) : "-";
             s.AppendLine(CultureInfo.InvariantCulture,
-                $"{job.Name,-16} | {Iops(ours),13} {Latency(ours),9} {PerIo(ours),6} | {Iops(peer),14} {Latency(peer),9} {PerIo(peer),6} | {ratio,6}");
+                $"{job.Name,-16} | {Iops(ours),13} {Latency(ours),9} {PerIo(ours),6} {IrqPerIo(ours),6} | {Iops(peer),14} {Latency(peer),9} {PerIo(peer),6} {IrqPerIo(peer),6} | {ratio,6}");
         }
         foreach (var job in FioJob.Verifying)
         {
@@ -111,6 +112,8 @@ internal static class ComparisonTable
             ["ios"] = j.Fio.IoCount,
             ["mmioDoorbellWrites"] = j.DoorbellWrites,
             ["doorbellsPerIo"] = Math.Round(j.DoorbellsPerIo, 3),
+            ["guestInterrupts"] = j.GuestInterrupts,
+            ["interruptsPerIo"] = j.InterruptsPerIo is { } irq ? Math.Round(irq, 3) : null,
             ["problem"] = j.Fio.Problem,
         }).ToArray(),
     };
@@ -123,6 +126,8 @@ internal static class ComparisonTable
     private static string Latency(JobResult? r) => r is { Succeeded: true } ? r.Fio.MeanLatencyMicroseconds.ToString("0.0", CultureInfo.InvariantCulture) : "-";
 
     private static string PerIo(JobResult? r) => r is { Succeeded: true } ? r.DoorbellsPerIo.ToString("0.00", CultureInfo.InvariantCulture) : "-";
+
+    private static string IrqPerIo(JobResult? r) => r is { Succeeded: true, InterruptsPerIo: { } n } ? n.ToString("0.00", CultureInfo.InvariantCulture) : "-";
 
     private static string Describe(IdentifyReport? id) => id == null ? "unreadable"
         : $"vid 0x{id.VendorId:x4} sn '{id.Serial}' mn '{id.Model}' fr '{id.Firmware}' oacs 0x{id.Oacs:x} mdts {id.Mdts} nn {id.NamespaceCount} nsze {id.NamespaceSize} lba 2^{id.LbaDataShift}";

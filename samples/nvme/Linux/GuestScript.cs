@@ -15,9 +15,12 @@ internal static class GuestScript
     public const string JobEndPrefix = "@@job-end ";
     public const string ExitPrefix = "@@rc ";
 
+    /// <summary>The guest kernel's count of the disk's interrupts, printed before and after each job.</summary>
+    public const string InterruptsPrefix = "@@irqs ";
+
     public const string RoundTripOk = "roundtrip ok";
 
-    /// <summary>Written to /dev/kmsg before the round trip and fio: the kernel log's I/O phase starts here.</summary>
+    /// <summary>Written to /dev/kmsg before fio and the round trip: the kernel log's I/O phase starts here.</summary>
     public const string IoBeginMarker = "SHADOWIO-IO-BEGIN";
 
     /// <summary>Written to /dev/kmsg after the last fio job.</summary>
@@ -33,6 +36,10 @@ internal static class GuestScript
         disk ??= GuestDisk.Nvme;
         var s = new StringBuilder();
         s.Append("dev=").Append(disk.Path).Append('\n');
+        // The disk's interrupts as the guest kernel counted them, every CPU's column summed
+        // (/proc/interrupts: a header of CPU names, then one line per IRQ naming its handler).
+        s.Append("irqs() { awk 'NR==1{n=NF} index($0,\"").Append(disk.InterruptName)
+            .Append("\"){for(i=2;i<=n+1;i++)s+=$i} END{print s+0}' /proc/interrupts; }\n");
         s.Append("""
             i=0
             while [ ! -b $dev ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done
@@ -59,6 +66,10 @@ internal static class GuestScript
         // Mark the I/O phase in the kernel log itself, so the host can tell the driver's
         // complaints during I/O from whatever boot printed (see IoPhaseKernelLog).
         s.Append("echo ").Append(IoBeginMarker).Append(" > /dev/kmsg\n");
+        // The measured jobs come first and the data checks after them, so both peers (QEMU's runs
+        // only the measured jobs) reach the last measured job through the same steps and their
+        // times to it compare.
+        foreach (var job in jobs.Where(j => !j.Verify)) AppendJob(s, job, runtimeSeconds, rangeMiB, disk);
         if (dataChecks)
         {
             // Patterns through the page cache (the driver's default queue), caches dropped between.
@@ -76,15 +87,7 @@ internal static class GuestScript
 
                 """);
         }
-        foreach (var job in jobs)
-        {
-            s.Append("echo \"").Append(JobBeginPrefix).Append(job.Name).Append("\"\n");
-            // A hung job must not eat the whole boot: busybox timeout kills fio (exit 143).
-            s.Append("timeout ").Append(JobTimeoutSeconds(job, runtimeSeconds).ToString(CultureInfo.InvariantCulture)).Append(' ')
-                .Append(job.CommandLine(runtimeSeconds, rangeMiB, disk.Path)).Append('\n');
-            s.Append("echo \"").Append(ExitPrefix).Append(job.Name).Append(" $?\"\n");
-            s.Append("echo \"").Append(JobEndPrefix).Append(job.Name).Append("\"\n");
-        }
+        foreach (var job in jobs.Where(j => j.Verify)) AppendJob(s, job, runtimeSeconds, rangeMiB, disk);
         s.Append("echo ").Append(IoEndMarker).Append(" > /dev/kmsg\n");
         // The kernel log from the begin marker on, for the I/O phase check (/init keeps the
         // kernel off the console, so it is printed here).
@@ -93,6 +96,18 @@ internal static class GuestScript
         s.Append(Section("dmesg")).Append("dmesg | grep -i -E 'nvme|blk|virtio|timeout|error' | tail -n 40\n");
         s.Append("exit 0\n");
         return s.ToString();
+    }
+
+    private static void AppendJob(StringBuilder s, FioJob job, int runtimeSeconds, int rangeMiB, GuestDisk disk)
+    {
+        s.Append("echo \"").Append(JobBeginPrefix).Append(job.Name).Append("\"\n");
+        s.Append("echo \"").Append(InterruptsPrefix).Append("$(irqs)\"\n");
+        // A hung job must not eat the whole boot: busybox timeout kills fio (exit 143).
+        s.Append("timeout ").Append(JobTimeoutSeconds(job, runtimeSeconds).ToString(CultureInfo.InvariantCulture)).Append(' ')
+            .Append(job.CommandLine(runtimeSeconds, rangeMiB, disk.Path)).Append('\n');
+        s.Append("echo \"").Append(ExitPrefix).Append(job.Name).Append(" $?\"\n");
+        s.Append("echo \"").Append(InterruptsPrefix).Append("$(irqs)\"\n");
+        s.Append("echo \"").Append(JobEndPrefix).Append(job.Name).Append("\"\n");
     }
 
     private static int JobTimeoutSeconds(FioJob job, int runtimeSeconds) => job.Verify ? 120 : runtimeSeconds + 60;
@@ -123,6 +138,19 @@ internal static class GuestScript
         return parts;
     }
 
+    /// <summary>
+    /// The disk's interrupts the guest took during a job (the two counts printed around it), or
+    /// null when the job's text does not hold both.
+    /// </summary>
+    public static long? InterruptsDuring(string jobText)
+    {
+        var counts = jobText.Split('\n')
+            .Where(line => line.StartsWith(InterruptsPrefix, StringComparison.Ordinal))
+            .Select(line => long.TryParse(line[InterruptsPrefix.Length..].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : -1)
+            .ToArray();
+        return counts is [>= 0 and var before, >= 0 and var after] && after >= before ? after - before : null;
+    }
+
     /// <summary>fio's exit status printed after a job ("@@rc name N"), or -1.</summary>
     public static int ExitCode(string jobText, string jobName)
     {
@@ -138,11 +166,12 @@ internal static class GuestScript
 /// <summary>The guest's block device under test and how the script looks at it.</summary>
 /// <param name="Path">The device node fio and the round trip use.</param>
 /// <param name="IsNvme">An NVMe namespace: identify it with nvme-cli; otherwise the sysfs view.</param>
-internal sealed record GuestDisk(string Path, bool IsNvme)
+/// <param name="InterruptName">What the driver's interrupt handlers are named in /proc/interrupts (every queue's).</param>
+internal sealed record GuestDisk(string Path, bool IsNvme, string InterruptName)
 {
-    /// <summary>The first NVMe namespace (nvme0n1).</summary>
-    public static GuestDisk Nvme { get; } = new("/dev/nvme0n1", true);
+    /// <summary>The first NVMe namespace (nvme0n1); its controller's vectors are nvme0q0, nvme0q1, …</summary>
+    public static GuestDisk Nvme { get; } = new("/dev/nvme0n1", true, "nvme0q");
 
-    /// <summary>The first virtio-blk disk (vda).</summary>
-    public static GuestDisk VirtioBlk { get; } = new("/dev/vda", false);
+    /// <summary>The first virtio-blk disk (vda); its vectors are virtio0-config, virtio0-req.0, …</summary>
+    public static GuestDisk VirtioBlk { get; } = new("/dev/vda", false, "virtio0-");
 }

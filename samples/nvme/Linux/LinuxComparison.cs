@@ -276,7 +276,7 @@ internal sealed class LinuxComparison
             var fio = FioResult.Parse(job.Name, text, job.Write && !job.Verify);
             long begin = marks.CountAt(GuestScript.JobBeginPrefix + job.Name) ?? 0;
             long end = marks.CountAt(GuestScript.JobEndPrefix + job.Name) ?? begin;
-            results.Add(new JobResult(job, fio, GuestScript.ExitCode(text, job.Name), Math.Max(0, end - begin)));
+            results.Add(new JobResult(job, fio, GuestScript.ExitCode(text, job.Name), Math.Max(0, end - begin), GuestScript.InterruptsDuring(text)));
         }
         var identify = IdentifyReport.Parse(parts.GetValueOrDefault("id-ctrl", ""), parts.GetValueOrDefault("id-ns", ""));
         bool? roundTrip = dataChecks ? parts.GetValueOrDefault("roundtrip", "").Contains(GuestScript.RoundTripOk, StringComparison.Ordinal) : null;

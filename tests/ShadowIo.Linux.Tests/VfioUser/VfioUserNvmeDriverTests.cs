@@ -52,6 +52,9 @@ public sealed class VfioUserNvmeDriverTests(ITestOutputHelper output)
         Assert.True(ours.KernelLog.FindProblem() is null, ours.KernelLog.FindProblem());
         Assert.Equal(0, ours.KernelLog.CompletionsPolled);
         Assert.True(ours.InterruptsDelivered > 0, "no MSI-X interrupt was signalled");
+        // And the guest took them: its own count of the disk's vectors (/proc/interrupts) rose in every job.
+        foreach (var job in ours.Jobs)
+            Assert.True(job.GuestInterrupts > 0, $"{job.Job.Name}: the guest counted {job.GuestInterrupts?.ToString() ?? "no"} interrupts of the disk");
         Assert.True(ours.Controller!.Commands.FindProblem() is null, ours.Controller.Commands.FindProblem());
 
         var options = new NvmeControllerOptions();
