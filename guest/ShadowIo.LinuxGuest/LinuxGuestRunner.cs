@@ -52,24 +52,51 @@ public static partial class LinuxGuestRunner
             // QEMU chrooted in the root sees only the root's tree: the kernel and the initramfs go inside it.
             using var files = root.CreateRunDirectory();
             var initrd = WriteInitrd(image, options, files.HostPath("initrd.cpio"));
-            var qemu = new QemuCommand("chroot", [root.Directory, root.QemuPath], files.Place(image.KernelPath, "vmlinuz"), files.PathInRoot("initrd.cpio"));
+            var qemu = new QemuCommand("chroot", [root.Directory, root.QemuPath], files.Place(image.KernelPath, "vmlinuz"), files.PathInRoot("initrd.cpio"),
+                files.PathInRoot(FirmwareLogName), files.HostPath(FirmwareLogName));
             using var slot = await TcgGuestSlot.AcquireAsync(cancellationToken);
             return await BootAsync(qemu, options, cancellationToken);
         }
-        var hostInitrd = WriteInitrd(image, options, Path.Combine(Path.GetTempPath(), $"shadowio-initrd-{Guid.NewGuid():N}.cpio"));
+        var run = $"shadowio-{Guid.NewGuid():N}";
+        var hostInitrd = WriteInitrd(image, options, Path.Combine(Path.GetTempPath(), run + ".cpio"));
+        var firmwareLog = Path.Combine(Path.GetTempPath(), run + "-" + FirmwareLogName);
         try
         {
             using var slot = await TcgGuestSlot.AcquireAsync(cancellationToken);
-            return await BootAsync(new QemuCommand(image.QemuPath, [], image.KernelPath, hostInitrd), options, cancellationToken);
+            return await BootAsync(new QemuCommand(image.QemuPath, [], image.KernelPath, hostInitrd, firmwareLog, firmwareLog), options, cancellationToken);
         }
         finally
         {
             File.Delete(hostInitrd);
+            File.Delete(firmwareLog);
         }
     }
 
-    /// <summary>How to start QEMU for one run: the program and its leading arguments, and the kernel and initramfs paths as QEMU sees them.</summary>
-    private sealed record QemuCommand(string Program, string[] LeadingArguments, string KernelPath, string InitrdPath);
+    private const string FirmwareLogName = "firmware.log";
+
+    /// <summary>
+    /// How to start QEMU for one run: the program and its leading arguments, the kernel, initramfs
+    /// and firmware log paths as QEMU sees them, and the firmware log's path here.
+    /// </summary>
+    private sealed record QemuCommand(string Program, string[] LeadingArguments, string KernelPath, string InitrdPath, string FirmwareLogPath, string FirmwareLogHostPath)
+    {
+        /// <summary>
+        /// The last lines SeaBIOS wrote to its debug port: with the kernel booting <c>quiet</c>, a guest
+        /// that hangs before /init leaves an empty console, and this says whether the firmware got as
+        /// far as booting the kernel ("Booting from ROM...").
+        /// </summary>
+        public string FirmwareLogTail()
+        {
+            try
+            {
+                return File.Exists(FirmwareLogHostPath) ? ScriptRunner.Tail(File.ReadAllText(FirmwareLogHostPath), 15) : "(none written)\n";
+            }
+            catch (IOException e)
+            {
+                return $"(unreadable: {e.Message})\n";
+            }
+        }
+    }
 
     /// <summary>The base image with one overlay archive (the script and the files) appended.</summary>
     private static string WriteInitrd(GuestImage image, LinuxGuestOptions options, string path)
@@ -117,6 +144,8 @@ public static partial class LinuxGuestRunner
             "-display", "none", "-vga", "none", "-monitor", "none", "-serial", "stdio",
             "-net", "none", "-no-reboot",
             "-kernel", qemuCommand.KernelPath, "-initrd", qemuCommand.InitrdPath, "-append", string.Join(' ', kernelArgs),
+            // SeaBIOS's debug output (port 0x402) into a file, for the report of a guest that never reached /init.
+            "-chardev", $"file,id=shadowio-firmware,path={qemuCommand.FirmwareLogPath}", "-device", "isa-debugcon,iobase=0x402,chardev=shadowio-firmware",
         ];
         foreach (var arg in qemuCommand.LeadingArguments.Concat(args).Concat(options.ExtraQemuArgs))
             info.ArgumentList.Add(arg);
@@ -165,7 +194,7 @@ public static partial class LinuxGuestRunner
             // The kernel boots "quiet": an empty console means the guest never reached its script,
             // and then QEMU's own complaints (a vfio-user peer that stopped answering, say) are all there is.
             throw new TimeoutException(
-                $"the guest did not finish within {options.Timeout}; QEMU stderr:\n{ScriptRunner.Tail(await stderr, 20)}console tail:\n{ScriptRunner.Tail(console.ToString(), 40)}");
+                $"the guest did not finish within {options.Timeout}; QEMU stderr:\n{ScriptRunner.Tail(await stderr, 20)}firmware log tail:\n{qemuCommand.FirmwareLogTail()}console tail:\n{ScriptRunner.Tail(console.ToString(), 40)}");
         }
         await reader;
         stopwatch.Stop();
@@ -176,7 +205,7 @@ public static partial class LinuxGuestRunner
         {
             throw new InvalidOperationException(
                 $"the guest ended (QEMU exit {qemu.ExitCode}) without {(begin < 0 ? "the begin" : "the end")} marker; "
-                + $"QEMU stderr:\n{ScriptRunner.Tail(await stderr, 20)}console tail:\n{ScriptRunner.Tail(text, 40)}");
+                + $"QEMU stderr:\n{ScriptRunner.Tail(await stderr, 20)}firmware log tail:\n{qemuCommand.FirmwareLogTail()}console tail:\n{ScriptRunner.Tail(text, 40)}");
         }
         var outputStart = begin + BeginMarker.Length + 1;
         var output = text[outputStart..end.Index];

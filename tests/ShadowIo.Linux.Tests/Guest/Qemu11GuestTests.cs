@@ -56,4 +56,23 @@ public sealed class Qemu11GuestTests
 
         Assert.Contains("Kernel panic - not syncing: sysrq triggered crash", error.StallLine, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_guest_stopped_at_its_timeout_reports_what_the_firmware_logged()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var root = await RepositoryGuest.QemuRootAsync(ct);
+
+        // Eight seconds from QEMU's start (SeaBIOS takes about one under TCG): the firmware has handed over to the kernel, /init is not reached
+        // or sleeps. The kernel boots quiet, so the firmware's debug port is what says how far it got.
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => RepositoryGuest.RunAsync(new LinuxGuestOptions
+        {
+            QemuRoot = root,
+            Script = "sleep 600\n",
+            Timeout = TimeSpan.FromSeconds(8),
+        }, ct));
+
+        Assert.Contains("firmware log tail:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Booting from ROM", error.Message, StringComparison.Ordinal);
+    }
 }
