@@ -80,12 +80,16 @@ public static partial class LinuxGuestRunner
     /// </summary>
     private sealed record QemuCommand(string Program, string[] LeadingArguments, string KernelPath, string InitrdPath, string FirmwareLogPath, string FirmwareLogHostPath)
     {
+        /// <summary>What a failed run leaves to go on: the tails of QEMU's stderr, the firmware log and the console.</summary>
+        public string Report(string stderr, string console) =>
+            $"QEMU stderr:\n{ScriptRunner.Tail(stderr, 20)}firmware log tail:\n{FirmwareLogTail()}console tail:\n{ScriptRunner.Tail(console, 40)}";
+
         /// <summary>
         /// The last lines SeaBIOS wrote to its debug port: with the kernel booting <c>quiet</c>, a guest
         /// that hangs before /init leaves an empty console, and this says whether the firmware got as
         /// far as booting the kernel ("Booting from ROM...").
         /// </summary>
-        public string FirmwareLogTail()
+        private string FirmwareLogTail()
         {
             try
             {
@@ -194,7 +198,7 @@ public static partial class LinuxGuestRunner
             // The kernel boots "quiet": an empty console means the guest never reached its script,
             // and then QEMU's own complaints (a vfio-user peer that stopped answering, say) are all there is.
             throw new TimeoutException(
-                $"the guest did not finish within {options.Timeout}; QEMU stderr:\n{ScriptRunner.Tail(await stderr, 20)}firmware log tail:\n{qemuCommand.FirmwareLogTail()}console tail:\n{ScriptRunner.Tail(console.ToString(), 40)}");
+                $"the guest did not finish within {options.Timeout}; {qemuCommand.Report(await stderr, console.ToString())}");
         }
         await reader;
         stopwatch.Stop();
@@ -205,7 +209,7 @@ public static partial class LinuxGuestRunner
         {
             throw new InvalidOperationException(
                 $"the guest ended (QEMU exit {qemu.ExitCode}) without {(begin < 0 ? "the begin" : "the end")} marker; "
-                + $"QEMU stderr:\n{ScriptRunner.Tail(await stderr, 20)}firmware log tail:\n{qemuCommand.FirmwareLogTail()}console tail:\n{ScriptRunner.Tail(text, 40)}");
+                + qemuCommand.Report(await stderr, text));
         }
         var outputStart = begin + BeginMarker.Length + 1;
         var output = text[outputStart..end.Index];

@@ -171,7 +171,11 @@ public sealed partial class NvmeController : IMmioDevice, IRegisterEvents, IDoor
     /// <summary>Raised (under the controller lock) when a controller reset ends guest-shadow mode.</summary>
     public Action? DoorbellBufferReleased { get; set; }
 
-    /// <summary>Raised after a completion is posted to a CQ created with interrupts enabled (vector).</summary>
+    /// <summary>
+    /// Raised with a CQ's vector (CQs created with interrupts enabled) after a pass over a
+    /// submission queue, or a delivery of asynchronous events, posted completions to it: once for
+    /// all the pass posted.
+    /// </summary>
     public Action<int>? InterruptRequested { get; set; }
 
     /// <summary>Whether the guest's shadow doorbell pages are in use.</summary>

@@ -22,7 +22,7 @@ public sealed class HostFacingTests
     }
 
     [Fact]
-    public void Interrupts_are_requested_per_completion_on_queues_created_with_them()
+    public void Interrupts_are_requested_on_the_vectors_of_queues_created_with_them()
     {
         using var host = new NvmeTestHost();
         var vectors = new List<int>();
