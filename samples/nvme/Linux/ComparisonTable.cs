@@ -35,7 +35,7 @@ internal static class ComparisonTable
         {
             var ours = result.ShadowIo.Find(job.Name);
             if (ours == null) continue;
-            s.AppendLine(CultureInfo.InvariantCulture, $"{job.Name,-16} | {(ours.Succeeded ? "verified" : "FAILED"),13} {Iops(ours) + " IOPS",-16} | (null-co keeps no data)");
+            s.AppendLine(CultureInfo.InvariantCulture, $"{job.Name,-16} | {(ours.Succeeded ? "verified" : "FAILED"),13} {Iops(ours) + " IOPS",-23} | (null-co keeps no data)");
         }
         if (!virtio)
         {
