@@ -10,9 +10,15 @@ public sealed class LinuxGuestOptions
     /// <summary>Files added to (or replacing files of) the base initramfs.</summary>
     public IReadOnlyList<GuestFile> Files { get; init; } = [];
 
-    /// <summary>Guest memory (-m). Must equal the size of a memory backend passed in
-    /// <see cref="ExtraQemuArgs"/> (e.g. memory-backend-memfd for vfio-user-pci).</summary>
+    /// <summary>Guest memory (-m), in MiB (a multiple of 2 with <see cref="SharedMemory"/>).</summary>
     public int MemoryMiB { get; init; } = 1024;
+
+    /// <summary>
+    /// Guest RAM that QEMU shares by fd, as <c>vfio-user-pci</c> needs (it hands each RAM region's
+    /// fd to the server in DMA_MAP): a file QEMU creates and unlinks on a tmpfs with transparent huge
+    /// pages, mounted for that QEMU alone (see <see cref="LinuxGuestRunner"/>). Needs <see cref="QemuRoot"/>.
+    /// </summary>
+    public bool SharedMemory { get; init; }
 
     /// <summary>Virtual CPUs (-smp).</summary>
     public int Cpus { get; init; } = 2;
@@ -20,9 +26,7 @@ public sealed class LinuxGuestOptions
     /// <summary>QEMU CPU model; "max" exposes AMD SVM with NPT under TCG (nested KVM).</summary>
     public string CpuModel { get; init; } = "max";
 
-    /// <summary>Arguments appended to QEMU's command line, e.g.
-    /// <c>-object memory-backend-memfd,id=mem,size=1G,share=on -machine pc,memory-backend=mem
-    /// -device vfio-user-pci,socket=...</c>.</summary>
+    /// <summary>Arguments appended to QEMU's command line, e.g. <c>-device vfio-user-pci,socket=...</c>.</summary>
     public IReadOnlyList<string> ExtraQemuArgs { get; init; } = [];
 
     /// <summary>Appended to the kernel command line (e.g. <c>nvme.io_queue_depth=64</c>).</summary>

@@ -52,18 +52,25 @@ public static partial class LinuxGuestRunner
             // QEMU chrooted in the root sees only the root's tree: the kernel and the initramfs go inside it.
             using var files = root.CreateRunDirectory();
             var initrd = WriteInitrd(image, options, files.HostPath("initrd.cpio"));
-            var qemu = new QemuCommand("chroot", [root.Directory, root.QemuPath], files.Place(image.KernelPath, "vmlinuz"), files.PathInRoot("initrd.cpio"),
-                files.PathInRoot(FirmwareLogName), files.HostPath(FirmwareLogName));
+            string kernel = files.Place(image.KernelPath, "vmlinuz");
+            var qemu = options.SharedMemory
+                ? new QemuCommand("unshare", [.. SharedMemoryWrapper(files.HostPath(SharedMemoryDirectoryName), options.MemoryMiB), "chroot", root.Directory, root.QemuPath],
+                    kernel, files.PathInRoot("initrd.cpio"), files.PathInRoot(FirmwareLogName), files.HostPath(FirmwareLogName),
+                    SharedMemoryArgs(files.PathInRoot(SharedMemoryDirectoryName), options.MemoryMiB))
+                : new QemuCommand("chroot", [root.Directory, root.QemuPath], kernel, files.PathInRoot("initrd.cpio"),
+                    files.PathInRoot(FirmwareLogName), files.HostPath(FirmwareLogName), []);
             using var slot = await TcgGuestSlot.AcquireAsync(cancellationToken);
             return await BootAsync(qemu, options, cancellationToken);
         }
+        if (options.SharedMemory)
+            throw new ArgumentException("SharedMemory needs a QemuRoot (vfio-user-pci is QEMU 11.1's).", nameof(options));
         var run = $"shadowio-{Guid.NewGuid():N}";
         var hostInitrd = WriteInitrd(image, options, Path.Combine(Path.GetTempPath(), run + ".cpio"));
         var firmwareLog = Path.Combine(Path.GetTempPath(), run + "-" + FirmwareLogName);
         try
         {
             using var slot = await TcgGuestSlot.AcquireAsync(cancellationToken);
-            return await BootAsync(new QemuCommand(image.QemuPath, [], image.KernelPath, hostInitrd, firmwareLog, firmwareLog), options, cancellationToken);
+            return await BootAsync(new QemuCommand(image.QemuPath, [], image.KernelPath, hostInitrd, firmwareLog, firmwareLog, []), options, cancellationToken);
         }
         finally
         {
@@ -74,11 +81,57 @@ public static partial class LinuxGuestRunner
 
     private const string FirmwareLogName = "firmware.log";
 
+    private const string SharedMemoryDirectoryName = "ram";
+
+    /// <summary>
+    /// The front of the command line for <see cref="LinuxGuestOptions.SharedMemory"/>: a mount
+    /// namespace of QEMU's own (unshare), where a shell mounts a tmpfs with huge pages on
+    /// <paramref name="hostDirectory"/> and execs the rest of the command line (chroot, QEMU). The
+    /// mount is private to QEMU and ends with it; on the host the directory stays an empty one of
+    /// the run's. Why huge pages: QEMU's default guest RAM is anonymous memory that it madvises for
+    /// transparent huge pages, and the same TCG guest on 4 KiB shmem pages (memory-backend-memfd)
+    /// boots measurably slower here: six alternating boots of the bare image took 8.22 s on average
+    /// with memfd RAM, 7.62 s with QEMU's default RAM and 7.70 s with this one. A kernel that
+    /// refuses <c>huge=</c> gets a plain tmpfs.
+    /// </summary>
+    private static string[] SharedMemoryWrapper(string hostDirectory, int memoryMiB)
+    {
+        Directory.CreateDirectory(hostDirectory);
+        const string mountThenExec = """
+            dir=$1 size=$2; shift 2
+            mount -t tmpfs -o huge=within_size,size="$size" shadowio-ram "$dir" 2>/dev/null ||
+              mount -t tmpfs -o size="$size" shadowio-ram "$dir" || exit 1
+            exec "$@"
+            """;
+        // The tmpfs holds the one RAM file; the slack is for the file system's own rounding.
+        string size = (memoryMiB + 16).ToString(CultureInfo.InvariantCulture) + "m";
+        return ["--mount", "--propagation", "private", "/bin/sh", "-c", mountThenExec, "shadowio-ram", hostDirectory, size];
+    }
+
+    /// <summary>
+    /// The guest RAM backend on the tmpfs at <paramref name="directoryInRoot"/>: QEMU creates its
+    /// file there and unlinks it; share=on makes the mapping MAP_SHARED, so the file (and its fd,
+    /// which QEMU passes in DMA_MAP) is the guest's memory; align=2M puts the mapping on huge-page
+    /// boundaries (shmem maps a huge page only where address and file offset agree modulo 2 MiB).
+    /// </summary>
+    private static string[] SharedMemoryArgs(string directoryInRoot, int memoryMiB)
+    {
+        if (memoryMiB % 2 != 0)
+            throw new ArgumentException($"SharedMemory needs MemoryMiB in 2 MiB steps, not {memoryMiB}.", nameof(memoryMiB));
+        return
+        [
+            "-object", $"memory-backend-file,id=shadowio-ram,size={memoryMiB}M,mem-path={directoryInRoot},share=on,align=2M",
+            "-machine", "pc,memory-backend=shadowio-ram",
+        ];
+    }
+
     /// <summary>
     /// How to start QEMU for one run: the program and its leading arguments, the kernel, initramfs
-    /// and firmware log paths as QEMU sees them, and the firmware log's path here.
+    /// and firmware log paths as QEMU sees them, the firmware log's path here, and QEMU arguments
+    /// the run's options call for (the shared guest RAM backend).
     /// </summary>
-    private sealed record QemuCommand(string Program, string[] LeadingArguments, string KernelPath, string InitrdPath, string FirmwareLogPath, string FirmwareLogHostPath)
+    private sealed record QemuCommand(string Program, string[] LeadingArguments, string KernelPath, string InitrdPath, string FirmwareLogPath, string FirmwareLogHostPath,
+        string[] MachineArguments)
     {
         /// <summary>What a failed run leaves to go on: the tails of QEMU's stderr, the firmware log and the console.</summary>
         public string Report(string stderr, string console) =>
@@ -151,7 +204,7 @@ public static partial class LinuxGuestRunner
             // SeaBIOS's debug output (port 0x402) into a file, for the report of a guest that never reached /init.
             "-chardev", $"file,id=shadowio-firmware,path={qemuCommand.FirmwareLogPath}", "-device", "isa-debugcon,iobase=0x402,chardev=shadowio-firmware",
         ];
-        foreach (var arg in qemuCommand.LeadingArguments.Concat(args).Concat(options.ExtraQemuArgs))
+        foreach (var arg in qemuCommand.LeadingArguments.Concat(args).Concat(qemuCommand.MachineArguments).Concat(options.ExtraQemuArgs))
             info.ArgumentList.Add(arg);
 
         var console = new StringBuilder();

@@ -94,11 +94,9 @@ internal sealed class LinuxComparison
         var marks = new JobMarks(() => host.Host.MmioDoorbellWrites);
         var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true),
             [
-                "-object", $"memory-backend-memfd,id=mem,size={GuestMemoryMiB}M,share=on",
-                "-machine", "pc,memory-backend=mem",
                 "-device", $$$"""{"driver":"vfio-user-pci","id":"nvme0","socket":{"path":"{{{sockets.PathInRoot(socket)}}}","type":"unix"}}""",
             ],
-            marks.Observe, root);
+            marks.Observe, root, sharedMemory: true);
         var stopwatch = Stopwatch.StartNew();
         string output;
         try
@@ -149,11 +147,9 @@ internal sealed class LinuxComparison
         var marks = new JobMarks(() => host.NotifyWrites);
         var request = Request(GuestScript.Build(jobs, RuntimeSeconds, RangeMiB, dataChecks: true, GuestDisk.VirtioBlk),
             [
-                "-object", $"memory-backend-memfd,id=mem,size={GuestMemoryMiB}M,share=on",
-                "-machine", "pc,memory-backend=mem",
                 "-device", $$$"""{"driver":"vfio-user-pci","id":"vblk0","socket":{"path":"{{{sockets.PathInRoot(socket)}}}","type":"unix"}}""",
             ],
-            marks.Observe, root, extraFiles: VirtioModules());
+            marks.Observe, root, extraFiles: VirtioModules(), sharedMemory: true);
         var stopwatch = Stopwatch.StartNew();
         string output;
         try
@@ -248,14 +244,16 @@ internal sealed class LinuxComparison
     }
 
     /// <param name="extraFiles">Files added to the boot besides the nvme module list (the virtio modules).</param>
+    /// <param name="sharedMemory">Guest RAM QEMU can hand to a vfio-user server (<see cref="LinuxGuestOptions.SharedMemory"/>).</param>
     private LinuxGuestOptions Request(string script, IReadOnlyList<string> qemuArgs, Action<string> console, QemuRoot root,
-        IReadOnlyList<GuestFile>? extraFiles = null) =>
+        IReadOnlyList<GuestFile>? extraFiles = null, bool sharedMemory = false) =>
         new()
         {
             Script = script,
             Files = extraFiles ?? [],
             ExtraQemuArgs = qemuArgs,
             QemuRoot = root,
+            SharedMemory = sharedMemory,
             ConsoleLine = line =>
             {
                 console(line);

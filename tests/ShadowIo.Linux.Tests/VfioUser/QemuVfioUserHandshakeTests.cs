@@ -10,8 +10,8 @@ namespace ShadowIo.Linux.Tests.VfioUser;
 
 /// <summary>
 /// QEMU 11.1's vfio-user-pci client against the codec and channel: what QEMU really sends decodes,
-/// the guest RAM memfd arrives as a real fd, and QEMU reads our replies (the server itself is the
-/// next step of issue 14).
+/// the guest RAM's fd arrives as a real fd (a file on the tmpfs the runner mounts for that QEMU
+/// alone, <see cref="LinuxGuestOptions.SharedMemory"/>), and QEMU reads our replies.
 /// </summary>
 [Collection(QemuGuestCollection.Name)]
 public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
@@ -20,7 +20,7 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
     private const string SocketName = "vfio-user.sock";
 
     [Fact]
-    public async Task QEMU_proposes_version_0_0_with_its_capabilities_then_maps_guest_RAM_with_its_memfd()
+    public async Task QEMU_proposes_version_0_0_with_its_capabilities_then_maps_guest_RAM_from_a_tmpfs_of_its_own()
     {
         var ct = TestContext.Current.CancellationToken;
         var root = await RepositoryGuest.QemuRootAsync(ct);
@@ -31,9 +31,9 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
         {
             QemuRoot = root,
             MemoryMiB = GuestMiB,
+            SharedMemory = true,
             ExtraQemuArgs =
             [
-                "-object", $"memory-backend-memfd,id=mem,size={GuestMiB}M,share=on", "-machine", "pc,memory-backend=mem",
                 "-device", $$$"""{"driver":"vfio-user-pci","socket":{"path":"{{{sockets.PathInRoot(SocketName)}}}","type":"unix"}}""",
             ],
             Timeout = TimeSpan.FromMinutes(2),
@@ -51,15 +51,30 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
         Assert.Equal((ulong)ProtocolLimits.DefaultMaxDataTransferSize, proposal.Capabilities.MaxDataTransferSize);
         Assert.Equal(4096ul, proposal.Capabilities.PageSizes);
         Assert.True(proposal.Capabilities.WriteMultiple);
-        Assert.True(seen.RamMapped, "QEMU mapped no RAM with its memfd");
+        Assert.True(seen.RamMapped, "QEMU mapped no RAM with its fd");
+        // The RAM file: on a tmpfs, unlinked by QEMU, and the tmpfs mounted in QEMU's own mount
+        // namespace (this process never sees it, so nothing is left mounted when QEMU ends).
+        Assert.Equal(TmpfsMagic, seen.RamFileSystem);
+        Assert.Equal(0ul, seen.RamLinks);
+        Assert.DoesNotContain("shadowio-ram", seen.MountsDuringRun, StringComparison.Ordinal);
+        output.WriteLine($"RAM fd: {seen.RamPath}"); 
 
         var ended = await Assert.ThrowsAsync<InvalidOperationException>(() => run);
         output.WriteLine(ended.Message);
     }
 
-    private sealed record Observed(VersionMessage Proposal, bool RamMapped, string? Error, string Log);
+    private sealed record Observed(VersionMessage Proposal, bool RamMapped, string? Error, string Log)
+    {
+        public long RamFileSystem { get; init; }
+        public ulong RamLinks { get; init; } = ulong.MaxValue;
+        public string RamPath { get; init; } = "";
+        public string MountsDuringRun { get; init; } = "";
+    }
 
-    /// <summary>Plays the server's side as far as the codec goes: VERSION, then DMA maps until guest RAM arrives with its memfd, then refuses the next request.</summary>
+    /// <summary>statfs(2)'s f_type of a tmpfs (linux/magic.h TMPFS_MAGIC).</summary>
+    private const long TmpfsMagic = 0x01021994;
+
+    /// <summary>Plays the server's side as far as the codec goes: VERSION, then DMA maps until guest RAM arrives with its fd, then refuses the next request.</summary>
     private static Observed Exchange(VfioUserListener listener, Task run, System.Diagnostics.Stopwatch clock)
     {
         var log = new System.Text.StringBuilder();
@@ -87,7 +102,8 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
         if (length > message.Payload.Length || !channel.Send(MessageHeader.ForReply(message.Header, length), reply.AsSpan(0, length)))
             return new(proposal, ramMapped, "the VERSION reply did not go out", log.ToString());
 
-        // QEMU accepted it: next come the DMA maps, guest RAM (READ|WRITE) with its memfd.
+        // QEMU accepted it: next come the DMA maps, guest RAM (READ|WRITE) with its fd.
+        Observed ram = new(proposal, false, null, "");
         for (int i = 0; i < 32; i++)
         {
             if (channel.Receive(message) != ReceiveStatus.Message)
@@ -99,8 +115,18 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
             log.AppendLine($"{clock.Elapsed}: {map} with {message.Fds.Count} fd(s)");
             if (message.Fds.Count == 1)
             {
-                using var ram = message.Fds.Take(0);
-                ramMapped |= map.Flags == (DmaMapFlags.Read | DmaMapFlags.Write) && FileSize(ram.Fd) == (long)GuestMiB << 20;
+                using var fd = message.Fds.Take(0);
+                if (map.Flags == (DmaMapFlags.Read | DmaMapFlags.Write) && Stat(fd.Fd) is { Size: (long)GuestMiB << 20 } file)
+                {
+                    ramMapped = true;
+                    ram = ram with
+                    {
+                        RamFileSystem = FileSystemType(fd.Fd),
+                        RamLinks = file.Links,
+                        RamPath = ReadLink($"/proc/self/fd/{fd.Fd}"),
+                        MountsDuringRun = File.ReadAllText("/proc/self/mountinfo"),
+                    };
+                }
             }
             if (!message.Header.NoReply)
                 channel.Send(MessageHeader.ForReply(message.Header, 0), []);
@@ -109,14 +135,26 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
         log.AppendLine($"{clock.Elapsed}: refusing {message.Header.Command}");
         if (!message.Header.NoReply)
             channel.SendError(message.Header, EINVAL);
-        return new(proposal, ramMapped, null, log.ToString());
+        return ram with { Proposal = proposal, RamMapped = ramMapped, Log = log.ToString() };
     }
 
-    private static unsafe long FileSize(int fd)
+    private static unsafe (long Size, ulong Links)? Stat(int fd)
     {
         Tmds.Linux.stat st;
-        return fstat(fd, &st) == 0 ? (long)st.st_size : -1;
+        return fstat(fd, &st) == 0 ? ((long)st.st_size, (ulong)st.st_nlink) : null;
     }
+
+    private static long FileSystemType(int fd)
+    {
+        // struct statfs begins with f_type (a long on x86_64); the rest is not needed.
+        var buffer = new long[16];
+        return FStatFs(fd, buffer) == 0 ? buffer[0] : -1;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fstatfs")]
+    private static extern int FStatFs(int fd, long[] buffer);
+
+    private static string ReadLink(string path) => new FileInfo(path).LinkTarget ?? "";
 
     private static async Task<string> Describe(Task<GuestRunResult> run)
     {

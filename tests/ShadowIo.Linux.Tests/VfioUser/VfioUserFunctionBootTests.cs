@@ -44,9 +44,9 @@ public sealed class VfioUserFunctionBootTests(ITestOutputHelper output)
                 QemuRoot = root,
                 Script = Script,
                 MemoryMiB = GuestMiB,
+                SharedMemory = true,
                 ExtraQemuArgs =
                 [
-                    "-object", $"memory-backend-memfd,id=mem,size={GuestMiB}M,share=on", "-machine", "pc,memory-backend=mem",
                     "-device", $$$"""{"driver":"vfio-user-pci","socket":{"path":"{{{sockets.PathInRoot(SocketName)}}}","type":"unix"}}""",
                 ],
                 Timeout = TimeSpan.FromMinutes(4),
