@@ -52,12 +52,12 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
         Assert.Equal(4096ul, proposal.Capabilities.PageSizes);
         Assert.True(proposal.Capabilities.WriteMultiple);
         Assert.True(seen.RamMapped, "QEMU mapped no RAM with its fd");
-        // The RAM file: on a tmpfs, unlinked by QEMU, and the tmpfs mounted in QEMU's own mount
-        // namespace (this process never sees it, so nothing is left mounted when QEMU ends).
-        Assert.Equal(TmpfsMagic, seen.RamFileSystem);
+        // The RAM file: unlinked by QEMU (the memory goes with it), on the huge-page tmpfs mounted
+        // in QEMU's own mount namespace, which this process never sees (nothing stays mounted).
         Assert.Equal(0ul, seen.RamLinks);
-        Assert.DoesNotContain("shadowio-ram", seen.MountsDuringRun, StringComparison.Ordinal);
-        output.WriteLine($"RAM fd: {seen.RamPath}"); 
+        output.WriteLine($"QEMU's shadowio-ram mount: {seen.QemuRamMount}");
+        Assert.Contains("huge=within_size", seen.QemuRamMount, StringComparison.Ordinal);
+        Assert.DoesNotContain(RamMountSource, seen.OurMounts, StringComparison.Ordinal);
 
         var ended = await Assert.ThrowsAsync<InvalidOperationException>(() => run);
         output.WriteLine(ended.Message);
@@ -65,14 +65,17 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
 
     private sealed record Observed(VersionMessage Proposal, bool RamMapped, string? Error, string Log)
     {
-        public long RamFileSystem { get; init; }
         public ulong RamLinks { get; init; } = ulong.MaxValue;
-        public string RamPath { get; init; } = "";
-        public string MountsDuringRun { get; init; } = "";
+
+        /// <summary>The line of QEMU's /proc/pid/mountinfo for the RAM tmpfs (empty if none).</summary>
+        public string QemuRamMount { get; init; } = "";
+
+        /// <summary>This process's /proc/self/mountinfo while QEMU runs.</summary>
+        public string OurMounts { get; init; } = "";
     }
 
-    /// <summary>statfs(2)'s f_type of a tmpfs (linux/magic.h TMPFS_MAGIC).</summary>
-    private const long TmpfsMagic = 0x01021994;
+    /// <summary>The source name LinuxGuestRunner gives the RAM tmpfs it mounts for QEMU.</summary>
+    private const string RamMountSource = "shadowio-ram";
 
     /// <summary>Plays the server's side as far as the codec goes: VERSION, then DMA maps until guest RAM arrives with its fd, then refuses the next request.</summary>
     private static Observed Exchange(VfioUserListener listener, Task run, System.Diagnostics.Stopwatch clock)
@@ -119,12 +122,13 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
                 if (map.Flags == (DmaMapFlags.Read | DmaMapFlags.Write) && Stat(fd.Fd) is { Size: (long)GuestMiB << 20 } file)
                 {
                     ramMapped = true;
+                    // The peer of the socket is QEMU itself (the runner's unshare, sh and chroot exec into it).
+                    string qemuMounts = PeerPid(channel.Fd) is int pid ? File.ReadAllText($"/proc/{pid}/mountinfo") : "";
                     ram = ram with
                     {
-                        RamFileSystem = FileSystemType(fd.Fd),
                         RamLinks = file.Links,
-                        RamPath = ReadLink($"/proc/self/fd/{fd.Fd}"),
-                        MountsDuringRun = File.ReadAllText("/proc/self/mountinfo"),
+                        QemuRamMount = qemuMounts.Split('\n').FirstOrDefault(l => l.Contains($" - tmpfs {RamMountSource} ", StringComparison.Ordinal)) ?? "",
+                        OurMounts = File.ReadAllText("/proc/self/mountinfo"),
                     };
                 }
             }
@@ -144,17 +148,13 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
         return fstat(fd, &st) == 0 ? ((long)st.st_size, (ulong)st.st_nlink) : null;
     }
 
-    private static long FileSystemType(int fd)
+    /// <summary>The pid of the process at the other end of a connected unix socket (SO_PEERCRED's struct ucred: pid, uid, gid).</summary>
+    private static unsafe int? PeerPid(int socket)
     {
-        // struct statfs begins with f_type (a long on x86_64); the rest is not needed.
-        var buffer = new long[16];
-        return FStatFs(fd, buffer) == 0 ? buffer[0] : -1;
+        int* credentials = stackalloc int[3];
+        Tmds.Linux.socklen_t length = 3 * sizeof(int);
+        return getsockopt(socket, SOL_SOCKET, SO_PEERCRED, credentials, &length) == 0 ? credentials[0] : null;
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fstatfs")]
-    private static extern int FStatFs(int fd, long[] buffer);
-
-    private static string ReadLink(string path) => new FileInfo(path).LinkTarget ?? "";
 
     private static async Task<string> Describe(Task<GuestRunResult> run)
     {

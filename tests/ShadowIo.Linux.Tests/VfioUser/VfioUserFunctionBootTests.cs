@@ -10,7 +10,7 @@ namespace ShadowIo.Linux.Tests.VfioUser;
 /// <summary>
 /// The vfio-user server against real QEMU 11.1 (vfio-user-pci, TCG) and Linux 6.1: a recording
 /// device behind a 64-bit BAR0 with doorbells, an MSI-X table in BAR4, enumerated by the guest and
-/// poked with devmem through its BAR; guest RAM arrives as a memfd through DMA_MAP.
+/// poked with devmem through its BAR; guest RAM arrives as a file's fd through DMA_MAP.
 /// </summary>
 [Collection(QemuGuestCollection.Name)]
 public sealed class VfioUserFunctionBootTests(ITestOutputHelper output)
@@ -73,7 +73,7 @@ public sealed class VfioUserFunctionBootTests(ITestOutputHelper output)
         Assert.NotEqual(0ul, doorbells.TakeSignals(0));
         Assert.DoesNotContain(device.Writes, w => w.Offset == RecordingDevice.SqTailOffset);
         Assert.True(stats.DoorbellWrites >= 1);
-        Assert.True(server.GuestMemory.Contains(0x10_0000, 0x100_0000), "guest RAM was not mapped through DMA_MAP with its memfd");
+        Assert.True(server.GuestMemory.Contains(0x10_0000, 0x100_0000), "guest RAM was not mapped through DMA_MAP with its fd");
         Assert.Equal(0, stats.DeviceFailures);
     }
 
