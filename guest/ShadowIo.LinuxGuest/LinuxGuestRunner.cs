@@ -52,13 +52,13 @@ public static partial class LinuxGuestRunner
             // QEMU chrooted in the root sees only the root's tree: the kernel and the initramfs go inside it.
             using var files = root.CreateRunDirectory();
             var initrd = WriteInitrd(image, options, files.HostPath("initrd.cpio"));
-            string kernel = files.Place(image.KernelPath, "vmlinuz");
-            var qemu = options.SharedMemory
-                ? new QemuCommand("unshare", [.. SharedMemoryWrapper(files.HostPath(SharedMemoryDirectoryName), options.MemoryMiB), "chroot", root.Directory, root.QemuPath],
-                    kernel, files.PathInRoot("initrd.cpio"), files.PathInRoot(FirmwareLogName), files.HostPath(FirmwareLogName),
+            string[] chrooted = ["chroot", root.Directory, root.QemuPath];
+            var (program, leading, machine) = options.SharedMemory
+                ? ("unshare", [.. SharedMemoryWrapper(files.HostPath(SharedMemoryDirectoryName), options.MemoryMiB), .. chrooted],
                     SharedMemoryArgs(files.PathInRoot(SharedMemoryDirectoryName), options.MemoryMiB))
-                : new QemuCommand("chroot", [root.Directory, root.QemuPath], kernel, files.PathInRoot("initrd.cpio"),
-                    files.PathInRoot(FirmwareLogName), files.HostPath(FirmwareLogName), []);
+                : (chrooted[0], chrooted[1..], Array.Empty<string>());
+            var qemu = new QemuCommand(program, leading, files.Place(image.KernelPath, "vmlinuz"), files.PathInRoot("initrd.cpio"),
+                files.PathInRoot(FirmwareLogName), files.HostPath(FirmwareLogName), machine);
             using var slot = await TcgGuestSlot.AcquireAsync(cancellationToken);
             return await BootAsync(qemu, options, cancellationToken);
         }
@@ -83,6 +83,9 @@ public static partial class LinuxGuestRunner
 
     private const string SharedMemoryDirectoryName = "ram";
 
+    /// <summary>The source name of the tmpfs mounted for <see cref="LinuxGuestOptions.SharedMemory"/> (as QEMU's mountinfo shows it).</summary>
+    public const string SharedMemoryMountSource = "shadowio-ram";
+
     /// <summary>
     /// The front of the command line for <see cref="LinuxGuestOptions.SharedMemory"/>: a mount
     /// namespace of QEMU's own (unshare), where a shell mounts a tmpfs with huge pages on
@@ -96,16 +99,18 @@ public static partial class LinuxGuestRunner
     /// </summary>
     private static string[] SharedMemoryWrapper(string hostDirectory, int memoryMiB)
     {
+        if (memoryMiB % 2 != 0)
+            throw new ArgumentException($"SharedMemory needs MemoryMiB in 2 MiB steps, not {memoryMiB}.", nameof(memoryMiB));
         Directory.CreateDirectory(hostDirectory);
         const string mountThenExec = """
-            dir=$1 size=$2; shift 2
-            mount -t tmpfs -o huge=within_size,size="$size" shadowio-ram "$dir" 2>/dev/null ||
-              mount -t tmpfs -o size="$size" shadowio-ram "$dir" || exit 1
+            source=$0 dir=$1 size=$2; shift 2
+            mount -t tmpfs -o huge=within_size,size="$size" "$source" "$dir" 2>/dev/null ||
+              mount -t tmpfs -o size="$size" "$source" "$dir" || exit 1
             exec "$@"
             """;
         // The tmpfs holds the one RAM file; the slack is for the file system's own rounding.
         string size = (memoryMiB + 16).ToString(CultureInfo.InvariantCulture) + "m";
-        return ["--mount", "--propagation", "private", "/bin/sh", "-c", mountThenExec, "shadowio-ram", hostDirectory, size];
+        return ["--mount", "--propagation", "private", "/bin/sh", "-c", mountThenExec, SharedMemoryMountSource, hostDirectory, size];
     }
 
     /// <summary>
@@ -114,16 +119,11 @@ public static partial class LinuxGuestRunner
     /// which QEMU passes in DMA_MAP) is the guest's memory; align=2M puts the mapping on huge-page
     /// boundaries (shmem maps a huge page only where address and file offset agree modulo 2 MiB).
     /// </summary>
-    private static string[] SharedMemoryArgs(string directoryInRoot, int memoryMiB)
-    {
-        if (memoryMiB % 2 != 0)
-            throw new ArgumentException($"SharedMemory needs MemoryMiB in 2 MiB steps, not {memoryMiB}.", nameof(memoryMiB));
-        return
-        [
-            "-object", $"memory-backend-file,id=shadowio-ram,size={memoryMiB}M,mem-path={directoryInRoot},share=on,align=2M",
-            "-machine", "pc,memory-backend=shadowio-ram",
-        ];
-    }
+    private static string[] SharedMemoryArgs(string directoryInRoot, int memoryMiB) =>
+    [
+        "-object", $"memory-backend-file,id=shadowio-ram,size={memoryMiB}M,mem-path={directoryInRoot},share=on,align=2M",
+        "-machine", "pc,memory-backend=shadowio-ram",
+    ];
 
     /// <summary>
     /// How to start QEMU for one run: the program and its leading arguments, the kernel, initramfs

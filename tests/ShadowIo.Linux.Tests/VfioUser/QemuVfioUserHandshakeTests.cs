@@ -57,7 +57,7 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
         Assert.Equal(0ul, seen.RamLinks);
         output.WriteLine($"QEMU's shadowio-ram mount: {seen.QemuRamMount}");
         Assert.Contains("huge=within_size", seen.QemuRamMount, StringComparison.Ordinal);
-        Assert.DoesNotContain(RamMountSource, seen.OurMounts, StringComparison.Ordinal);
+        Assert.DoesNotContain(LinuxGuestRunner.SharedMemoryMountSource, seen.OurMounts, StringComparison.Ordinal);
 
         var ended = await Assert.ThrowsAsync<InvalidOperationException>(() => run);
         output.WriteLine(ended.Message);
@@ -73,9 +73,6 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
         /// <summary>This process's /proc/self/mountinfo while QEMU runs.</summary>
         public string OurMounts { get; init; } = "";
     }
-
-    /// <summary>The source name LinuxGuestRunner gives the RAM tmpfs it mounts for QEMU.</summary>
-    private const string RamMountSource = "shadowio-ram";
 
     /// <summary>Plays the server's side as far as the codec goes: VERSION, then DMA maps until guest RAM arrives with its fd, then refuses the next request.</summary>
     private static Observed Exchange(VfioUserListener listener, Task run, System.Diagnostics.Stopwatch clock)
@@ -127,7 +124,7 @@ public sealed class QemuVfioUserHandshakeTests(ITestOutputHelper output)
                     ram = ram with
                     {
                         RamLinks = file.Links,
-                        QemuRamMount = qemuMounts.Split('\n').FirstOrDefault(l => l.Contains($" - tmpfs {RamMountSource} ", StringComparison.Ordinal)) ?? "",
+                        QemuRamMount = qemuMounts.Split('\n').FirstOrDefault(l => l.Contains($" - tmpfs {LinuxGuestRunner.SharedMemoryMountSource} ", StringComparison.Ordinal)) ?? "",
                         OurMounts = File.ReadAllText("/proc/self/mountinfo"),
                     };
                 }
